@@ -1,0 +1,116 @@
+/**
+ * Backend selection (DESIGN §4): `tensorflow` (tfjs-node-gpu, else tfjs-node,
+ * when installed), then `wasm`, then `cpu`. `SEGREFINE_BACKEND` overrides the
+ * preference.
+ * @module
+ */
+import * as tf from '@tensorflow/tfjs';
+import { ConfigError } from './errors.js';
+import { installKernelFixes } from './kernels/index.js';
+
+/** Backends segrefine knows how to start. `auto` tries them fastest first. */
+export type BackendPreference = 'auto' | 'tensorflow' | 'wasm' | 'cpu';
+
+const PREFERENCES: readonly BackendPreference[] = ['auto', 'tensorflow', 'wasm', 'cpu'];
+
+/** What {@link initBackend} chose and why. */
+export interface BackendInfo {
+  /** The active tfjs backend name: `tensorflow`, `wasm` or `cpu`. */
+  readonly name: string;
+  /** The preference asked for (after applying `SEGREFINE_BACKEND`). */
+  readonly requested: BackendPreference;
+  /** The package that provides it, e.g. `@tensorflow/tfjs-backend-wasm`. */
+  readonly provider: string;
+  /** Backends that were tried before it and why they were skipped. */
+  readonly skipped: readonly SkippedBackend[];
+}
+
+/** A backend {@link initBackend} tried and could not start. */
+export interface SkippedBackend {
+  /** Backend name. */
+  readonly name: string;
+  /** Why it could not start. */
+  readonly reason: string;
+}
+
+let current: BackendInfo | undefined;
+
+async function tryTensorflow(): Promise<string> {
+  for (const pkg of ['@tensorflow/tfjs-node-gpu', '@tensorflow/tfjs-node']) {
+    try {
+      await import(pkg);
+      if (await tf.setBackend('tensorflow')) return pkg;
+    } catch {
+      // not installed (optional dependency) or its native library is missing
+    }
+  }
+  throw new Error('neither @tensorflow/tfjs-node-gpu nor @tensorflow/tfjs-node is usable');
+}
+
+async function tryWasm(): Promise<string> {
+  await import('@tensorflow/tfjs-backend-wasm');
+  if (!(await tf.setBackend('wasm'))) throw new Error('wasm backend failed to initialise');
+  return '@tensorflow/tfjs-backend-wasm';
+}
+
+async function tryCpu(): Promise<string> {
+  if (!(await tf.setBackend('cpu'))) throw new Error('cpu backend failed to initialise');
+  return '@tensorflow/tfjs-backend-cpu';
+}
+
+const STARTERS: Record<Exclude<BackendPreference, 'auto'>, () => Promise<string>> = {
+  tensorflow: tryTensorflow,
+  wasm: tryWasm,
+  cpu: tryCpu,
+};
+
+/**
+ * Picks and starts the tfjs backend. With `auto` (default) it tries
+ * `tensorflow`, `wasm`, `cpu` in that order. The environment variable
+ * `SEGREFINE_BACKEND` (one of the same names) overrides `preference`.
+ * An explicit preference that cannot start is an error, not a silent fallback.
+ *
+ * Also installs segrefine's kernel fixes (wasm gradient kernels, dilated-conv
+ * gradients), so everything trains on the chosen backend.
+ *
+ * @param preference - `auto`, `tensorflow`, `wasm` or `cpu`
+ * @returns what was chosen; also available later from {@link backendInfo}
+ */
+export async function initBackend(preference: BackendPreference = 'auto'): Promise<BackendInfo> {
+  const override = process.env['SEGREFINE_BACKEND'];
+  const requested = (override !== undefined && override !== '' ? override : preference) as BackendPreference;
+  if (!PREFERENCES.includes(requested)) {
+    const argument = override !== undefined && override !== '' ? 'SEGREFINE_BACKEND' : 'initBackend(preference)';
+    throw new ConfigError(argument, `must be one of ${PREFERENCES.join(', ')}`, requested);
+  }
+  installKernelFixes();
+  const order: Exclude<BackendPreference, 'auto'>[] = requested === 'auto' ? ['tensorflow', 'wasm', 'cpu'] : [requested];
+  const skipped: SkippedBackend[] = [];
+  for (const name of order) {
+    try {
+      const provider = await STARTERS[name]();
+      await tf.ready();
+      current = { name: tf.getBackend(), requested, provider, skipped };
+      return current;
+    } catch (error) {
+      skipped.push({ name, reason: error instanceof Error ? error.message : String(error) });
+    }
+  }
+  throw new ConfigError('backend', `could not be started (${skipped.map((s) => `${s.name}: ${s.reason}`).join('; ')})`, requested);
+}
+
+/**
+ * Reports the backend in use: what {@link initBackend} chose, or, if the
+ * user set a backend through tfjs directly, that backend.
+ */
+export function backendInfo(): BackendInfo {
+  const active = tf.getBackend();
+  if (current !== undefined && current.name === active) return current;
+  return { name: active, requested: 'auto', provider: 'set outside segrefine', skipped: [] };
+}
+
+/** One line for logs and the CLI: `wasm (@tensorflow/tfjs-backend-wasm; skipped tensorflow: …)`. */
+export function describeBackend(info: BackendInfo = backendInfo()): string {
+  const skipped = info.skipped.length > 0 ? `; skipped ${info.skipped.map((s) => s.name).join(', ')}` : '';
+  return `${info.name} (${info.provider}${skipped})`;
+}

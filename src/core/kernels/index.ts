@@ -1,0 +1,35 @@
+/**
+ * segrefine's kernel fixes (DESIGN §4): the wasm kernels tfjs lacks and
+ * dilation-capable conv gradients, installed once per process.
+ * @module
+ */
+import { registerDilatedConvGradients } from './gradients.js';
+import { patchDilatedConv2dLayer } from './layers_patch.js';
+import { registerWasmKernels } from './wasm_kernels.js';
+
+export { wasmKernelNames } from './wasm_kernels.js';
+export {
+  conv2dFilterGradient,
+  conv2dInputGradient,
+  depthwiseFilterGradient,
+  depthwiseInputGradient,
+  type ConvGeometry,
+  type ConvPad,
+} from './conv_backprop.js';
+
+let installed = false;
+
+/**
+ * Registers the wasm kernels `Conv2DBackpropFilter`,
+ * `DepthwiseConv2dNativeBackpropInput/Filter` and `UnsortedSegmentSum`, the
+ * dilation-capable gradients of `Conv2D` and `DepthwiseConv2dNative`, and the
+ * dilated `tf.layers.conv2d` routing. Safe to call many times; importing
+ * `segrefine` calls it.
+ */
+export function installKernelFixes(): void {
+  if (installed) return;
+  registerWasmKernels();
+  registerDilatedConvGradients();
+  patchDilatedConv2dLayer();
+  installed = true;
+}

@@ -1,0 +1,50 @@
+/**
+ * segrefine: refiners for semantic segmentation on TensorFlow.js.
+ *
+ * ```ts illustrative
+ * import * as tf from '@tensorflow/tfjs';
+ * import { initBackend, createRefiner } from 'segrefine';
+ * await initBackend();
+ * const refiner = createRefiner({ type: 'none' });
+ * ```
+ * @module segrefine
+ */
+import 'reflect-metadata';
+import { installKernelFixes } from './core/kernels/index.js';
+import './specs.js';
+
+installKernelFixes();
+
+export { initBackend, backendInfo, describeBackend, type BackendInfo, type BackendPreference, type SkippedBackend } from './core/backend.js';
+export { installKernelFixes, wasmKernelNames } from './core/kernels/index.js';
+export { SegrefineError, ShapeError, ConfigError, DataError } from './core/errors.js';
+export { ajv, compileArgs, parseArgs, type ArgsSchema, type JSONSchemaType } from './core/config.js';
+export {
+  RefinerLayer,
+  splitLayerArgs,
+  assertFinite,
+  type Refiner,
+  type RefinerInputs,
+  type RefineOptions,
+  type RefinerInputRoles,
+  type RefinerCallKwargs,
+  type NamedInputs,
+  type SplitLayerArgs,
+} from './core/refiner.js';
+export type { Backbone, BackboneOutputs, BackboneCallKwargs } from './core/backbone.js';
+export {
+  createContainer,
+  createRefiner,
+  registryOf,
+  Registry,
+  REFINER_SPECS,
+  BACKBONE_SPECS,
+  REGISTRY,
+  type RefinerSpec,
+  type BackboneSpec,
+  type TypedConfig,
+  type ContainerOptions,
+} from './core/registry.js';
+export { resizeBilinear, type Size2D } from './core/ops/resize.js';
+export * from './refiners/index.js';
+export * from './backbones/index.js';

@@ -1,0 +1,84 @@
+import * as tf from '@tensorflow/tfjs';
+import { describe, expect, it } from 'vitest';
+import { conv2dFilterGradient, conv2dInputGradient } from '../../src/core/kernels/index.js';
+import { checkGradients, expectNoLeak, expectTensorClose } from '../../src/testing/index.js';
+import { describeOnBackends } from '../helpers/backends.js';
+
+// Convolutions are linear in each input: finite differences have no truncation
+// error, so a unit step keeps round-off negligible.
+const seeded = (shape: number[], seed: number): tf.Tensor => tf.randomNormal(shape, 0, 1, 'float32', seed);
+
+describeOnBackends('conv gradients', (backend) => {
+  const cases: { name: string; strides: number; dilation: number; pad: 'same' | 'valid'; k: number }[] = [
+    { name: 'stride 1 same', strides: 1, dilation: 1, pad: 'same', k: 3 },
+    { name: 'stride 2 same', strides: 2, dilation: 1, pad: 'same', k: 3 },
+    { name: 'stride 2 valid', strides: 2, dilation: 1, pad: 'valid', k: 3 },
+    { name: 'dilation 2 same', strides: 1, dilation: 2, pad: 'same', k: 3 },
+    { name: 'dilation 3 valid', strides: 1, dilation: 3, pad: 'valid', k: 2 },
+  ];
+  for (const c of cases) {
+    it(`conv2d ${c.name}: input and filter gradients match finite differences`, () => {
+      const x = seeded([2, 9, 8, 3], 1);
+      const w = seeded([c.k, c.k, 3, 4], 2);
+      const conv = (a: tf.Tensor, b: tf.Tensor): tf.Tensor => tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, c.strides, c.pad, 'NHWC', c.dilation);
+      const result = checkGradients(conv, [x, w], { rtol: 1e-3, epsilon: 1 });
+      expect(result.maxRelError).toBeLessThan(1e-3);
+      tf.dispose([x, w]);
+    });
+    it(`depthwise ${c.name}: input and filter gradients match finite differences`, () => {
+      const x = seeded([2, 9, 8, 3], 3);
+      const w = seeded([c.k, c.k, 3, 2], 4);
+      const conv = (a: tf.Tensor, b: tf.Tensor): tf.Tensor =>
+        tf.depthwiseConv2d(a as tf.Tensor4D, b as tf.Tensor4D, c.strides, c.pad, 'NHWC', c.dilation);
+      expect(checkGradients(conv, [x, w], { rtol: 1e-3, epsilon: 1 }).maxRelError).toBeLessThan(1e-3);
+      tf.dispose([x, w]);
+    });
+  }
+
+  it('gather gradient (UnsortedSegmentSum) sums repeated indices', () => {
+    const params = tf.tensor2d([[1, 2], [3, 4], [5, 6]]);
+    const indices = tf.tensor1d([2, 0, 2, 2], 'int32');
+    const g = tf.grad((p: tf.Tensor) => tf.sum(tf.mul(tf.gather(p, indices), tf.tensor2d([[1, 1], [2, 2], [3, 3], [4, 4]]))))(params);
+    expectTensorClose(g, [[2, 2], [0, 0], [8, 8]]);
+    const seg = tf.unsortedSegmentSum(tf.tensor1d([1, 2, 3, 4]), tf.tensor1d([0, 2, 0, 5], 'int32'), 3);
+    expectTensorClose(seg, [4, 0, 2]);
+    tf.dispose([params, indices, g, seg]);
+  });
+
+  it('backprop kernels agree with the reference on undilated convs', () => {
+    const x = seeded([1, 7, 7, 2], 5) as tf.Tensor4D;
+    const w = seeded([3, 3, 2, 3], 6) as tf.Tensor4D;
+    const dy = seeded([1, 4, 4, 3], 7) as tf.Tensor4D;
+    const g = { strides: [2, 2] as [number, number], dilations: [1, 1] as [number, number], pad: 'same' as const };
+    expectTensorClose(conv2dInputGradient(x.shape, dy, w, g), tf.conv2dTranspose(dy, w, x.shape, 2, 'same'), { atol: 1e-4 });
+    const reference = tf.engine().runKernel('Conv2DBackpropFilter', { x, dy }, { strides: [2, 2], pad: 'same', dataFormat: 'NHWC', filterShape: w.shape }) as tf.Tensor4D;
+    expectTensorClose(conv2dFilterGradient(x, dy, w.shape, g), reference, { atol: 1e-4 });
+    expect(backend).toBe(tf.getBackend());
+    tf.dispose([x, w, dy]);
+  });
+
+  it('the gradient kernels do not leak', async () => {
+    const x = seeded([1, 6, 6, 2], 8);
+    const w = seeded([3, 3, 2, 2], 9);
+    await expectNoLeak(() => tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, 1, 'same', 'NHWC', 2)))([x, w]));
+    await expectNoLeak(() => tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.depthwiseConv2d(a as tf.Tensor4D, b as tf.Tensor4D, 2, 'same')))([x, w]));
+    tf.dispose([x, w]);
+  });
+});
+
+describe('conv2d filter gradient kernel on wasm', () => {
+  it('matches the cpu backend', async () => {
+    const x = seeded([2, 10, 10, 3], 11) as tf.Tensor4D;
+    const dy = seeded([2, 5, 5, 4], 12) as tf.Tensor4D;
+    const backpropFilter = (): tf.Tensor4D =>
+      tf.engine().runKernel('Conv2DBackpropFilter', { x, dy }, { strides: [2, 2], pad: 'same', dataFormat: 'NHWC', filterShape: [3, 3, 3, 4] }) as tf.Tensor4D;
+    await tf.setBackend('wasm');
+    const onWasm = backpropFilter();
+    const wasmValues = onWasm.arraySync();
+    await tf.setBackend('cpu');
+    const onCpu = backpropFilter();
+    expectTensorClose(onCpu, wasmValues as number[][][][], { atol: 1e-4 });
+    await tf.setBackend('wasm');
+    tf.dispose([x, dy, onWasm, onCpu]);
+  });
+});
