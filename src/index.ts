@@ -32,16 +32,20 @@ export {
   type SplitLayerArgs,
 } from './core/refiner.js';
 export type { Backbone, BackboneOutputs, BackboneCallKwargs } from './core/backbone.js';
+export { NeckLayer, shapeList, type Neck, type NeckCallKwargs, type NeckOptions } from './core/neck.js';
 export {
   createContainer,
   createRefiner,
+  createNeck,
   registryOf,
   Registry,
   REFINER_SPECS,
   BACKBONE_SPECS,
+  NECK_SPECS,
   REGISTRY,
   type RefinerSpec,
   type BackboneSpec,
+  type NeckSpec,
   type TypedConfig,
   type ContainerOptions,
 } from './core/registry.js';

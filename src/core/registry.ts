@@ -7,6 +7,7 @@
 import 'reflect-metadata';
 import { container as rootContainer, inject, injectable, type DependencyContainer, type InjectionToken } from 'tsyringe';
 import type { Backbone } from './backbone.js';
+import type { Neck } from './neck.js';
 import { parseArgs, type ArgsSchema } from './config.js';
 import { ConfigError } from './errors.js';
 import type { Refiner } from './refiner.js';
@@ -39,10 +40,26 @@ export interface BackboneSpec<A = unknown> {
   create(args: A): Backbone;
 }
 
+/** What the registry knows about one neck (a pyramid → pyramid module such as SDN). */
+export interface NeckSpec<A = unknown> {
+  /** Registry name, the `type` of a neck config. */
+  readonly id: string;
+  /** Always `'neck'`: tells necks from refiners in mixed listings. */
+  readonly kind: 'neck';
+  /** One line for listings and reports. */
+  readonly summary: string;
+  /** Schema of its args. */
+  readonly schema: ArgsSchema<A>;
+  /** Builds a new neck from validated args. */
+  create(args: A): Neck;
+}
+
 /** Token of the list of registered refiner specs. */
 export const REFINER_SPECS: InjectionToken<readonly RefinerSpec[]> = Symbol('segrefine.RefinerSpecs');
 /** Token of the list of registered backbone specs. */
 export const BACKBONE_SPECS: InjectionToken<readonly BackboneSpec[]> = Symbol('segrefine.BackboneSpecs');
+/** Token of the list of registered neck specs. */
+export const NECK_SPECS: InjectionToken<readonly NeckSpec[]> = Symbol('segrefine.NeckSpecs');
 /** Token of the {@link Registry} service. */
 export const REGISTRY: InjectionToken<Registry> = Symbol('segrefine.Registry');
 
@@ -71,10 +88,12 @@ export class Registry {
   /**
    * @param refinerSpecs - every registered refiner spec
    * @param backboneSpecs - every registered backbone spec
+   * @param neckSpecs - every registered neck spec
    */
   constructor(
     @inject(REFINER_SPECS) private readonly refinerSpecs: readonly RefinerSpec[],
     @inject(BACKBONE_SPECS) private readonly backboneSpecs: readonly BackboneSpec[],
+    @inject(NECK_SPECS) private readonly neckSpecs: readonly NeckSpec[],
   ) {}
 
   /** Ids of the registered refiners, in registration order. */
@@ -122,6 +141,25 @@ export class Registry {
     const { spec, args } = pick(this.backboneSpecs, config, 'backbone');
     return spec.create(parseArgs(spec.schema, args));
   }
+
+  /** Ids of the registered necks, in registration order. */
+  neckIds(): string[] {
+    return this.neckSpecs.map((s) => s.id);
+  }
+
+  /** All neck specs. */
+  necks(): readonly NeckSpec[] {
+    return this.neckSpecs;
+  }
+
+  /**
+   * Validates `config` against the named spec's schema and builds the neck.
+   * @param config - `{ type: 'sdn', mode: 'multi', … }`
+   */
+  createNeck(config: TypedConfig): Neck {
+    const { spec, args } = pick(this.neckSpecs, config, 'neck');
+    return spec.create(parseArgs(spec.schema, args));
+  }
 }
 
 /** Extra specs to register beside the built-in ones (your own refiners). */
@@ -130,6 +168,8 @@ export interface ContainerOptions {
   refiners?: readonly RefinerSpec<never>[];
   /** Backbone specs added after the built-ins. */
   backbones?: readonly BackboneSpec<never>[];
+  /** Neck specs added after the built-ins. */
+  necks?: readonly NeckSpec<never>[];
   /** Replace the built-in specs instead of adding to them. */
   builtins?: boolean;
 }
@@ -137,14 +177,16 @@ export interface ContainerOptions {
 /** Built-in specs are supplied by the package entry (see `src/specs.ts`). */
 let builtinRefiners: readonly RefinerSpec<never>[] = [];
 let builtinBackbones: readonly BackboneSpec<never>[] = [];
+let builtinNecks: readonly NeckSpec<never>[] = [];
 
 /**
  * Sets the built-in spec lists (called once by the package entry module).
  * @internal
  */
-export function setBuiltinSpecs(refiners: readonly RefinerSpec<never>[], backbones: readonly BackboneSpec<never>[]): void {
+export function setBuiltinSpecs(refiners: readonly RefinerSpec<never>[], backbones: readonly BackboneSpec<never>[], necks: readonly NeckSpec<never>[] = []): void {
   builtinRefiners = refiners;
   builtinBackbones = backbones;
+  builtinNecks = necks;
 }
 
 /**
@@ -158,13 +200,15 @@ export function createContainer(options: ContainerOptions = {}): DependencyConta
   const useBuiltins = options.builtins ?? true;
   const refiners = [...(useBuiltins ? builtinRefiners : []), ...(options.refiners ?? [])] as RefinerSpec[];
   const backbones = [...(useBuiltins ? builtinBackbones : []), ...(options.backbones ?? [])] as BackboneSpec[];
-  for (const [what, specs] of [['refiners', refiners], ['backbones', backbones]] as const) {
+  const necks = [...(useBuiltins ? builtinNecks : []), ...(options.necks ?? [])] as NeckSpec[];
+  for (const [what, specs] of [['refiners', refiners], ['backbones', backbones], ['necks', necks]] as const) {
     const ids = specs.map((s) => s.id);
     const twice = ids.find((id, i) => ids.indexOf(id) !== i);
     if (twice !== undefined) throw new ConfigError(what, `must have unique ids ('${twice}' registered twice)`, twice);
   }
   child.register(REFINER_SPECS, { useValue: refiners });
   child.register(BACKBONE_SPECS, { useValue: backbones });
+  child.register(NECK_SPECS, { useValue: necks });
   child.registerSingleton(REGISTRY, Registry);
   return child;
 }
@@ -185,4 +229,14 @@ export function registryOf(container?: DependencyContainer): Registry {
  */
 export function createRefiner(config: TypedConfig, container?: DependencyContainer): Refiner {
   return registryOf(container).createRefiner(config);
+}
+
+/**
+ * Builds a registered neck from a config, validating its args.
+ * `createNeck({ type: 'sdn', mode: 'multi' })`.
+ * @param config - `type` plus the neck's args
+ * @param container - a container from {@link createContainer} (default: built-ins)
+ */
+export function createNeck(config: TypedConfig, container?: DependencyContainer): Neck {
+  return registryOf(container).createNeck(config);
 }
