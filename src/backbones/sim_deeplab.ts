@@ -1,0 +1,113 @@
+/**
+ * `sim-deeplab`: the DifNet paper's baseline and seed branch — an atrous
+ * ResNet at output stride 8 with DeepLab-v2's ASPP classifier (no multi-scale
+ * inputs, no CRF).
+ * @module
+ */
+import type { BackboneOutputs } from '../core/backbone.js';
+import { compileArgs, parseArgs, type JSONSchemaType } from '../core/config.js';
+import type { BackboneSpec } from '../core/registry.js';
+import { AsppHead } from './aspp.js';
+import { AtrousResNet, type OutputStride, type ResNetDepth } from './atrous_resnet.js';
+import { LayerFactory } from './layer_factory.js';
+import { LayerBackbone, type GraphTensor, type LayerRunner } from './layer_backbone.js';
+import { classesSchema, depthSchema, nameSchema, outputStrideSchema, seedSchema, widthSchema } from './schemas.js';
+
+/** Arguments of {@link SimDeepLab}. */
+export interface SimDeepLabArgs {
+  /**
+   * Number of classes K of the scores.
+   * @defaultValue 21
+   */
+  classes?: number;
+  /**
+   * ResNet depth: 18, 34 (basic blocks), 50, 101 (bottlenecks).
+   * @defaultValue 18
+   */
+  depth?: ResNetDepth;
+  /**
+   * Channel multiplier of the ResNet.
+   * @defaultValue 1
+   */
+  width?: number;
+  /**
+   * Output stride of the ResNet (the paper uses 8).
+   * @defaultValue 8
+   */
+  outputStride?: OutputStride;
+  /**
+   * Use the ASPP classifier; false: a single 3×3 conv classifier (rate 1).
+   * @defaultValue true
+   */
+  aspp?: boolean;
+  /**
+   * ASPP atrous rates, one 3×3 branch each, summed.
+   * @defaultValue [6, 12, 18, 24]
+   */
+  rates?: number[];
+  /**
+   * Base seed of the initialisers.
+   * @defaultValue 0
+   */
+  seed?: number;
+  /**
+   * Prefix of every layer name (must be unique within one model).
+   * @defaultValue 'sim_deeplab'
+   */
+  name?: string;
+}
+
+/** Parsed {@link SimDeepLabArgs}. */
+type ResolvedSimDeepLabArgs = Required<SimDeepLabArgs>;
+
+/** Schema of {@link SimDeepLabArgs}. */
+export const simDeepLabSchema = compileArgs<SimDeepLabArgs>('SimDeepLabArgs', {
+  type: 'object',
+  properties: {
+    classes: classesSchema,
+    depth: depthSchema,
+    width: widthSchema,
+    outputStride: outputStrideSchema,
+    aspp: { type: 'boolean', default: true, nullable: true },
+    rates: { type: 'array', items: { type: 'integer', minimum: 1 }, minItems: 1, default: [6, 12, 18, 24], nullable: true },
+    seed: seedSchema,
+    name: nameSchema('sim_deeplab'),
+  },
+  required: [],
+  additionalProperties: false,
+} as unknown as JSONSchemaType<SimDeepLabArgs>);
+
+/**
+ * Sim-DeepLab (`id: 'sim-deeplab'`): atrous ResNet + ASPP. Pyramid
+ * `[stem, stage1, …, stage4]`; scores at `outputStride` (8 by default).
+ */
+export class SimDeepLab extends LayerBackbone {
+  /** The parsed arguments. */
+  readonly args: ResolvedSimDeepLabArgs;
+  private readonly body: AtrousResNet;
+  private readonly head: AsppHead;
+
+  /** @param args - see {@link SimDeepLabArgs} */
+  constructor(args: SimDeepLabArgs = {}) {
+    const parsed = parseArgs(simDeepLabSchema, args) as ResolvedSimDeepLabArgs;
+    const factory = new LayerFactory(parsed.name, parsed.seed);
+    const body = new AtrousResNet(factory, { depth: parsed.depth, width: parsed.width, outputStride: parsed.outputStride });
+    super(factory, { id: 'sim-deeplab', numClasses: parsed.classes, outChannels: body.channels, levelStrides: body.strides, outputStride: parsed.outputStride });
+    this.args = parsed;
+    this.body = body;
+    this.head = new AsppHead(factory, parsed.classes, parsed.aspp ? parsed.rates : [1], parsed.aspp ? 'aspp' : 'classifier');
+  }
+
+  protected forward<T extends GraphTensor>(image: T, runner: LayerRunner): BackboneOutputs<T> {
+    const { stem, stages } = this.body.forward(image, runner);
+    return { scores: this.head.forward(stages[stages.length - 1]!, runner), features: [stem, ...stages] };
+  }
+}
+
+/** Registry spec of {@link SimDeepLab}. */
+export const simDeepLabSpec: BackboneSpec<SimDeepLabArgs> = {
+  id: 'sim-deeplab',
+  summary: 'Sim-DeepLab: atrous ResNet + DeepLab-v2 ASPP (rates 6/12/18/24), scores at stride 8.',
+  schema: simDeepLabSchema,
+  create: (args) => new SimDeepLab(args),
+};
