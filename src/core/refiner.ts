@@ -220,6 +220,19 @@ export abstract class RefinerLayer extends tf.layers.Layer implements Refiner {
     return [scores[0] ?? null, size ? size[0] : scores[1] ?? null, size ? size[1] : scores[2] ?? null, this.outputChannels(scores[3] ?? null)];
   }
 
+  /**
+   * Releases the weights. Unlike `tf.layers.Layer.dispose()`, it is safe on a
+   * layer that was never applied or built (a refiner may be created and
+   * dropped without use).
+   */
+  override dispose(): ReturnType<tf.layers.Layer['dispose']> {
+    const used = (this as unknown as { _refCount: number | null })._refCount !== null;
+    if (this.built && used) return super.dispose();
+    const weights = this.built ? this.weights : [];
+    weights.forEach((w) => w.dispose());
+    return { refCountAfterDispose: 0, numDisposedVariables: weights.length };
+  }
+
   /** Channels of the output given the scores' K (refiners keep K). */
   protected outputChannels(scoreChannels: number | null): number | null {
     return scoreChannels;

@@ -8,8 +8,12 @@ import * as tf from '@tensorflow/tfjs';
 
 /** Options of {@link checkGradients}. */
 export interface GradCheckOptions {
-  /** Step of the central difference (length of the perturbation). @defaultValue 5e-2 */
-  epsilon?: number;
+  /**
+   * Step of the central difference (length of the perturbation), one for all
+   * inputs or one per input (use 1 for inputs the function is linear in).
+   * @defaultValue 5e-2
+   */
+  epsilon?: number | number[];
   /** Random directions checked per input. @defaultValue 3 */
   directions?: number;
   /** Single entries checked per input. @defaultValue 4 */
@@ -63,7 +67,7 @@ function rng(seed: number): () => number {
  * @param options - step, directions, tolerance, seed
  */
 export function checkGradients(f: (...xs: tf.Tensor[]) => tf.Tensor, xs: tf.Tensor[], options: GradCheckOptions = {}): GradCheckResult {
-  const eps = options.epsilon ?? 5e-2;
+  const stepOf = (index: number): number => (Array.isArray(options.epsilon) ? options.epsilon[index] : options.epsilon) ?? 5e-2;
   const rtol = options.rtol ?? 1e-3;
   const random = rng(options.seed ?? 7);
   const projection = tf.tidy(() => {
@@ -82,8 +86,9 @@ export function checkGradients(f: (...xs: tf.Tensor[]) => tf.Tensor, xs: tf.Tens
   const reference = outputAt(xs);
   let outputScale = 0;
   for (let i = 0; i < reference.length; i++) outputScale += Math.abs(reference[i]! * weights[i]!);
-  const floor = Math.max(1e-6, (outputScale * 1e-6) / eps);
   xs.forEach((x, index) => {
+    const eps = stepOf(index);
+    const floor = Math.max(1e-6, (outputScale * 1e-6) / eps);
     const base = x.dataSync();
     const outputWith = (direction: Float32Array, sign: number): Float32Array => {
       const values = Float32Array.from(base, (v, i) => v + sign * eps * direction[i]!);

@@ -1,0 +1,47 @@
+/**
+ * Weight bookkeeping for layers built from tfjs sublayers: their weights
+ * become this layer's weights, so `model.save()`, `fit` and `dispose()` see
+ * them.
+ * @module
+ */
+import * as tf from '@tensorflow/tfjs';
+
+/** A set of sublayers owned by one layer. */
+export class Sublayers {
+  private readonly layers: tf.layers.Layer[] = [];
+
+  /**
+   * Adds a sublayer, builds it for `inputShape` and returns it. Call from the
+   * owner's `build()`.
+   *
+   * tfjs names a weight after the layer scopes active when it is created, and
+   * only `apply()` opens a layer's scope. Building through one tiny `apply()`
+   * inside the owner's build gives weights `<owner>/<sublayer>/<weight>`:
+   * unique within a model and identical after reload, which `model.save()`
+   * and `loadLayersModel()` need.
+   * @param layer - a tfjs layer with a role name unique within the owner
+   * @param inputShape - its input shape; unknown dims are taken as 1
+   */
+  add<L extends tf.layers.Layer>(layer: L, inputShape: (number | null)[]): L {
+    tf.tidy(() => {
+      layer.apply(tf.zeros(inputShape.map((d, i) => (i === 0 || d === null ? 1 : d))));
+    });
+    this.layers.push(layer);
+    return layer;
+  }
+
+  /** Trainable weights of every sublayer, in insertion order. */
+  trainableWeights(): tf.LayerVariable[] {
+    return this.layers.flatMap((l) => l.trainableWeights);
+  }
+
+  /** Non-trainable weights (e.g. batch-norm moving statistics) of every sublayer. */
+  nonTrainableWeights(): tf.LayerVariable[] {
+    return this.layers.flatMap((l) => l.nonTrainableWeights);
+  }
+
+  /** All weights, trainable first. */
+  weights(): tf.LayerVariable[] {
+    return this.layers.flatMap((l) => l.weights);
+  }
+}

@@ -1,0 +1,140 @@
+/**
+ * DifNet's random walk as a differentiable op:
+ * `y' = (1 − β)(μ·P·y + (1 − μ)·seed) + β·y`, `P = softmax_rows(Ψ Ψᵀ)`.
+ * @module
+ */
+import * as tf from '@tensorflow/tfjs';
+import { DataError, ShapeError } from '../../core/errors.js';
+
+/** A weight given as a number or a scalar tensor. */
+export type ScalarLike = number | tf.Scalar;
+
+/** Inputs of {@link randomWalk}. */
+export interface RandomWalkInputs {
+  /** Current state `[B, N, K]`. */
+  y: tf.Tensor3D;
+  /** Seed `[B, N, K]` (DifNet's `s = M ⊙ x`). */
+  seed: tf.Tensor3D;
+  /** Node embeddings Ψ `[B, N, d]`; `P = softmax_rows(Ψ Ψᵀ)`, no scaling. */
+  embedding: tf.Tensor3D;
+  /** μ in [0, 1]: weight of the propagated term (the final weight, not a raw parameter). */
+  mu: ScalarLike;
+  /** β in [0, 1]: weight of the previous state (the final weight, not a raw parameter). */
+  beta: ScalarLike;
+}
+
+/** Inputs of {@link diffusionClosedForm}. */
+export interface ClosedFormInputs {
+  /** Seed `[B, N, K]`. */
+  seed: tf.Tensor3D;
+  /** Node embeddings Ψ `[B, N, d]`. */
+  embedding: tf.Tensor3D;
+  /** μ in [0, 1). */
+  mu: ScalarLike;
+}
+
+function checkRank3(t: tf.Tensor | undefined, argument: string): asserts t is tf.Tensor3D {
+  if (!(t instanceof tf.Tensor)) throw new ShapeError(argument, 'must be a tf.Tensor', t);
+  if (t.rank !== 3) throw new ShapeError(argument, 'must be rank 3 [B, N, channels]', t);
+}
+
+function checkWeight(value: ScalarLike | undefined, argument: string): void {
+  if (value instanceof tf.Tensor) {
+    if (value.rank !== 0) throw new ShapeError(argument, 'must be a scalar', value);
+    return;
+  }
+  if (typeof value !== 'number' || !(value >= 0 && value <= 1)) throw new DataError(argument, 'must be a number in [0, 1]', value);
+}
+
+/** Checks shapes shared by the walk and its closed form. */
+export function validateWalkInputs(seed: tf.Tensor | undefined, embedding: tf.Tensor | undefined, y?: tf.Tensor, op = 'randomWalk'): void {
+  checkRank3(seed, `${op}.seed`);
+  checkRank3(embedding, `${op}.embedding`);
+  if (embedding.shape[0] !== seed.shape[0] || embedding.shape[1] !== seed.shape[1]) {
+    throw new ShapeError(`${op}.embedding`, `must be [B, N, d] with the seed's B = ${seed.shape[0]}, N = ${seed.shape[1]}`, embedding);
+  }
+  if (y !== undefined) {
+    checkRank3(y, `${op}.y`);
+    if (y.shape.some((dim, i) => dim !== seed.shape[i])) throw new ShapeError(`${op}.y`, `must have the seed's shape [${seed.shape.join(', ')}]`, y);
+  }
+}
+
+/**
+ * The row-stochastic transition matrix `P = softmax_rows(Ψ Ψᵀ)` `[B, N, N]`
+ * (row max subtracted, so large embeddings stay finite).
+ * @param embedding - Ψ `[B, N, d]`
+ */
+export function transitionMatrix(embedding: tf.Tensor3D): tf.Tensor3D {
+  return tf.tidy(() => {
+    // Explicit transpose: wasm's transposeB matMul path is far slower (DESIGN §4).
+    const gram = tf.matMul(embedding, tf.transpose(embedding, [0, 2, 1]));
+    return tf.softmax(gram) as tf.Tensor3D;
+  });
+}
+
+/** `(1 − β)(μ·Py + (1 − μ)·seed) + β·y` given `Py`. */
+export function combineWalk(propagated: tf.Tensor3D, y: tf.Tensor3D, seed: tf.Tensor3D, mu: ScalarLike, beta: ScalarLike): tf.Tensor3D {
+  return tf.tidy(() => {
+    const restart = tf.add(tf.mul(mu, propagated), tf.mul(tf.sub(1, mu), seed));
+    return tf.add(tf.mul(tf.sub(1, beta), restart), tf.mul(beta, y)) as tf.Tensor3D;
+  });
+}
+
+/**
+ * One DifNet random walk, differentiable w.r.t. every input:
+ * `(1 − β)(μ·P·y + (1 − μ)·seed) + β·y` with `P = softmax_rows(Ψ Ψᵀ)`.
+ * @param inputs - state, seed, embedding and the final weights μ, β
+ * @returns the next state `[B, N, K]`
+ */
+export function randomWalk(inputs: RandomWalkInputs): tf.Tensor3D {
+  const { y, seed, embedding, mu, beta } = inputs;
+  validateWalkInputs(seed, embedding, y);
+  checkWeight(mu, 'randomWalk.mu');
+  checkWeight(beta, 'randomWalk.beta');
+  return tf.tidy(() => combineWalk(tf.matMul(transitionMatrix(embedding), y), y, seed, mu, beta));
+}
+
+/**
+ * The fixed point of repeated walks with one P:
+ * `(1 − μ)(I − μP)⁻¹·seed`, by a dense solve — O(N³), for small N
+ * (verification and study). Differentiable (solved through tfjs ops).
+ * @param inputs - seed, embedding and μ in [0, 1)
+ * @returns `[B, N, K]`
+ */
+export function diffusionClosedForm(inputs: ClosedFormInputs): tf.Tensor3D {
+  const { seed, embedding, mu } = inputs;
+  validateWalkInputs(seed, embedding, undefined, 'diffusionClosedForm');
+  checkWeight(mu, 'diffusionClosedForm.mu');
+  if (typeof mu === 'number' && mu >= 1) throw new DataError('diffusionClosedForm.mu', 'must be < 1 (I − μP is singular at μ = 1)', mu);
+  const n = seed.shape[1];
+  if (n > 4096) throw new ShapeError('diffusionClosedForm.seed', 'must have N ≤ 4096 nodes (dense O(N³) solve)', seed);
+  return tf.tidy(() => {
+    const system = tf.sub(tf.eye(n), tf.mul(mu, transitionMatrix(embedding))) as tf.Tensor3D;
+    return tf.mul(tf.sub(1, mu), solve(system, seed)) as tf.Tensor3D;
+  });
+}
+
+/**
+ * Solves `A X = B` for each batch by Gauss–Jordan elimination in tfjs ops.
+ * I − μP (μ < 1, P row-stochastic) is strictly diagonally dominant by rows,
+ * so elimination without pivoting is stable.
+ */
+function solve(a: tf.Tensor3D, b: tf.Tensor3D): tf.Tensor3D {
+  const n = a.shape[1];
+  let augmented = tf.concat([a, b], 2);
+  for (let k = 0; k < n; k++) {
+    const next = tf.tidy(() => {
+      const pivotRow = tf.slice(augmented, [0, k, 0], [-1, 1, -1]);
+      const normalised = tf.div(pivotRow, tf.slice(pivotRow, [0, 0, k], [-1, 1, 1]));
+      const factors = tf.slice(augmented, [0, 0, k], [-1, n, 1]);
+      const isPivot = tf.reshape(tf.oneHot(k, n), [1, n, 1]);
+      const eliminated = tf.sub(augmented, tf.mul(factors, normalised));
+      return tf.add(tf.mul(eliminated, tf.sub(1, isPivot)), tf.mul(normalised, isPivot)) as tf.Tensor3D;
+    });
+    if (k > 0) augmented.dispose();
+    augmented = next;
+  }
+  const solution = tf.slice(augmented, [0, 0, n], [-1, n, -1]) as tf.Tensor3D;
+  augmented.dispose();
+  return solution;
+}
