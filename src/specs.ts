@@ -6,6 +6,6 @@
  */
 import { builtinBackboneSpecs } from './backbones/index.js';
 import { setBuiltinSpecs } from './core/registry.js';
-import { builtinRefinerSpecs } from './refiners/index.js';
+import { builtinNeckSpecs, builtinRefinerSpecs } from './refiners/index.js';
 
-setBuiltinSpecs(builtinRefinerSpecs, builtinBackboneSpecs);
+setBuiltinSpecs(builtinRefinerSpecs, builtinBackboneSpecs, builtinNeckSpecs);

@@ -3,9 +3,10 @@
  * Each family adds its spec here and nowhere else.
  * @module
  */
-import type { RefinerSpec } from '../core/registry.js';
+import type { NeckSpec, RefinerSpec } from '../core/registry.js';
 import { difnetSpec } from './diffusion/index.js';
 import { identitySpec } from './identity/identity_refiner.js';
+import { sdnNeckSpec } from './sdn/index.js';
 
 export { IdentityRefiner, identitySpec, type IdentityRefinerArgs } from './identity/identity_refiner.js';
 export * from './diffusion/index.js';
@@ -15,3 +16,8 @@ export const builtinRefinerSpecs: readonly RefinerSpec<never>[] = [
   identitySpec as RefinerSpec<never>,
   difnetSpec as RefinerSpec<never>,
 ];
+
+export * from './sdn/index.js';
+
+/** The neck specs `createContainer()` registers by default (pyramid → pyramid modules). */
+export const builtinNeckSpecs: readonly NeckSpec<never>[] = [sdnNeckSpec as NeckSpec<never>];

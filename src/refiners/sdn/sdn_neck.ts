@@ -1,0 +1,191 @@
+/**
+ * `SdnNeck` (`neckId: 'sdn'`): the semantic diffusion network of Tan et al.
+ * (NeurIPS 2022) as a neck between encoder and decoder. Each refined level
+ * becomes `F_sdn = conv1×1(concat[U, ReLU(BN(SDC(U, V)))])` with U's
+ * channels, so the pyramid keeps its shapes and any head or refiner can
+ * follow it.
+ *
+ * Guidance V per level:
+ * - `mode: 'single'` (single-scale decoders): a stride-2 3×3 conv of the
+ *   level itself, upsampled back to its size;
+ * - `mode: 'multi'` (multi-scale decoders): the next coarser *input* level,
+ *   upsampled, after a 1×1 projection to U's channels when the channel counts
+ *   differ (no projection when they match); the deepest level is guided by a
+ *   3×3 conv of itself.
+ * @module
+ */
+import * as tf from '@tensorflow/tfjs';
+import { compileArgs, parseArgs } from '../../core/config.js';
+import { ConfigError } from '../../core/errors.js';
+import { NeckLayer, shapeList, type NeckCallKwargs } from '../../core/neck.js';
+import { splitLayerArgs } from '../../core/refiner.js';
+import type { NeckSpec } from '../../core/registry.js';
+import type { SimilarityKind } from './semantic_difference.js';
+import { sdcSchemaFragments } from './semantic_difference_conv2d.js';
+import { SdnLevel, type GuidanceSource } from './sdn_level.js';
+
+/** Arguments of {@link SdnNeck}. */
+export interface SdnNeckArgs {
+  /**
+   * `'single'`: each level guided by a stride-2 3×3 conv of itself;
+   * `'multi'`: level i guided by level i+1 (the deepest by a 3×3 conv of itself).
+   * @defaultValue 'multi'
+   */
+  mode?: 'single' | 'multi';
+  /**
+   * Pyramid indices of the levels to refine; the others pass through
+   * unchanged (they still guide their finer neighbour in `'multi'` mode).
+   * Null refines every level.
+   * @defaultValue null
+   */
+  levels?: number[] | null;
+  /**
+   * Output channels of the semantic difference convolution; null uses each
+   * level's own channel count.
+   * @defaultValue null
+   */
+  diffusionChannels?: number | null;
+  /**
+   * Window size of the semantic difference convolution.
+   * @defaultValue 3
+   */
+  kernelSize?: 3 | 5 | 7;
+  /**
+   * Spacing between the window's taps.
+   * @defaultValue 1
+   */
+  dilation?: number;
+  /**
+   * Similarity of guidance values: `'diffusivity'` (per channel,
+   * `1/√(1 + ΔV²/λ²)`) or `'embedding'` (`exp(−λ‖ΔV‖₁)`).
+   * @defaultValue 'diffusivity'
+   */
+  similarity?: SimilarityKind;
+  /**
+   * Initial λ of every level.
+   * @defaultValue 1
+   */
+  lambdaInit?: number;
+  /**
+   * `'identity'`: the fusion conv starts as `[I; 0]`, so the untrained neck
+   * returns its input; `'random'`: Glorot-uniform.
+   * @defaultValue 'identity'
+   */
+  fusionInit?: 'identity' | 'random';
+  /**
+   * Momentum of the batch-norm moving statistics.
+   * @defaultValue 0.99
+   */
+  momentum?: number;
+  /**
+   * Seed of the weight initializers.
+   * @defaultValue 1
+   */
+  seed?: number;
+}
+
+const sdnNeckSchema = compileArgs<SdnNeckArgs>('SdnNeckArgs', {
+  type: 'object',
+  properties: {
+    mode: { type: 'string', enum: ['single', 'multi'], default: 'multi', nullable: true },
+    levels: { type: 'array', items: { type: 'integer', minimum: 0 }, minItems: 1, uniqueItems: true, default: null, nullable: true },
+    diffusionChannels: { type: 'integer', minimum: 1, default: null, nullable: true },
+    ...sdcSchemaFragments,
+    fusionInit: { type: 'string', enum: ['identity', 'random'], default: 'identity', nullable: true },
+    momentum: { type: 'number', minimum: 0, maximum: 1, default: 0.99, nullable: true },
+  },
+  required: [],
+  additionalProperties: false,
+});
+
+/** Resolved arguments (defaults filled in). */
+type ResolvedSdnNeckArgs = Required<SdnNeckArgs>;
+
+/**
+ * The SDN neck: a feature pyramid in, the same shapes out, with inter-class
+ * boundaries sharpened by semantics-guided anisotropic diffusion.
+ *
+ * ```ts illustrative
+ * const neck = new SdnNeck({ mode: 'multi' });
+ * const refined = neck.apply(features);        // SymbolicTensor[] or Tensor4D[]
+ * const logits = head.apply([scores, ...refined]);
+ * ```
+ */
+export class SdnNeck extends NeckLayer {
+  /** tfjs serialization name. */
+  static readonly className = 'SegrefineSdnNeck';
+  /** Registry name. */
+  readonly neckId = 'sdn';
+  private readonly args: ResolvedSdnNeckArgs;
+  private levelModules: (SdnLevel | undefined)[] = [];
+
+  /** @param args - see {@link SdnNeckArgs} (plus tfjs layer args such as `name`) */
+  constructor(args: SdnNeckArgs = {}) {
+    const { layerArgs, own } = splitLayerArgs(args);
+    super(layerArgs);
+    this.args = parseArgs(sdnNeckSchema, own) as ResolvedSdnNeckArgs;
+  }
+
+  /** Creates each refined level's weights for a pyramid of these shapes. */
+  override build(inputShape: tf.Shape | tf.Shape[]): void {
+    super.build(inputShape);
+    const shapes = shapeList(inputShape);
+    const channels = shapes.map((s) => s[3] as number);
+    const count = channels.length;
+    const refined = this.args.levels ?? channels.map((_, i) => i);
+    const outOfRange = refined.find((i) => i >= count);
+    if (outOfRange !== undefined) {
+      throw new ConfigError('SdnNeckArgs/levels', `must index the pyramid's ${count} level(s) (0..${count - 1})`, this.args.levels);
+    }
+    this.levelModules = channels.map((c, level) => {
+      if (!refined.includes(level)) return undefined;
+      const deepest = level === count - 1;
+      const guidance: GuidanceSource = this.args.mode === 'single' ? 'downsampled' : deepest ? 'self' : 'coarser';
+      return new SdnLevel(
+        {
+          level,
+          channels: c,
+          diffusionChannels: this.args.diffusionChannels ?? c,
+          guidance,
+          coarserChannels: deepest ? c : channels[level + 1]!,
+          kernelSize: this.args.kernelSize,
+          dilation: this.args.dilation,
+          similarity: this.args.similarity,
+          lambdaInit: this.args.lambdaInit,
+          fusionInit: this.args.fusionInit,
+          momentum: this.args.momentum,
+          seed: this.args.seed * 1000 + level * 10,
+        },
+        (name, shape, initializer, trainable) => this.addWeight(name, shape, 'float32', initializer, undefined, trainable),
+      );
+    });
+    this.built = true;
+  }
+
+  /** Refines each selected level; the others are returned unchanged. */
+  protected forward(features: tf.Tensor4D[], kwargs: NeckCallKwargs): tf.Tensor4D[] {
+    const training = kwargs.training === true;
+    return features.map((u, level) => {
+      const module = this.levelModules[level];
+      if (module === undefined) return u;
+      const v = module.guidance(u, features[level + 1]);
+      return module.forward(u, v, training);
+    });
+  }
+
+  /** The constructor's args, for `model.save()`. */
+  override getConfig(): tf.serialization.ConfigDict {
+    const { levels, ...rest } = this.args;
+    return { ...super.getConfig(), ...rest, levels: levels === null ? null : [...levels] };
+  }
+}
+tf.serialization.registerClass(SdnNeck);
+
+/** Registry spec of {@link SdnNeck}: `createNeck({ type: 'sdn', mode: 'multi' })`. */
+export const sdnNeckSpec: NeckSpec<SdnNeckArgs> = {
+  id: 'sdn',
+  kind: 'neck',
+  summary: 'SDN: semantics-guided anisotropic diffusion of the feature pyramid (a neck, shapes kept).',
+  schema: sdnNeckSchema,
+  create: (args) => new SdnNeck(args),
+};
