@@ -183,13 +183,13 @@ export abstract class NeckLayer extends tf.layers.Layer implements Neck {
    */
   protected checkShapes(shapes: tf.Shape[], againstBuilt: boolean): void {
     shapes.forEach((shape, i) => {
-      if (shape.length !== 4) throw new ShapeError(`features[${i}]`, 'must be rank 4 (NHWC)', `shape [${shape.join(', ')}]`);
-      if (shape[3] === null || shape[3] === undefined) throw new ShapeError(`features[${i}]`, 'must have a known channel count', `shape [${shape.join(', ')}]`);
+      if (shape.length !== 4) throw new ShapeError(`features[${i}]`, 'must be rank 4 (NHWC)', shape);
+      if (shape[3] === null || shape[3] === undefined) throw new ShapeError(`features[${i}]`, 'must have a known channel count', shape);
     });
     const batch = shapes[0]?.[0];
     shapes.forEach((shape, i) => {
       if (batch !== null && batch !== undefined && shape[0] !== null && shape[0] !== batch) {
-        throw new ShapeError(`features[${i}]`, `must have the batch size of features[0] (${batch})`, `shape [${shape.join(', ')}]`);
+        throw new ShapeError(`features[${i}]`, `must have the batch size of features[0] (${batch})`, shape);
       }
     });
     const built = this.builtChannels;
@@ -198,7 +198,7 @@ export abstract class NeckLayer extends tf.layers.Layer implements Neck {
       throw new ShapeError('features', `must have ${built.length} level(s), as when ${this.neckId} was built`, `${shapes.length} level(s)`);
     }
     shapes.forEach((shape, i) => {
-      if (shape[3] !== built[i]) throw new ShapeError(`features[${i}]`, `must have ${built[i]} channels, as when ${this.neckId} was built`, `shape [${shape.join(', ')}]`);
+      if (shape[3] !== built[i]) throw new ShapeError(`features[${i}]`, `must have ${built[i]} channels, as when ${this.neckId} was built`, shape);
     });
   }
 }
