@@ -13,7 +13,7 @@ export type { JSONSchemaType };
  * The library's single Ajv instance. `useDefaults` fills `default` values from
  * the schema, so parsed args are complete.
  */
-export const ajv = new Ajv({ allErrors: false, useDefaults: true, strict: true, allowUnionTypes: true });
+export const ajv = new Ajv({ allErrors: false, useDefaults: true, strict: true, allowUnionTypes: true, discriminator: true });
 
 /** A compiled schema together with the name used in its error messages. */
 export interface ArgsSchema<T> {

@@ -1,0 +1,256 @@
+/**
+ * Experiment files for `segrefine bench`: schema-validated JSON naming the
+ * dataset, the backbone, the entries (refiners, necks, whole models), the
+ * training budget, the seed and the output folder.
+ * @module
+ */
+import { readFileSync } from 'node:fs';
+import { compileArgs, parseArgs, type JSONSchemaType } from '../core/config.js';
+import { ConfigError } from '../core/errors.js';
+import type { TypedConfig } from '../core/registry.js';
+
+/** Where the images come from. */
+export type DatasetConfig =
+  | {
+      /** The built-in synthetic scenes. */
+      type: 'synthetic';
+      /** Scene size `[height, width]`. */
+      size?: [number, number];
+      /** Training images. */
+      train?: number;
+      /** Validation images. */
+      val?: number;
+      /** Number of classes (background included). */
+      classes?: number;
+    }
+  | {
+      /** A VOC-layout folder (Pascal VOC 2012, SBD-augmented, or `segrefine data export`). */
+      type: 'voc';
+      /** The folder with `JPEGImages/`, `SegmentationClass/`, `ImageSets/Segmentation/`. */
+      root: string;
+      /** Training split name. */
+      trainSplit?: string;
+      /** Validation split name. */
+      valSplit?: string;
+      /** Crop/pad size `[height, width]` of training batches and padded evaluation. */
+      size?: [number, number];
+      /** Skip bad files (reported) or stop at the first. */
+      onError?: 'skip' | 'stop';
+      /** Folder of the label PNGs (`SegmentationClassAug` for SBD). */
+      labelDir?: string;
+    };
+
+/** One row of the comparison. */
+export interface ExperimentEntry {
+  /** Label in tables and charts (unique). */
+  label: string;
+  /** Overrides the experiment's protocol for this entry. */
+  protocol?: 'end-to-end' | 'refine-frozen';
+  /** Refiner config `{ type, ...args }`; default `{ type: 'none' }`. */
+  refiner?: TypedConfig;
+  /** Neck config, e.g. `{ type: 'sdn' }` (end-to-end only). */
+  neck?: TypedConfig;
+  /** Backbone config overriding the experiment's (end-to-end only). */
+  backbone?: TypedConfig;
+  /** A whole model instead of backbone + refiner: `{ type: 'difnet', depth, ... }` (end-to-end only). */
+  model?: TypedConfig;
+  /** Pyramid levels fed to the refiner (default: the first N). */
+  featureLevels?: number[];
+  /** Put the image in front of the pyramid before picking levels (DifNet's first walk sees the image). */
+  imageAsFeature?: boolean;
+}
+
+/** Training budget and optimiser. */
+export interface TrainingConfig {
+  /** Epochs of end-to-end training (and of the frozen protocol's backbone). */
+  epochs: number;
+  /** Epochs of refiner training on frozen scores. */
+  refinerEpochs: number;
+  /** Images per batch. */
+  batchSize: number;
+  /** `adam` or `sgd` (momentum 0.9, poly policy). */
+  optimizer: 'adam' | 'sgd';
+  /** Base learning rate. */
+  learningRate: number;
+  /** L2 weight decay. */
+  weightDecay: number;
+  /** DeepLab augmentation (random scale, flip, crop) on training batches. */
+  augment: boolean;
+}
+
+/** Evaluation settings. */
+export interface EvaluationConfig {
+  /** Trimap half-widths in pixels. */
+  trimapRadii: number[];
+  /** Boundary F-score tolerance in pixels. */
+  boundaryTolerance: number;
+  /** Validation images drawn as qualitative panels. */
+  panels: number;
+  /** Validation images used (null: all). */
+  limit: number | null;
+}
+
+/** A validated experiment, every default filled in. */
+export interface Experiment {
+  /** Run name: results go to `<outputDir>/<name>/`. */
+  name: string;
+  /** Seed of data order, augmentation and weight initialisation. */
+  seed: number;
+  /** The data. */
+  dataset: DatasetConfig;
+  /** Default backbone of every entry. */
+  backbone: TypedConfig;
+  /** Default protocol of the entries. */
+  protocol: 'end-to-end' | 'refine-frozen';
+  /** The rows of the comparison. */
+  entries: ExperimentEntry[];
+  /** Add a `refine-frozen` entry (default args) for every registered refiner not listed. */
+  includeAllRefiners: boolean;
+  /** Training budget. */
+  train: TrainingConfig;
+  /** Evaluation settings. */
+  eval: EvaluationConfig;
+  /** Folder of run folders. */
+  outputDir: string;
+}
+
+const typedConfig = { type: 'object', properties: { type: { type: 'string', minLength: 1 } }, required: ['type'], additionalProperties: true } as const;
+const size = { type: 'array', items: { type: 'integer', minimum: 8 }, minItems: 2, maxItems: 2 } as const;
+
+const experimentSchema = compileArgs<Experiment>('Experiment', {
+  type: 'object',
+  properties: {
+    name: { type: 'string', pattern: '^[A-Za-z0-9._-]+$', default: 'default' },
+    seed: { type: 'integer', default: 1 },
+    dataset: {
+      type: 'object',
+      discriminator: { propertyName: 'type' },
+      properties: { type: { type: 'string', enum: ['synthetic', 'voc'] } },
+      required: ['type'],
+      oneOf: [
+        {
+          properties: {
+            type: { const: 'synthetic' },
+            size: { ...size, default: [96, 96] },
+            train: { type: 'integer', minimum: 1, default: 192 },
+            val: { type: 'integer', minimum: 1, default: 32 },
+            classes: { type: 'integer', minimum: 2, default: 6 },
+          },
+          required: ['type'],
+          additionalProperties: false,
+        },
+        {
+          properties: {
+            type: { const: 'voc' },
+            root: { type: 'string', minLength: 1 },
+            trainSplit: { type: 'string', default: 'train' },
+            valSplit: { type: 'string', default: 'val' },
+            size: { ...size, default: [321, 321] },
+            onError: { type: 'string', enum: ['skip', 'stop'], default: 'stop' },
+            labelDir: { type: 'string', default: 'SegmentationClass' },
+          },
+          required: ['type', 'root'],
+          additionalProperties: false,
+        },
+      ],
+      default: { type: 'synthetic' },
+    },
+    backbone: { ...typedConfig, default: { type: 'fcn' } },
+    protocol: { type: 'string', enum: ['end-to-end', 'refine-frozen'], default: 'refine-frozen' },
+    entries: {
+      type: 'array',
+      items: {
+        type: 'object',
+        properties: {
+          label: { type: 'string', minLength: 1 },
+          protocol: { type: 'string', enum: ['end-to-end', 'refine-frozen'] },
+          refiner: typedConfig,
+          neck: typedConfig,
+          backbone: typedConfig,
+          model: typedConfig,
+          featureLevels: { type: 'array', items: { type: 'integer', minimum: 0 } },
+          imageAsFeature: { type: 'boolean' },
+        },
+        required: ['label'],
+        additionalProperties: false,
+      },
+      default: [],
+    },
+    includeAllRefiners: { type: 'boolean', default: true },
+    train: {
+      type: 'object',
+      properties: {
+        epochs: { type: 'integer', minimum: 1, default: 4 },
+        refinerEpochs: { type: 'integer', minimum: 1, default: 2 },
+        batchSize: { type: 'integer', minimum: 1, default: 8 },
+        optimizer: { type: 'string', enum: ['adam', 'sgd'], default: 'adam' },
+        learningRate: { type: 'number', exclusiveMinimum: 0, default: 0.003 },
+        weightDecay: { type: 'number', minimum: 0, default: 0 },
+        augment: { type: 'boolean', default: false },
+      },
+      required: [],
+      additionalProperties: false,
+      default: {},
+    },
+    eval: {
+      type: 'object',
+      properties: {
+        trimapRadii: { type: 'array', items: { type: 'integer', minimum: 1, maximum: 40 }, minItems: 1, default: [1, 2, 3, 5, 8, 12, 16, 20, 30, 40] },
+        boundaryTolerance: { type: 'number', minimum: 0, default: 2 },
+        panels: { type: 'integer', minimum: 0, default: 3 },
+        limit: { type: 'integer', minimum: 1, nullable: true, default: null },
+      },
+      required: [],
+      additionalProperties: false,
+      default: {},
+    },
+    outputDir: { type: 'string', minLength: 1, default: 'runs' },
+  },
+  required: [],
+  additionalProperties: false,
+} as unknown as JSONSchemaType<Experiment>);
+
+/** The JSON schema of experiment files (for editors and docs). */
+export const experimentJsonSchema: object = experimentSchema.schema;
+
+/**
+ * Validates an experiment object (defaults filled, unique labels, entry
+ * fields consistent with their protocol).
+ * @param value - parsed JSON
+ */
+export function parseExperiment(value: unknown): Experiment {
+  const experiment = parseArgs(experimentSchema, value ?? {});
+  const labels = new Set<string>();
+  experiment.entries.forEach((entry, i) => {
+    if (labels.has(entry.label)) throw new ConfigError(`Experiment/entries/${i}/label`, 'must be unique', entry.label);
+    labels.add(entry.label);
+    const protocol = entry.protocol ?? experiment.protocol;
+    if (protocol === 'refine-frozen' && (entry.neck || entry.backbone || entry.model)) {
+      throw new ConfigError(`Experiment/entries/${i}`, 'must not set neck, backbone or model with protocol refine-frozen (they are trained end-to-end)', entry.label);
+    }
+    if (entry.model && (entry.refiner || entry.neck || entry.backbone)) {
+      throw new ConfigError(`Experiment/entries/${i}/model`, 'replaces backbone, neck and refiner: set only one of them', entry.label);
+    }
+  });
+  return experiment;
+}
+
+/**
+ * Reads and validates an experiment file; errors name the file.
+ * @param path - a JSON file
+ */
+export function loadExperiment(path: string): Experiment {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    throw new ConfigError(path, 'must be a readable experiment file', (error as Error).message);
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (error) {
+    throw new ConfigError(path, 'must be valid JSON', (error as Error).message);
+  }
+  return parseExperiment(json);
+}

@@ -1,0 +1,72 @@
+/**
+ * `report.html`: the table, the charts (inline SVG) and the qualitative panels.
+ * Self-contained but for the panel PNGs next to it.
+ * @module
+ */
+import type { BenchResults } from '../results.js';
+import { formatParams, trimapAt } from './markdown.js';
+import { PANEL_GAP } from './panels.js';
+
+/** A panel PNG written for the report, with the caption of each tile. */
+export interface PanelRef {
+  /** Path relative to the report. */
+  file: string;
+  /** Validation sample id. */
+  sampleId: string;
+  /** Captions, one per tile, left to right. */
+  captions: string[];
+  /** Width of one tile in the PNG, px (tiles are equal). */
+  tileWidth: number;
+}
+
+const escape = (text: string): string => text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+const percent = (value: number): string => (Number.isFinite(value) ? (100 * value).toFixed(2) : '–');
+
+function table(results: BenchResults): string {
+  const rows = results.entries
+    .map(
+      (e) =>
+        `<tr><td>${escape(e.label)}</td><td>${escape(e.neck ? `${e.neck} neck + ${e.refiner}` : e.refiner)}</td><td>${escape(e.backbone)}</td>` +
+        `<td>${e.protocol}${e.trained ? '' : ' (eval only)'}</td><td class="n">${formatParams(e.params)}</td><td class="n">${e.msPerImage.toFixed(1)}</td>` +
+        `<td class="n">${percent(e.meanIou)}</td><td class="n">${percent(trimapAt(e, 5))}</td><td class="n">${percent(e.boundaryF)}</td></tr>`,
+    )
+    .join('\n');
+  return `<table><thead><tr><th>Entry</th><th>Refiner</th><th>Backbone</th><th>Protocol</th><th>Params</th><th>ms/image</th><th>mIoU</th><th>trimap IoU@5</th><th>boundary F</th></tr></thead><tbody>\n${rows}\n</tbody></table>`;
+}
+
+function panel(ref: PanelRef, scale: number): string {
+  const column = ref.tileWidth * scale;
+  const captions = ref.captions.map((c) => `<span style="width:${column}px">${escape(c)}</span>`).join('');
+  return `<figure class="panel"><div class="captions" style="gap:${PANEL_GAP}px">${captions}</div><img src="${escape(ref.file)}" alt="panel for ${escape(ref.sampleId)}"><figcaption>${escape(ref.sampleId)}</figcaption></figure>`;
+}
+
+/**
+ * The whole report page.
+ * @param results - the run's results
+ * @param charts - SVG strings: accuracy vs speed, trimap curves
+ * @param panels - the panel PNGs
+ * @param scale - the panels' upscaling factor
+ */
+export function htmlReport(results: BenchResults, charts: { accuracySpeed: string; trimap: string }, panels: readonly PanelRef[], scale = 2): string {
+  const d = results.dataset;
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>segrefine bench: ${escape(results.name)}</title>
+<style>
+body { font-family: system-ui, sans-serif; margin: 24px; color: #222; }
+table { border-collapse: collapse; margin: 12px 0; } th, td { border-bottom: 1px solid #ddd; padding: 4px 10px; text-align: left; } td.n { text-align: right; font-variant-numeric: tabular-nums; }
+.charts { display: flex; flex-wrap: wrap; gap: 24px; } .panel { margin: 12px 0; } .captions { display: flex; font-size: 11px; } .captions span { overflow: hidden; white-space: nowrap; text-overflow: ellipsis; }
+.partial { color: #b00; font-weight: bold; }
+</style></head><body>
+<h1>segrefine bench: ${escape(results.name)}</h1>
+<p>${results.complete ? '' : '<span class="partial">Stopped early: partial results.</span> '}Backend <code>${escape(results.backend)}</code>, segrefine ${escape(results.versions.segrefine)}, tfjs ${escape(results.versions.tfjs)}, seed ${results.seed}.
+Dataset: ${escape(d.kind)}, ${d.trainSize} train / ${d.valSize} val images, ${d.classes.length} classes (${d.classes.map(escape).join(', ')}).</p>
+<h2>Results</h2>
+${table(results)}
+<p>mIoU, trimap IoU and boundary F in % on the validation split; ms/image is the median inference time of the whole model.</p>
+<h2>Charts</h2>
+<div class="charts"><div id="chart-accuracy-speed">${charts.accuracySpeed}</div><div id="chart-trimap">${charts.trimap}</div></div>
+<h2>Qualitative results</h2>
+${panels.map((p) => panel(p, scale)).join('\n')}
+</body></html>
+`;
+}
