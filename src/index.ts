@@ -52,5 +52,7 @@ export {
 export { resizeBilinear, type Size2D } from './core/ops/resize.js';
 export * from './refiners/index.js';
 export * from './backbones/index.js';
+export * from './models/index.js';
+export * from './train/index.js';
 export * from './data/index.js';
 export * from './eval/index.js';

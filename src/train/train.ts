@@ -1,0 +1,290 @@
+/**
+ * The training loop: batches from any (async) iterator, pixel-wise
+ * cross-entropy plus optional auxiliary losses, SGD/Adam with the poly
+ * policy, callbacks, and checkpoint save/resume. The loop itself draws no
+ * random numbers: a seeded model on deterministic data trains identically
+ * every run, and a resumed run continues exactly where it stopped.
+ * @module
+ */
+import * as tf from '@tensorflow/tfjs';
+import { compileArgs, parseArgs, type JSONSchemaType } from '../core/config.js';
+import { ConfigError, DataError, ShapeError } from '../core/errors.js';
+import { hasCheckpoint, readCheckpoint, saveCheckpoint, type TrainingState } from './checkpoint.js';
+import { checkLabelValues, segmentationCrossEntropy, type CrossEntropyOptions } from './loss.js';
+import { learningRateAt, SegmentationOptimizer, type OptimizerArgs } from './optimizer.js';
+import type { AuxiliaryLoss, BatchSource, EpochLog, SegmentationBatch, StepLog, TrainCallbacks, TrainResult } from './types.js';
+
+/** Where and how often to checkpoint. */
+export interface CheckpointOptions {
+  /** Directory of the checkpoint (one checkpoint, overwritten each time). */
+  directory: string;
+  /**
+   * Also checkpoint every N steps (0: only at the end of each epoch and of training).
+   * @defaultValue 0
+   */
+  everySteps?: number;
+  /**
+   * Resume from the checkpoint in `directory` when there is one.
+   * @defaultValue true
+   */
+  resume?: boolean;
+}
+
+/** Options of {@link train}. */
+export interface TrainOptions {
+  /** Batches `{ images [B,H,W,3] in [0,1], labels [B,H,W] int32 }`; a function gets a fresh iterable per epoch. The loop disposes every batch it takes. */
+  data: BatchSource;
+  /**
+   * Passes over the data.
+   * @defaultValue 1
+   */
+  epochs?: number;
+  /**
+   * Batches per epoch; null: until the iterator ends.
+   * @defaultValue null
+   */
+  stepsPerEpoch?: number | null;
+  /**
+   * Stop after this many steps in all; also the length of the poly schedule.
+   * Default: epochs × stepsPerEpoch when both are known.
+   * @defaultValue null
+   */
+  totalSteps?: number | null;
+  /** Optimiser and learning-rate policy. @defaultValue SGD, momentum 0.9, lr 0.01, poly 0.9 */
+  optimizer?: OptimizerArgs;
+  /** Cross-entropy options (ignore label, class weights). */
+  loss?: CrossEntropyOptions;
+  /**
+   * Which model output the cross-entropy applies to.
+   * @defaultValue 0
+   */
+  outputIndex?: number;
+  /** Extra loss terms added to the cross-entropy (e.g. an embedding loss). */
+  auxiliaryLosses?: AuxiliaryLoss[];
+  /** Progress and evaluation hooks. */
+  callbacks?: TrainCallbacks;
+  /** Checkpointing; null for none. @defaultValue null */
+  checkpoint?: CheckpointOptions | null;
+  /**
+   * Check every batch's labels are in [0, K) or the ignore label (one small read-back per step).
+   * @defaultValue true
+   */
+  checkLabels?: boolean;
+}
+
+/** The plain-data part of {@link TrainOptions}, validated by schema. */
+interface TrainSettings {
+  epochs: number;
+  stepsPerEpoch: number | null;
+  totalSteps: number | null;
+  outputIndex: number;
+  checkLabels: boolean;
+}
+
+const trainSettingsSchema = compileArgs<TrainSettings>('TrainOptions', {
+  type: 'object',
+  properties: {
+    epochs: { type: 'integer', minimum: 1, default: 1 },
+    stepsPerEpoch: { type: 'integer', minimum: 1, nullable: true, default: null },
+    totalSteps: { type: 'integer', minimum: 1, nullable: true, default: null },
+    outputIndex: { type: 'integer', minimum: 0, default: 0 },
+    checkLabels: { type: 'boolean', default: true },
+  },
+  required: [],
+  additionalProperties: false,
+} as unknown as JSONSchemaType<TrainSettings>);
+
+const checkpointSchema = compileArgs<CheckpointOptions>('CheckpointOptions', {
+  type: 'object',
+  properties: {
+    directory: { type: 'string', minLength: 1 },
+    everySteps: { type: 'integer', minimum: 0, default: 0, nullable: true },
+    resume: { type: 'boolean', default: true, nullable: true },
+  },
+  required: ['directory'],
+  additionalProperties: false,
+} as unknown as JSONSchemaType<CheckpointOptions>);
+
+function iterableFor(data: BatchSource, epoch: number): AsyncIterable<SegmentationBatch> | Iterable<SegmentationBatch> {
+  const source = typeof data === 'function' ? data(epoch) : data;
+  if (source === null || typeof source !== 'object' || (!(Symbol.asyncIterator in source) && !(Symbol.iterator in source))) {
+    throw new ConfigError('data', 'must be an (async) iterable of batches, or a function (epoch) => iterable', source);
+  }
+  return source;
+}
+
+function checkBatch(batch: SegmentationBatch, step: number): void {
+  const where = `batch ${step}`;
+  if (batch === null || typeof batch !== 'object') throw new DataError(where, 'must be { images, labels }', batch);
+  const { images, labels } = batch;
+  if (!(images instanceof tf.Tensor) || images.rank !== 4 || images.shape[3] !== 3) throw new ShapeError(`${where}.images`, 'must be a tensor [B, H, W, 3]', images);
+  if (!(labels instanceof tf.Tensor) || labels.rank !== 3) throw new ShapeError(`${where}.labels`, 'must be a tensor [B, H, W]', labels);
+  if (labels.dtype !== 'int32') throw new DataError(`${where}.labels`, 'must have dtype int32', labels.dtype);
+  if (labels.shape.some((d, i) => d !== images.shape[i])) {
+    throw new ShapeError(`${where}.labels`, `must match the images' [B, H, W] = [${images.shape.slice(0, 3).join(', ')}]`, labels);
+  }
+}
+
+/**
+ * Trains `model` (image → logits, any resolution) in place.
+ *
+ * ```ts illustrative
+ * const model = createDifNet({ depth: 18, classes: 21 });
+ * const result = await train(model, {
+ *   data: (epoch) => myBatches(epoch),
+ *   epochs: 10, stepsPerEpoch: 100,
+ *   optimizer: { type: 'sgd', learningRate: 0.01, momentum: 0.9, weightDecay: 5e-4 },
+ *   checkpoint: { directory: 'runs/difnet' },
+ *   callbacks: { onStep: (log) => console.log(log.step, log.loss) },
+ * });
+ * ```
+ * @param model - a `tf.LayersModel` taking `[B, H, W, 3]` images
+ * @param options - see {@link TrainOptions}
+ */
+export async function train(model: tf.LayersModel, options: TrainOptions): Promise<TrainResult> {
+  if (!(model instanceof tf.LayersModel)) throw new ConfigError('model', 'must be a tf.LayersModel', model);
+  const { data, optimizer: optimizerArgs, loss: lossOptions = {}, auxiliaryLosses = [], callbacks = {}, checkpoint: checkpointArgs, ...plain } = options;
+  const settings = parseArgs(trainSettingsSchema, plain);
+  const checkpoint = checkpointArgs === null || checkpointArgs === undefined ? undefined : (parseArgs(checkpointSchema, checkpointArgs) as Required<CheckpointOptions>);
+  if (settings.outputIndex >= model.outputs.length) throw new ConfigError('TrainOptions/outputIndex', `must be < ${model.outputs.length} (the model's outputs)`, settings.outputIndex);
+  const classes = model.outputs[settings.outputIndex]!.shape[3];
+  if (typeof classes !== 'number') throw new ShapeError('model output', 'must be logits [B, h, w, K] with a known K', model.outputs[settings.outputIndex]!.shape);
+  const totalSteps = settings.totalSteps ?? (settings.stepsPerEpoch !== null ? settings.epochs * settings.stepsPerEpoch : null);
+
+  const optimizer = new SegmentationOptimizer(optimizerArgs);
+  learningRateAt(optimizer.args, 0, totalSteps); // fail now, not at step 1, if poly lacks a length
+  const weights = model.trainableWeights;
+  let state: TrainingState = { step: 0, epoch: 0, stepInEpoch: 0, optimizer: optimizer.args };
+  let resumedFrom: number | null = null;
+  if (checkpoint !== undefined && checkpoint.resume && hasCheckpoint(checkpoint.directory)) {
+    const loaded = await readCheckpoint(checkpoint.directory);
+    try {
+      if (loaded.state.optimizer.type !== optimizer.args.type) {
+        throw new ConfigError('optimizer.type', `must match the checkpoint's ('${loaded.state.optimizer.type}') to resume`, optimizer.args.type);
+      }
+      model.loadWeights(loaded.weights, true);
+      await optimizer.setState(loaded.optimizerState);
+    } finally {
+      tf.dispose(Object.values(loaded.weights));
+      tf.dispose(loaded.optimizerState.weights.map((w) => w.tensor));
+    }
+    state = { ...loaded.state, optimizer: optimizer.args };
+    resumedFrom = state.step;
+  }
+
+  const save = async (): Promise<void> => {
+    if (checkpoint === undefined) return;
+    const optimizerState = await optimizer.getState();
+    try {
+      await saveCheckpoint(checkpoint.directory, model, optimizerState, state);
+    } finally {
+      tf.dispose(optimizerState.weights.map((w) => w.tensor));
+    }
+  };
+
+  const lossNames = ['crossEntropy', ...auxiliaryLosses.map((_, i) => `auxiliary${i}`)];
+  const runStep = async (batch: SegmentationBatch, epoch: number): Promise<StepLog> => {
+    try {
+      checkBatch(batch, state.step + 1);
+      if (settings.checkLabels) checkLabelValues(batch.labels, classes, lossOptions.ignoreLabel ?? 255);
+      const learningRate = learningRateAt(optimizer.args, state.step, totalSteps);
+      optimizer.setLearningRate(learningRate);
+      const started = performance.now();
+      const parts = trainStep(model, weights, optimizer, batch, { lossOptions, auxiliaryLosses, outputIndex: settings.outputIndex, step: state.step });
+      const values = Array.from(await parts.data());
+      parts.dispose();
+      const loss = values.reduce((a, b) => a + b, 0);
+      if (!Number.isFinite(loss)) throw new DataError('loss', `must stay finite (training diverged at step ${state.step + 1}; lower the learning rate)`, loss);
+      state = { ...state, step: state.step + 1, stepInEpoch: state.stepInEpoch + 1 };
+      return {
+        step: state.step,
+        epoch,
+        loss,
+        losses: Object.fromEntries(lossNames.map((n, i) => [n, values[i]!])),
+        learningRate,
+        batchSize: batch.images.shape[0],
+        seconds: (performance.now() - started) / 1000,
+      };
+    } finally {
+      tf.dispose([batch?.images, batch?.labels]);
+    }
+  };
+
+  const history: StepLog[] = [];
+  const epochLogs: EpochLog[] = [];
+  const done = (): boolean => totalSteps !== null && state.step >= totalSteps;
+
+  try {
+    while (state.epoch < settings.epochs && !done()) {
+      const epoch = state.epoch;
+      const epochLosses: number[] = [];
+      let taken = 0;
+      let exhausted = true;
+      for await (const batch of iterableFor(data, epoch)) {
+        taken += 1;
+        // Resume: the batches of this epoch already trained on are skipped.
+        if (taken <= state.stepInEpoch) {
+          tf.dispose([batch?.images, batch?.labels]);
+          continue;
+        }
+        const log = await runStep(batch, epoch);
+        history.push(log);
+        epochLosses.push(log.loss);
+        await callbacks.onStep?.(log);
+        if (checkpoint !== undefined && checkpoint.everySteps > 0 && state.step % checkpoint.everySteps === 0) await save();
+        if (done() || (settings.stepsPerEpoch !== null && state.stepInEpoch >= settings.stepsPerEpoch)) {
+          exhausted = false;
+          break;
+        }
+      }
+      if (taken === 0) {
+        throw new DataError('data', 'must yield batches in every epoch (pass a function (epoch) => iterable to iterate several epochs); none in epoch', epoch);
+      }
+      const epochComplete = exhausted || (settings.stepsPerEpoch !== null && state.stepInEpoch >= settings.stepsPerEpoch);
+      if (!epochComplete) break; // totalSteps reached mid-epoch
+      state = { ...state, epoch: epoch + 1, stepInEpoch: 0 };
+      const metrics = (await callbacks.evaluate?.(model, epoch)) ?? {};
+      const epochLog: EpochLog = { epoch, steps: epochLosses.length, meanLoss: epochLosses.reduce((a, b) => a + b, 0) / Math.max(1, epochLosses.length), metrics };
+      epochLogs.push(epochLog);
+      await save();
+      await callbacks.onEpochEnd?.(epochLog);
+    }
+    if (done() && state.stepInEpoch > 0) await save();
+  } finally {
+    optimizer.dispose();
+  }
+  return { steps: state.step, epochsCompleted: state.epoch, history, epochs: epochLogs, resumedFrom };
+}
+
+/** Internal options of {@link trainStep}. */
+interface StepOptions {
+  lossOptions: CrossEntropyOptions;
+  auxiliaryLosses: AuxiliaryLoss[];
+  outputIndex: number;
+  step: number;
+}
+
+/**
+ * One optimisation step; returns the loss terms `[crossEntropy, ...auxiliary]`
+ * as one tensor (the caller reads and disposes it).
+ */
+function trainStep(model: tf.LayersModel, weights: tf.LayerVariable[], optimizer: SegmentationOptimizer, batch: SegmentationBatch, o: StepOptions): tf.Tensor1D {
+  return tf.tidy(() => {
+    let parts: tf.Tensor1D | undefined;
+    const variables = weights.map((w) => w.read() as tf.Variable);
+    const { grads } = tf.variableGrads(() => {
+      const out = model.apply(batch.images, { training: true }) as tf.Tensor | tf.Tensor[];
+      const outputs = (Array.isArray(out) ? out : [out]) as tf.Tensor4D[];
+      const main = segmentationCrossEntropy(outputs[o.outputIndex]!, batch.labels, o.lossOptions);
+      const terms = [main, ...o.auxiliaryLosses.map((fn, i) => {
+        const term = fn({ outputs, labels: batch.labels, images: batch.images, step: o.step });
+        if (!(term instanceof tf.Tensor) || term.rank !== 0) throw new ShapeError(`auxiliaryLosses[${i}]`, 'must return a scalar tensor', term);
+        return term;
+      })];
+      parts = tf.keep(tf.stack(terms) as tf.Tensor1D);
+      return tf.addN(terms) as tf.Scalar;
+    }, variables);
+    optimizer.applyGradients(weights, grads);
+    return parts!;
+  });
+}
