@@ -59,7 +59,7 @@ export function renderScene(rng: SeededRandom, config: SceneConfig): { image: Ui
   const shortSide = Math.min(height, width);
   for (let n = 0; n < count; n++) {
     const cls = 1 + rng.int(config.numClasses - 1);
-    const radius = rng.uniform(0.14, 0.32) * shortSide;
+    const radius = rng.uniform(0.16, 0.36) * shortSide;
     let cx = rng.uniform(0.1, 0.9) * width;
     let cy = rng.uniform(0.1, 0.9) * height;
     const near = placed.length > 0 && rng.chance(0.5) ? rng.pick(placed) : undefined;

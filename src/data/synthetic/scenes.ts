@@ -1,7 +1,7 @@
 /**
  * The built-in dataset: seeded synthetic scenes where refinement matters.
  *
- * Each scene is a textured background with 1–4 textured objects whose class
+ * Each scene is a textured background with 2–5 textured objects whose class
  * is told by their shape family (ring, fork, blob, window, star, crescent,
  * ladder: thin parts and holes), not by their colour (colours are drawn from
  * one shared distribution, with only a weak class preference). Objects
@@ -50,7 +50,7 @@ export interface SyntheticDatasetArgs {
   numClasses?: number;
   /**
    * Objects per scene, inclusive `[min, max]` (1..16).
-   * @defaultValue [1, 4]
+   * @defaultValue [2, 5]
    */
   objectsPerScene?: [number, number];
   /**
@@ -85,7 +85,7 @@ const syntheticSchema = compileArgs<SyntheticDatasetArgs>('SyntheticDatasetArgs'
     numTrain: { type: 'integer', minimum: 0, nullable: true, default: 256 },
     numVal: { type: 'integer', minimum: 0, nullable: true, default: 64 },
     numClasses: { type: 'integer', minimum: 2, maximum: SHAPE_FAMILIES.length + 1, nullable: true, default: 6 },
-    objectsPerScene: { type: 'array', items: { type: 'integer', minimum: 1, maximum: 16 }, minItems: 2, maxItems: 2, nullable: true, default: [1, 4] },
+    objectsPerScene: { type: 'array', items: { type: 'integer', minimum: 1, maximum: 16 }, minItems: 2, maxItems: 2, nullable: true, default: [2, 5] },
     voidRadius: { type: 'integer', minimum: 0, maximum: 16, nullable: true, default: 1 },
     noise: { type: 'number', minimum: 0, maximum: 128, nullable: true, default: 6 },
     colourBias: { type: 'number', minimum: 0, maximum: 1, nullable: true, default: 0.3 },
