@@ -91,7 +91,9 @@ export async function decodeLabel(path: string, numClasses: number): Promise<Dec
   const channels = info.channels;
   const label = new Uint8Array(pixels);
   const viaPalette = header?.colourType === 3 && header.palette !== undefined;
-  if (!viaPalette && channels <= 2) {
+  // sharp may expand grey to RGB on output, so trust the PNG header's colour type when there is one.
+  const grey = header !== undefined ? header.colourType === 0 || header.colourType === 4 : channels <= 2;
+  if (grey) {
     for (let i = 0; i < pixels; i++) label[i] = data[i * channels] as number;
   } else {
     if (!viaPalette) vocColourToLabel ??= colourLookup(VOC_PALETTE);
