@@ -12,7 +12,7 @@ import type { Size2D } from '../../core/ops/resize.js';
 import { RefinerLayer, splitLayerArgs, type RefinerCallKwargs, type RefinerInputRoles, type RefinerInputs } from '../../core/refiner.js';
 import { outputSizeSchema } from '../../core/schemas.js';
 import { createInspection, type DiffusionInspection } from './inspection.js';
-import { randomWalk } from './random_walk.js';
+import { randomWalk, type WalkPath } from './random_walk.js';
 
 /** Arguments of {@link DiffusionHead}. */
 export interface DiffusionHeadArgs {
@@ -51,6 +51,12 @@ export interface DiffusionHeadArgs {
    * @defaultValue 0
    */
   seed?: number;
+  /**
+   * How each walk computes P·y (see `randomWalk`): `auto` streams P in row
+   * blocks once it would be large, `materialized` / `blocked` force a path.
+   * @defaultValue 'auto'
+   */
+  walkPath?: WalkPath;
 }
 
 /** The parsed, complete arguments. */
@@ -67,6 +73,7 @@ export const diffusionHeadSchema = compileArgs<DiffusionHeadArgs>('DiffusionHead
     initialAlpha: { type: 'number', default: 0, nullable: true },
     initialBeta: { type: 'number', default: 0, nullable: true },
     seed: { type: 'integer', default: 0, nullable: true },
+    walkPath: { type: 'string', enum: ['auto', 'materialized', 'blocked'], default: 'auto', nullable: true },
   },
   required: [],
   additionalProperties: false,
@@ -253,7 +260,7 @@ export class DiffusionHead extends RefinerLayer {
       embeddings.forEach((embedding, t) => {
         const mu = tf.reshape(tf.slice(mus, [t], [1]), []) as tf.Scalar;
         const beta = tf.reshape(tf.slice(betas, [t], [1]), []) as tf.Scalar;
-        y = randomWalk({ y, seed: seedNodes, embedding, mu, beta });
+        y = randomWalk({ y, seed: seedNodes, embedding, mu, beta, path: this.args.walkPath });
         walks.push(tf.reshape(y, [batch, h, w, classes]) as tf.Tensor4D);
       });
       return { importance, seed, embeddings, walks };

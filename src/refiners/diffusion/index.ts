@@ -15,6 +15,9 @@ export {
   type RandomWalkInputs,
   type ClosedFormInputs,
   type ScalarLike,
+  type WalkPath,
+  resolveWalkPath,
+  AUTO_BLOCKED_MIN_ELEMENTS,
 } from './random_walk.js';
 
 /** Registry spec of {@link DiffusionHead}. */

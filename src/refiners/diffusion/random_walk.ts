@@ -1,10 +1,31 @@
 /**
  * DifNet's random walk as a differentiable op:
  * `y' = (1 − β)(μ·P·y + (1 − μ)·seed) + β·y`, `P = softmax_rows(Ψ Ψᵀ)`.
+ * Two paths compute `P·y`: materialised (P as an N×N tensor, autodiff) and
+ * blocked (rows of P in blocks, custom gradient, never N×N; see
+ * `random_walk_blocked.ts` and docs/performance.md).
  * @module
  */
 import * as tf from '@tensorflow/tfjs';
 import { DataError, ShapeError } from '../../core/errors.js';
+import { blockedPropagation } from './random_walk_blocked.js';
+
+/**
+ * How {@link randomWalk} computes `P·y`: `materialized` builds P `[B, N, N]`
+ * (tfjs autodiff); `blocked` streams rows of P in blocks with a recomputing
+ * custom gradient, in O(N·(d + K + block)) memory; `auto` picks blocked once
+ * P would exceed {@link AUTO_BLOCKED_MIN_ELEMENTS} elements.
+ */
+export type WalkPath = 'auto' | 'materialized' | 'blocked';
+
+/**
+ * `auto` takes the blocked path when B·N² reaches this many elements
+ * (2²² floats, 16 MiB of P: N ≥ 2048 at B = 1). Below it the materialised
+ * path is as fast and P is small.
+ */
+export const AUTO_BLOCKED_MIN_ELEMENTS = 2 ** 22;
+
+const WALK_PATHS: readonly WalkPath[] = ['auto', 'materialized', 'blocked'];
 
 /** A weight given as a number or a scalar tensor. */
 export type ScalarLike = number | tf.Scalar;
@@ -21,6 +42,16 @@ export interface RandomWalkInputs {
   mu: ScalarLike;
   /** β in [0, 1]: weight of the previous state (the final weight, not a raw parameter). */
   beta: ScalarLike;
+  /**
+   * How P·y is computed (same numbers to float32 tolerance, gradients included).
+   * @defaultValue 'auto'
+   */
+  path?: WalkPath;
+  /**
+   * Rows of P per block on the blocked path (an integer ≥ 1).
+   * @defaultValue about 2²⁰ / N, between 64 and 1024
+   */
+  blockSize?: number;
 }
 
 /** Inputs of {@link diffusionClosedForm}. */
@@ -91,7 +122,29 @@ export function randomWalk(inputs: RandomWalkInputs): tf.Tensor3D {
   validateWalkInputs(seed, embedding, y);
   checkWeight(mu, 'randomWalk.mu');
   checkWeight(beta, 'randomWalk.beta');
-  return tf.tidy(() => combineWalk(tf.matMul(transitionMatrix(embedding), y), y, seed, mu, beta));
+  const path = resolveWalkPath(inputs.path, embedding.shape[0], embedding.shape[1]);
+  const { blockSize } = inputs;
+  if (blockSize !== undefined && !(Number.isInteger(blockSize) && blockSize >= 1)) {
+    throw new DataError('randomWalk.blockSize', 'must be an integer ≥ 1', blockSize);
+  }
+  return tf.tidy(() => {
+    const propagated = path === 'blocked' ? blockedPropagation(embedding, y, { blockSize }) : (tf.matMul(transitionMatrix(embedding), y) as tf.Tensor3D);
+    return combineWalk(propagated, y, seed, mu, beta);
+  });
+}
+
+/**
+ * The path {@link randomWalk} takes for a given request and size.
+ * @param path - requested path (`auto` when undefined)
+ * @param batch - B
+ * @param nodes - N
+ * @returns `materialized` or `blocked`
+ */
+export function resolveWalkPath(path: WalkPath | undefined, batch: number, nodes: number): Exclude<WalkPath, 'auto'> {
+  const requested = path ?? 'auto';
+  if (!WALK_PATHS.includes(requested)) throw new DataError('randomWalk.path', `must be one of ${WALK_PATHS.join(', ')}`, path);
+  if (requested !== 'auto') return requested;
+  return batch * nodes * nodes >= AUTO_BLOCKED_MIN_ELEMENTS ? 'blocked' : 'materialized';
 }
 
 /**

@@ -1,0 +1,164 @@
+/**
+ * The walk's propagation `P·y = softmax_rows(ΨΨᵀ)·y` without the N×N matrix:
+ * rows of P are produced block by block and consumed at once (as flash
+ * attention does), and a custom gradient recomputes each block.
+ *
+ * Forward, per block of rows i: `S_i = Ψ_i Ψᵀ`, `E_i = exp(S_i − m_i)`
+ * (m_i the row max), `l_i = Σ_j E_ij`, `O_i = E_i y / l_i`, and the row's
+ * log-sum-exp `lse_i = m_i + log l_i` is kept (N floats).
+ *
+ * Backward (dO given): `D_i = dO_i·O_i`. As S is symmetric, one block of rows
+ * of S gives rows of both P and Pᵀ: `P_ij = exp(S_ij − lse_i)` and
+ * `Q_ij = P_ji = exp(S_ij − lse_j)`. With `A_ij = dO_i·y_j − D_i` and
+ * `C_ij = y_i·dO_j − D_j` (two skinny matMuls), `dS = P∘A` and `dSᵀ = Q∘C`, so
+ * `dΨ_i = (P∘A + Q∘C)_i Ψ` and `dy_i = Q_i dO`: every product is a plain
+ * row-block matMul, no transposed N×b product, no N×N buffer.
+ * @module
+ */
+import * as tf from '@tensorflow/tfjs';
+import { walkKernels, type WalkKernels } from './walk_kernels_wasm.js';
+
+/** Options of {@link blockedPropagation}. */
+export interface BlockedPropagationOptions {
+  /** Rows of P per block (≥ 1); default {@link defaultBlockSize}. */
+  blockSize?: number;
+  /** `fused` (default): the SIMD kernels when on tfjs-wasm; `ops`: plain tfjs ops everywhere. */
+  kernels?: 'fused' | 'ops';
+}
+
+/**
+ * The default block: about 2²⁰ elements of S per block (4 MiB, so S, A and
+ * C of the backward stay near the caches), between 64 and 1024 rows, so
+ * XNNPACK's matMul still gets tall enough operands.
+ * @param nodes - N
+ */
+export function defaultBlockSize(nodes: number): number {
+  return Math.max(64, Math.min(1024, 2 ** Math.round(Math.log2((1 << 20) / Math.max(1, nodes)))));
+}
+
+/** Per-batch-element forward: `O = P·y` and the row log-sum-exp. */
+function forwardOne(psi: tf.Tensor2D, y: tf.Tensor2D, blockSize: number, kernels: WalkKernels | null): [tf.Tensor2D, tf.Tensor1D] {
+  const [n] = psi.shape;
+  const psiT = tf.transpose(psi); // explicit: wasm's transposeB matMul is far slower
+  const outs: tf.Tensor2D[] = [];
+  const lses: tf.Tensor2D[] = [];
+  for (let start = 0; start < n; start += blockSize) {
+    const rows = Math.min(blockSize, n - start);
+    const [o, lse] = tf.tidy(() => {
+      const s = tf.matMul(tf.slice(psi, [start, 0], [rows, -1]), psiT) as tf.Tensor2D;
+      let e: tf.Tensor2D;
+      let max: tf.Tensor2D;
+      let sum: tf.Tensor2D;
+      if (kernels !== null) {
+        const stats = kernels.rowExp(s); // s now holds exp(s − max)
+        e = s;
+        max = tf.slice(stats, [0, 0], [rows, 1]) as tf.Tensor2D;
+        sum = tf.slice(stats, [0, 1], [rows, 1]) as tf.Tensor2D;
+      } else {
+        max = tf.max(s, 1, true) as tf.Tensor2D;
+        e = tf.exp(tf.sub(s, max)) as tf.Tensor2D;
+        sum = tf.sum(e, 1, true) as tf.Tensor2D;
+      }
+      return [tf.div(tf.matMul(e, y), sum) as tf.Tensor2D, tf.add(max, tf.log(sum)) as tf.Tensor2D];
+    });
+    outs.push(o);
+    lses.push(lse);
+  }
+  const out = tf.concat(outs) as tf.Tensor2D;
+  const lse = tf.reshape(tf.concat(lses), [n]) as tf.Tensor1D;
+  tf.dispose([psiT, ...outs, ...lses]);
+  return [out, lse];
+}
+
+/** Per-batch-element backward: `[dΨ, dy]`. */
+function backwardOne(
+  psi: tf.Tensor2D,
+  y: tf.Tensor2D,
+  out: tf.Tensor2D,
+  lse: tf.Tensor1D,
+  dOut: tf.Tensor2D,
+  blockSize: number,
+  kernels: WalkKernels | null,
+): [tf.Tensor2D, tf.Tensor2D] {
+  const [n] = psi.shape;
+  // Right operands shared by every block (XNNPACK packs each once).
+  const [psiT, left1, right1, left2, right2, lseRow] = tf.tidy(() => {
+    const d = tf.sum(tf.mul(dOut, out), 1, true); // D_i = dO_i·O_i  [N, 1]
+    return [
+      tf.transpose(psi),
+      tf.concat([dOut, d], 1), // A = [dO, D]·[yᵀ; −1]
+      tf.concat([tf.transpose(y), tf.fill([1, n], -1)], 0),
+      tf.concat([y, tf.ones([n, 1])], 1), // C = [y, 1]·[dOᵀ; −Dᵀ]
+      tf.concat([tf.transpose(dOut), tf.neg(tf.transpose(d))], 0),
+      tf.reshape(lse, [1, n]),
+    ] as tf.Tensor2D[];
+  });
+  const dPsis: tf.Tensor2D[] = [];
+  const dYs: tf.Tensor2D[] = [];
+  for (let start = 0; start < n; start += blockSize) {
+    const rows = Math.min(blockSize, n - start);
+    const [dPsi, dY] = tf.tidy(() => {
+      const s = tf.matMul(tf.slice(psi, [start, 0], [rows, -1]), psiT!) as tf.Tensor2D;
+      const a = tf.matMul(tf.slice(left1!, [start, 0], [rows, -1]), right1!) as tf.Tensor2D;
+      const c = tf.matMul(tf.slice(left2!, [start, 0], [rows, -1]), right2!) as tf.Tensor2D;
+      let combined: tf.Tensor2D;
+      let q: tf.Tensor2D;
+      if (kernels !== null) {
+        kernels.combine(s, a, c, lse, start); // a ← P∘A + Q∘C, s ← Q
+        combined = a;
+        q = s;
+      } else {
+        const p = tf.exp(tf.sub(s, tf.reshape(tf.slice(lse, [start], [rows]), [rows, 1])));
+        q = tf.exp(tf.sub(s, lseRow!)) as tf.Tensor2D;
+        combined = tf.add(tf.mul(p, a), tf.mul(q, c)) as tf.Tensor2D;
+      }
+      return [tf.matMul(combined, psi), tf.matMul(q, dOut)] as [tf.Tensor2D, tf.Tensor2D];
+    });
+    dPsis.push(dPsi);
+    dYs.push(dY);
+  }
+  const grads = [tf.concat(dPsis), tf.concat(dYs)] as [tf.Tensor2D, tf.Tensor2D];
+  tf.dispose([psiT!, left1!, right1!, left2!, right2!, lseRow!, ...dPsis, ...dYs]);
+  return grads;
+}
+
+/**
+ * `softmax_rows(ΨΨᵀ)·y` `[B, N, K]` in O(N·(d + K + block)) memory, forward
+ * and backward (custom gradient w.r.t. Ψ and y). Inputs are not validated
+ * here (see `randomWalk`).
+ * @param embedding - Ψ `[B, N, d]`
+ * @param y - `[B, N, K]`
+ * @param options - block size, kernels
+ */
+export function blockedPropagation(embedding: tf.Tensor3D, y: tf.Tensor3D, options: BlockedPropagationOptions = {}): tf.Tensor3D {
+  const [batch, n] = embedding.shape;
+  const blockSize = Math.max(1, Math.floor(options.blockSize ?? defaultBlockSize(n)));
+  const kernels = (options.kernels ?? 'fused') === 'fused' ? walkKernels() : null;
+  const perBatch = <T extends tf.Tensor[]>(tensors: tf.Tensor3D[], body: (...items: tf.Tensor2D[]) => T): T[] =>
+    Array.from({ length: batch }, (_, b) =>
+      tf.tidy(() => body(...tensors.map((t) => tf.reshape(tf.slice(t, [b, 0, 0], [1, -1, -1]), [t.shape[1], t.shape[2]]) as tf.Tensor2D))),
+    );
+  const propagate = tf.customGrad((psiIn, yIn, save) => {
+    const psi = psiIn as tf.Tensor3D;
+    const state = yIn as tf.Tensor3D;
+    const results = perBatch([psi, state], (p, s) => forwardOne(p, s, blockSize, kernels));
+    const out = tf.stack(results.map((r) => r[0])) as tf.Tensor3D;
+    const lse = tf.stack(results.map((r) => r[1])) as tf.Tensor2D;
+    tf.dispose(results);
+    (save as tf.GradSaveFunc)([psi, state, out, lse]);
+    return {
+      value: out,
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+        const [psiS, stateS, outS, lseS] = saved as [tf.Tensor3D, tf.Tensor3D, tf.Tensor3D, tf.Tensor2D];
+        const lse3 = tf.reshape(lseS, [batch, n, 1]) as tf.Tensor3D;
+        const grads = perBatch([psiS, stateS, outS, lse3, dy as tf.Tensor3D], (p, s, o, l, g) =>
+          backwardOne(p, s, o, tf.reshape(l, [n]) as tf.Tensor1D, g, blockSize, kernels),
+        );
+        const result = [tf.stack(grads.map((g) => g[0])), tf.stack(grads.map((g) => g[1]))];
+        tf.dispose([lse3, ...grads]);
+        return result;
+      },
+    };
+  });
+  return propagate(embedding, y) as tf.Tensor3D;
+}

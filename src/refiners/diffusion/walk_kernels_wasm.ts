@@ -1,0 +1,263 @@
+/**
+ * Fused SIMD kernels for the blocked random walk on the wasm backend. They
+ * run in a small WebAssembly module (built by {@link assembleModule}) that
+ * imports tfjs-wasm's own memory, so they read and write tensors in place,
+ * with no copies: tfjs-wasm's elementwise `exp` is scalar (≈ 10 ns/element
+ * measured), while these kernels evaluate exp with a SIMD polynomial.
+ * @module
+ */
+import * as tf from '@tensorflow/tfjs';
+import { assembleModule, FunctionBuilder } from './wasm_assembler.js';
+
+// exp(x) = 2ⁿ·exp(r), n = round(x·log2 e), r = x − n·ln 2 (Cody–Waite split),
+// exp(r) by a degree-5 minimax polynomial on |r| ≤ ln2/2 (relative error
+// 9e-8, 1.6e-7 after float32 rounding). n is rounded with the "magic bias"
+// trick (as XNNPACK does): adding 1.5·2²³ + 127 leaves n + 127 in the low
+// mantissa bits, so one shift builds 2ⁿ and no float↔int conversion is needed.
+const LOG2E = 1.4426950408889634;
+const MAGIC_BIAS = 12583039; // 1.5·2²³ + 127
+const LN2_HI = 0.693145751953125; // 16 significant bits: n·LN2_HI is exact
+const LN2_LO = 1.4286068203094172e-6;
+/** Below this exp underflows float32's normal range; the kernels return 0 there. */
+const EXP_LOW = -87.3;
+/** Coefficients c5..c1 of exp(r) ≈ 1 + r(c1 + r(c2 + r(c3 + r(c4 + r·c5)))). */
+const POLY = [0.008290314642185086, 0.041897930260837664, 0.1666763620199042, 0.4999914952335596, 0.9999997071857711, 1];
+
+/** Loads the exp constants into v128 locals (once per function, outside the loops). */
+function expConstants(f: FunctionBuilder): void {
+  const constants: Array<[string, number]> = [
+    ['c_low', EXP_LOW],
+    ['c_log2e', LOG2E],
+    ['c_magic', MAGIC_BIAS],
+    ['c_ln2hi', LN2_HI],
+    ['c_ln2lo', LN2_LO],
+    ...POLY.map((c, i): [string, number] => [`c_p${i}`, c]),
+  ];
+  for (const [name, value] of constants) f.local(name, 'v128').f32x4(value).set(name);
+}
+
+/**
+ * exp of the v128 on the stack (4 lanes), for x ≤ 88 (the walk evaluates exp
+ * only at x ≤ 0 up to rounding). NaN propagates; x < −87.3 gives 0.
+ */
+function emitExp(f: FunctionBuilder): void {
+  f.local('ex_x', 'v128').local('ex_n', 'v128').local('ex_r', 'v128').local('ex_s', 'v128');
+  f.set('ex_x');
+  f.get('ex_x').get('c_log2e').op('f32x4.mul').get('c_magic').op('f32x4.add').set('ex_n');
+  f.get('ex_n').i32(23).op('i32x4.shl').set('ex_s'); // 2ⁿ
+  f.get('ex_n').get('c_magic').op('f32x4.sub').set('ex_n'); // n as a float
+  f.get('ex_x').get('ex_n').get('c_ln2hi').op('f32x4.mul').op('f32x4.sub');
+  f.get('ex_n').get('c_ln2lo').op('f32x4.mul').op('f32x4.sub').set('ex_r');
+  f.get('c_p0');
+  for (let i = 1; i < POLY.length; i++) f.get('ex_r').op('f32x4.mul').get(`c_p${i}`).op('f32x4.add');
+  f.get('ex_s').op('f32x4.mul');
+  // Lanes below the cut-off held garbage exponents: zero them (a NaN compares false and stays).
+  f.get('ex_x').get('c_low').op('f32x4.lt').op('v128.andnot');
+}
+
+/** Pushes 4 floats from `address` (or one float splatted, for row tails). */
+function load(f: FunctionBuilder, address: (f: FunctionBuilder) => void, scalar: boolean): void {
+  address(f);
+  if (scalar) f.loadF32().op('f32x4.splat');
+  else f.loadV128();
+}
+
+/** Stores the v128 in `local` to `address` (only lane 0 for row tails). */
+function store(f: FunctionBuilder, address: (f: FunctionBuilder) => void, local: string, scalar: boolean): void {
+  address(f);
+  f.get(local);
+  if (scalar) f.lane(0).storeF32();
+  else f.storeV128();
+}
+
+/** Sets `row` = base + r·n·4 and the byte ends of the vector part and of the row. */
+function rowBounds(f: FunctionBuilder): void {
+  f.get('n').i32(-4).op('i32.and').i32(2).op('i32.shl').set('vec_end');
+  f.get('n').i32(2).op('i32.shl').set('end');
+  f.get('r').get('n').op('i32.mul').i32(2).op('i32.shl').set('row_off');
+}
+
+/**
+ * `rowExp(s, rows, n, stats)`: for each row of `s` [rows, n], in place
+ * `s ← exp(s − max_j s)`, and `stats[r] = (max, Σ exp)`.
+ */
+function buildRowExp(): FunctionBuilder {
+  const f = new FunctionBuilder([['s', 'i32'], ['rows', 'i32'], ['n', 'i32'], ['stats', 'i32']]);
+  for (const name of ['r', 'j', 'vec_end', 'end', 'row_off', 'p']) f.local(name, 'i32');
+  for (const name of ['mx0', 'mx1', 'shift', 'e', 'sum']) f.local(name, 'v128');
+  f.local('m', 'f32').local('l', 'f32');
+  expConstants(f);
+  const at = (f: FunctionBuilder): void => void f.get('p');
+  f.i32(0).set('r');
+  f.loopWhile((f) => f.get('r').get('rows').op('i32.lt_u'), (f) => {
+    rowBounds(f);
+    f.get('s').get('row_off').op('i32.add').set('p');
+    f.get('p').get('vec_end').op('i32.add').set('vec_end');
+    f.get('p').get('end').op('i32.add').set('end');
+    // Row max, with two accumulators (max has a 4-cycle latency).
+    f.f32x4(-Infinity).set('mx0').f32x4(-Infinity).set('mx1');
+    f.loopWhile((f) => f.get('p').i32(16).op('i32.add').get('vec_end').op('i32.lt_u'), (f) => {
+      f.get('mx0').get('p').loadV128().op('f32x4.pmax').set('mx0');
+      f.get('mx1').get('p').loadV128(16).op('f32x4.pmax').set('mx1');
+      f.get('p').i32(32).op('i32.add').set('p');
+    });
+    f.loopWhile((f) => f.get('p').get('vec_end').op('i32.lt_u'), (f) => {
+      f.get('mx0').get('p').loadV128().op('f32x4.pmax').set('mx0');
+      f.get('p').i32(16).op('i32.add').set('p');
+    });
+    f.get('mx0').get('mx1').op('f32x4.pmax').set('mx0');
+    f.get('mx0').lane(0).get('mx0').lane(1).op('f32.max').get('mx0').lane(2).op('f32.max').get('mx0').lane(3).op('f32.max').set('m');
+    f.loopWhile((f) => f.get('p').get('end').op('i32.lt_u'), (f) => {
+      f.get('m').get('p').loadF32().op('f32.max').set('m');
+      f.get('p').i32(4).op('i32.add').set('p');
+    });
+    // exp(s − max) in place, summed.
+    f.get('m').op('f32x4.splat').set('shift');
+    f.f32x4(0).set('sum');
+    f.get('s').get('row_off').op('i32.add').set('p');
+    for (const scalar of [false, true]) {
+      f.loopWhile((f) => f.get('p').get(scalar ? 'end' : 'vec_end').op('i32.lt_u'), (f) => {
+        load(f, at, scalar);
+        f.get('shift').op('f32x4.sub');
+        emitExp(f);
+        f.set('e');
+        store(f, at, 'e', scalar);
+        f.get('sum').get('e').op('f32x4.add').set('sum');
+        f.get('p').i32(scalar ? 4 : 16).op('i32.add').set('p');
+      });
+      if (!scalar) {
+        // Fold the vector sum to a scalar; row tails then add into lane 0 only.
+        f.get('sum').lane(0).get('sum').lane(1).op('f32.add').get('sum').lane(2).op('f32.add').get('sum').lane(3).op('f32.add').set('l');
+        f.f32x4(0).set('sum');
+      }
+    }
+    f.get('l').get('sum').lane(0).op('f32.add').set('l');
+    f.get('stats').get('r').i32(3).op('i32.shl').op('i32.add').get('m').storeF32();
+    f.get('stats').get('r').i32(3).op('i32.shl').op('i32.add').get('l').storeF32(4);
+    f.get('r').i32(1).op('i32.add').set('r');
+  });
+  return f;
+}
+
+/**
+ * `combine(s, a, c, lse, rowStart, rows, n)`: the backward block. With
+ * `P = exp(s − lse[rowStart + r])` (rows of P) and `Q = exp(s − lse[j])`
+ * (the same rows of Pᵀ, as S is symmetric), in place
+ * `a ← P∘a + Q∘c` and `s ← Q`.
+ */
+function buildCombine(): FunctionBuilder {
+  const f = new FunctionBuilder([['s', 'i32'], ['a', 'i32'], ['c', 'i32'], ['lse', 'i32'], ['row_start', 'i32'], ['rows', 'i32'], ['n', 'i32']]);
+  for (const name of ['r', 'j', 'vec_end', 'end', 'row_off']) f.local(name, 'i32');
+  for (const name of ['row_lse', 'sv', 'pv', 'qv', 'out']) f.local(name, 'v128');
+  expConstants(f);
+  const at = (base: string) => (f: FunctionBuilder): void => void f.get(base).get('row_off').op('i32.add').get('j').op('i32.add');
+  f.i32(0).set('r');
+  f.loopWhile((f) => f.get('r').get('rows').op('i32.lt_u'), (f) => {
+    rowBounds(f);
+    f.get('lse').get('row_start').get('r').op('i32.add').i32(2).op('i32.shl').op('i32.add').loadF32().op('f32x4.splat').set('row_lse');
+    f.i32(0).set('j');
+    for (const scalar of [false, true]) {
+      f.loopWhile((f) => f.get('j').get(scalar ? 'end' : 'vec_end').op('i32.lt_u'), (f) => {
+        load(f, at('s'), scalar);
+        f.set('sv');
+        f.get('sv').get('row_lse').op('f32x4.sub');
+        emitExp(f);
+        f.set('pv');
+        f.get('sv');
+        load(f, (f) => void f.get('lse').get('j').op('i32.add'), scalar);
+        f.op('f32x4.sub');
+        emitExp(f);
+        f.set('qv');
+        f.get('pv');
+        load(f, at('a'), scalar);
+        f.op('f32x4.mul').get('qv');
+        load(f, at('c'), scalar);
+        f.op('f32x4.mul').op('f32x4.add').set('out');
+        store(f, at('a'), 'out', scalar);
+        store(f, at('s'), 'qv', scalar);
+        f.get('j').i32(scalar ? 4 : 16).op('i32.add').set('j');
+      });
+    }
+    f.get('r').i32(1).op('i32.add').set('r');
+  });
+  return f;
+}
+
+/** The assembled module's exports. */
+interface KernelExports {
+  rowExp(s: number, rows: number, n: number, stats: number): void;
+  combine(s: number, a: number, c: number, lse: number, rowStart: number, rows: number, n: number): void;
+}
+
+/** The part of tfjs-wasm's backend the kernels use. */
+interface WasmBackendLike {
+  wasm?: { asm?: { memory?: unknown } };
+  getMemoryOffset?(dataId: object): number;
+  makeOutput?(shape: number[], dtype: 'float32'): tf.TensorInfo;
+}
+
+/** Fused kernels bound to one tfjs-wasm backend instance. */
+export interface WalkKernels {
+  /**
+   * In place `s ← exp(s − rowmax)`; returns `[rows, 2]` (row max, row sum).
+   * `s` must be a private, freshly computed 2-D float32 tensor.
+   */
+  rowExp(s: tf.Tensor2D): tf.Tensor2D;
+  /**
+   * In place `a ← P∘a + Q∘c`, `s ← Q` (see the module docs); `lse` is the
+   * log-sum-exp of every row `[N]`, `rowStart` the block's first row.
+   */
+  combine(s: tf.Tensor2D, a: tf.Tensor2D, c: tf.Tensor2D, lse: tf.Tensor1D, rowStart: number): void;
+}
+
+const cache = new WeakMap<object, WalkKernels | null>();
+let moduleBytes: Uint8Array<ArrayBuffer> | undefined;
+
+/** The kernel module's bytes (assembled once). */
+export function walkKernelModule(): Uint8Array<ArrayBuffer> {
+  moduleBytes ??= assembleModule({ rowExp: buildRowExp(), combine: buildCombine() });
+  return moduleBytes;
+}
+
+/**
+ * The fused kernels for the active backend, or null when it is not tfjs-wasm
+ * with an accessible, non-shared memory (other backends use tfjs ops).
+ */
+export function walkKernels(): WalkKernels | null {
+  if (tf.getBackend() !== 'wasm') return null;
+  const backend = tf.backend() as unknown as WasmBackendLike;
+  if (cache.has(backend)) return cache.get(backend)!;
+  let kernels: WalkKernels | null = null;
+  try {
+    const memory = backend.wasm?.asm?.memory;
+    if (memory instanceof WebAssembly.Memory && typeof backend.getMemoryOffset === 'function' && typeof backend.makeOutput === 'function') {
+      const instance = new WebAssembly.Instance(new WebAssembly.Module(walkKernelModule()), { env: { memory } });
+      kernels = bindKernels(instance.exports as unknown as KernelExports, backend as Required<WasmBackendLike>);
+    }
+  } catch {
+    kernels = null; // no SIMD, or a shared (threaded) memory: fall back to tfjs ops
+  }
+  cache.set(backend, kernels);
+  return kernels;
+}
+
+function bindKernels(exports: KernelExports, backend: Required<WasmBackendLike>): WalkKernels {
+  const pointer = (t: tf.Tensor): number => {
+    if (t.dtype !== 'float32') throw new Error(`walk kernel: expected float32, got ${t.dtype}`);
+    return backend.getMemoryOffset(t.dataId);
+  };
+  return {
+    rowExp(s) {
+      const [rows, n] = s.shape;
+      const info = backend.makeOutput([rows, 2], 'float32');
+      const stats = tf.engine().makeTensorFromTensorInfo(info) as tf.Tensor2D;
+      exports.rowExp(pointer(s), rows, n, pointer(stats));
+      return stats;
+    },
+    combine(s, a, c, lse, rowStart) {
+      const [rows, n] = s.shape;
+      if (lse.size !== n || rowStart + rows > n) throw new Error('walk kernel: lse must hold every row');
+      exports.combine(pointer(s), pointer(a), pointer(c), pointer(lse), rowStart, rows, n);
+    },
+  };
+}
