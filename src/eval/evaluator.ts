@@ -139,11 +139,17 @@ export class SegmentationEvaluator {
    * @param other - evaluator to merge in
    */
   merge(other: SegmentationEvaluator): this {
+    // Check everything before changing anything, so a failed merge leaves this evaluator intact.
+    if ((this.trimap === undefined) !== (other.trimap === undefined)) {
+      throw new ConfigError('other.trimap', 'must be on or off in both evaluators', other.trimap === undefined ? 'off' : 'on');
+    }
+    if ((this.boundary === undefined) !== (other.boundary === undefined)) {
+      throw new ConfigError('other.boundary', 'must be on or off in both evaluators', other.boundary === undefined ? 'off' : 'on');
+    }
+    if (other.numClasses !== this.numClasses) throw new ConfigError('other.numClasses', `must equal ${this.numClasses}`, other.numClasses);
     this.confusion.merge(other.confusion);
     if (this.trimap !== undefined && other.trimap !== undefined) this.trimap.merge(other.trimap);
-    else if (this.trimap !== other.trimap) throw new ConfigError('other.trimap', 'must be on or off in both evaluators', other.trimap === undefined ? 'off' : 'on');
     if (this.boundary !== undefined && other.boundary !== undefined) this.boundary.merge(other.boundary);
-    else if (this.boundary !== other.boundary) throw new ConfigError('other.boundary', 'must be on or off in both evaluators', other.boundary === undefined ? 'off' : 'on');
     this.images += other.images;
     return this;
   }
