@@ -30,21 +30,21 @@ export interface BoundaryRule {
  * @param rule - see {@link BoundaryRule}
  */
 export function labelBoundaries(labels: ArrayLike<number>, offset: number, height: number, width: number, rule: BoundaryRule = {}): Uint8Array {
-  const ignore = rule.ignoreLabel;
+  const ignore = rule.ignoreLabel ?? -1;
   const countIgnored = rule.ignoredNeighbourCounts === true;
   const out = new Uint8Array(height * width);
   for (let y = 0; y < height; y++) {
+    const row = offset + y * width;
     for (let x = 0; x < width; x++) {
-      const i = y * width + x;
-      const value = labels[offset + i] as number;
+      const at = row + x;
+      const value = labels[at] as number;
       if (value === ignore) continue;
-      const differs = (j: number): boolean => {
-        const other = labels[offset + j] as number;
-        return other !== value && (countIgnored || other !== ignore);
-      };
-      if ((x > 0 && differs(i - 1)) || (x < width - 1 && differs(i + 1)) || (y > 0 && differs(i - width)) || (y < height - 1 && differs(i + width))) {
-        out[i] = 1;
-      }
+      // Inline neighbour tests (no per-pixel closure: this runs for every pixel of every image).
+      let other: number;
+      if (x > 0 && (other = labels[at - 1] as number) !== value && (countIgnored || other !== ignore)) out[at - offset] = 1;
+      else if (x < width - 1 && (other = labels[at + 1] as number) !== value && (countIgnored || other !== ignore)) out[at - offset] = 1;
+      else if (y > 0 && (other = labels[at - width] as number) !== value && (countIgnored || other !== ignore)) out[at - offset] = 1;
+      else if (y < height - 1 && (other = labels[at + width] as number) !== value && (countIgnored || other !== ignore)) out[at - offset] = 1;
     }
   }
   return out;
