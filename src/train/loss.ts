@@ -73,7 +73,7 @@ export function segmentationCrossEntropy(logits: tf.Tensor4D, labels: tf.Tensor3
     }
     const total = tf.sum(weights);
     // All pixels ignored: 0, not 0/0.
-    return tf.div(tf.neg(tf.sum(tf.mul(weights, picked))), tf.maximum(total, 1e-12)) as tf.Scalar;
+    return tf.div(tf.sum(tf.mul(weights, tf.neg(picked))), tf.maximum(total, 1e-12)) as tf.Scalar;
   });
 }
 

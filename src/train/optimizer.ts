@@ -145,7 +145,8 @@ export class SegmentationOptimizer {
 
   /** Sets the learning rate for the next update. */
   setLearningRate(learningRate: number): void {
-    if (this.optimizer instanceof tf.SGDOptimizer) this.optimizer.setLearningRate(learningRate);
+    // Not `instanceof`: tfjs makes every optimiser an instance of every optimiser class.
+    if (this.args.type === 'sgd') (this.optimizer as tf.SGDOptimizer).setLearningRate(learningRate);
     // Adam reads its public `learningRate` field on every update.
     else (this.optimizer as unknown as { learningRate: number }).learningRate = learningRate;
   }
