@@ -13,7 +13,7 @@ function denseWeights(kernel: number[], bias: number): tf.LayerVariable[] {
 
 function gradsFor(weights: tf.LayerVariable[], values: number[][]): tf.NamedTensorMap {
   const grads: tf.NamedTensorMap = {};
-  weights.forEach((w, i) => (grads[w.read().name] = tf.tensor(values[i]!, w.shape as number[])));
+  weights.forEach((w, i) => (grads[(w.read() as tf.Variable).name] = tf.tensor(values[i]!, w.shape as number[])));
   return grads;
 }
 
@@ -74,7 +74,7 @@ describe('SegmentationOptimizer', () => {
       optimizer.applyGradients(ours, grads);
       (reference as unknown as { learningRate: number }).learningRate = lr;
       const refGrad = tf.tensor2d(g[0]!, [3, 1]);
-      reference.applyGradients({ [theirs.name]: refGrad });
+      reference.applyGradients([{ name: theirs.name, tensor: refGrad }]);
       tf.dispose([refGrad, ...Object.values(grads)]);
     }
     expectTensorClose(ours[0]!.read(), theirs, { atol: 1e-6 });
