@@ -10,6 +10,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { resizeBilinear } from '../../core/ops/resize.js';
+import { matMulFastGrad } from './fast_matmul.js';
 import { semanticDifferenceConv, type SimilarityKind } from './semantic_difference.js';
 
 /** Where a level's guidance V comes from. */
@@ -58,10 +59,10 @@ export type WeightFactory = (name: string, shape: number[], initializer: Initial
 /** Batch-norm variance epsilon (tfjs's default). */
 const BN_EPSILON = 1e-3;
 
-/** A 1×1 convolution as one matMul over `[B·H·W, Cin]`. */
+/** A 1×1 convolution as one matMul over `[B·H·W, Cin]` (with a wasm-friendly gradient). */
 function pointwise(x: tf.Tensor4D, kernel: tf.Tensor2D, bias: tf.Tensor1D): tf.Tensor4D {
   const [b, h, w, c] = x.shape;
-  const y = tf.add(tf.matMul(tf.reshape(x, [b * h * w, c]), kernel), bias);
+  const y = tf.add(matMulFastGrad(tf.reshape(x, [b * h * w, c]), kernel), bias);
   return tf.reshape(y, [b, h, w, kernel.shape[1]]) as tf.Tensor4D;
 }
 

@@ -18,11 +18,14 @@
  *   `s = exp(−λ‖ΔV‖₁)` (the segmentation-aware mask); V may have any channel
  *   count, λ is a single number.
  *
- * Implementation (fast on wasm): the n = k²−1 shifted copies of U and V are
- * slices of one zero-padded tensor, stacked on a new axis; differences,
- * similarity and the validity mask are a handful of element-wise ops on that
- * stack; the weighted sum over taps and channels is one
- * `[B·H·W, n·C] × [n·C, Cout]` matMul.
+ * Implementation (fast on wasm): for each of the n = k²−1 taps, the shifted
+ * U and V are slices of one zero-padded tensor; difference, similarity and
+ * validity mask are a handful of element-wise ops; the tap's contribution is
+ * one `[B·H·W, C] × [C, Cout]` matMul, and the taps are summed with addN.
+ * The gradient is written by hand (a custom gradient that recomputes the
+ * per-tap terms) because tfjs's automatic one goes through ops that are
+ * very slow on wasm: unstack/strided slices, transposed-operand matMuls and
+ * reductions over leading axes.
  * @module
  */
 import * as tf from '@tensorflow/tfjs';
@@ -65,36 +68,162 @@ function windowTaps(kernelSize: number, dilation: number): Tap[] {
 }
 
 /**
- * Validity mask `[1, H, W, n, 1]`: 1 where the neighbour `p + k` lies inside
- * the image. Built in JS (it depends on shapes only, not on data).
+ * Validity mask `[1, H, W, 1]` of one tap: 1 where the neighbour `p + k`
+ * lies inside the image. Built in JS (it depends on shapes only).
  */
-function validityMask(height: number, width: number, taps: Tap[]): tf.Tensor5D {
-  const n = taps.length;
-  const values = new Float32Array(height * width * n);
+function tapMask(height: number, width: number, tap: Tap): tf.Tensor4D {
+  const values = new Float32Array(height * width);
   for (let y = 0; y < height; y++) {
-    for (let x = 0; x < width; x++) {
-      const base = (y * width + x) * n;
-      taps.forEach((tap, t) => {
-        const ny = y + tap.dy;
-        const nx = x + tap.dx;
-        values[base + t] = ny >= 0 && ny < height && nx >= 0 && nx < width ? 1 : 0;
-      });
-    }
+    const insideY = y + tap.dy >= 0 && y + tap.dy < height;
+    for (let x = 0; x < width; x++) values[y * width + x] = insideY && x + tap.dx >= 0 && x + tap.dx < width ? 1 : 0;
   }
-  return tf.tensor5d(values, [1, height, width, n, 1]);
+  return tf.tensor4d(values, [1, height, width, 1]);
 }
 
-/** `[B, H, W, n, C]`: for each tap, the tensor shifted so entry p holds `x(p + k)` (0 outside). */
-function shiftedStack(x: tf.Tensor4D, taps: Tap[], reach: number): tf.Tensor5D {
-  const [batch, height, width, channels] = x.shape;
-  const padded = tf.pad(x, [
+/** Zero-pads H and W by `reach`, so every tap's shift is one slice. */
+function padSpatial(x: tf.Tensor4D, reach: number): tf.Tensor4D {
+  return tf.pad(x, [
     [0, 0],
     [reach, reach],
     [reach, reach],
     [0, 0],
   ]);
-  const shifted = taps.map((tap) => tf.slice(padded, [0, reach + tap.dy, reach + tap.dx, 0], [batch, height, width, channels]));
-  return tf.stack(shifted, 3) as tf.Tensor5D;
+}
+
+/** `x(p + k)` (0 outside the image), read from `padSpatial(x)`. */
+function shifted(padded: tf.Tensor4D, shape: readonly number[], reach: number, tap: Tap): tf.Tensor4D {
+  return tf.slice(padded, [0, reach + tap.dy, reach + tap.dx, 0], [shape[0]!, shape[1]!, shape[2]!, shape[3]!]);
+}
+
+/**
+ * `Σ_t shift_{−k_t}(g_t)`, the adjoint of the shifts: each `g_t` is placed
+ * at its offset in a padded canvas, the canvases are summed, and the image
+ * region is cut out once.
+ */
+function adjointShiftSum(gs: tf.Tensor[], taps: Tap[], reach: number): tf.Tensor4D {
+  const [b, h, w, c] = gs[0]!.shape as [number, number, number, number];
+  const placed = gs.map((g, t) => {
+    const { dy, dx } = taps[t]!;
+    return tf.pad(g as tf.Tensor4D, [
+      [0, 0],
+      [reach + dy, reach - dy],
+      [reach + dx, reach - dx],
+      [0, 0],
+    ]);
+  });
+  return tf.slice(tf.addN(placed), [0, reach, reach, 0], [b, h, w, c]);
+}
+
+/** Per-tap quantities shared by the forward and the backward pass. */
+interface TapTerms {
+  /** `U(p+k) − U(p)`. */
+  difference: tf.Tensor;
+  /** `V(p+k) − V(p)`. */
+  guidanceDifference: tf.Tensor;
+  /** Similarity with the validity mask applied (`[B, H, W, C]` or `[B, H, W, 1]`). */
+  similarity: tf.Tensor;
+  /** Diffusivity: `(1 + ΔV²/λ²)^(−1/2)` before masking. Embedding: `‖ΔV‖₁`. */
+  auxiliary: tf.Tensor;
+}
+
+/** Everything fixed by the shapes and options of one call. */
+interface Geometry {
+  taps: Tap[];
+  reach: number;
+  height: number;
+  width: number;
+  similarity: SimilarityKind;
+}
+
+function tapTerms(uPad: tf.Tensor4D, u: tf.Tensor4D, vPad: tf.Tensor4D, v: tf.Tensor4D, lambda: tf.Tensor1D, inverseLambdaSq: tf.Tensor1D, geometry: Geometry, t: number, mask: tf.Tensor4D): TapTerms {
+  const tap = geometry.taps[t]!;
+  const difference = tf.sub(shifted(uPad, u.shape, geometry.reach, tap), u);
+  const guidanceDifference = tf.sub(shifted(vPad, v.shape, geometry.reach, tap), v);
+  if (geometry.similarity === 'diffusivity') {
+    const auxiliary = tf.rsqrt(tf.add(tf.mul(tf.square(guidanceDifference), inverseLambdaSq), 1));
+    return { difference, guidanceDifference, auxiliary, similarity: tf.mul(auxiliary, mask) };
+  }
+  const auxiliary = tf.sum(tf.abs(guidanceDifference), 3, true);
+  return { difference, guidanceDifference, auxiliary, similarity: tf.mul(tf.exp(tf.mul(tf.neg(lambda), auxiliary)), mask) };
+}
+
+/**
+ * The op on validated inputs, `weights` holding the used taps `[n, C, Cout]`.
+ * A custom gradient (recomputing the per-tap terms) keeps the backward pass
+ * to plain matMuls, element-wise ops, pads and one column sum.
+ */
+function sdcCore(u: tf.Tensor4D, v: tf.Tensor4D, weights: tf.Tensor3D, lambda: tf.Tensor1D, geometry: Geometry): tf.Tensor4D {
+  const op = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+    const [cu, cv, cw, cl] = args as [tf.Tensor4D, tf.Tensor4D, tf.Tensor3D, tf.Tensor1D];
+    (args[4] as tf.GradSaveFunc)([cu, cv, cw, cl]);
+    const [batch, height, width, channels] = cu.shape;
+    const rows = batch * height * width;
+    const outChannels = cw.shape[2];
+    const n = geometry.taps.length;
+    const value = tf.tidy(() => {
+      const uPad = padSpatial(cu, geometry.reach);
+      const vPad = padSpatial(cv, geometry.reach);
+      const inverseLambdaSq = tf.reciprocal(tf.add(tf.square(cl), LAMBDA_FLOOR)) as tf.Tensor1D;
+      const products = geometry.taps.map((tap, t) =>
+        tf.tidy(() => {
+          const terms = tapTerms(uPad, cu, vPad, cv, cl, inverseLambdaSq, geometry, t, tapMask(height, width, tap));
+          const gated = tf.reshape(tf.mul(terms.difference, terms.similarity), [rows, channels]) as tf.Tensor2D;
+          return tf.matMul(gated, tf.reshape(tf.slice(cw, [t, 0, 0], [1, channels, outChannels]), [channels, outChannels]) as tf.Tensor2D);
+        }),
+      );
+      return tf.reshape(n === 1 ? products[0]! : tf.addN(products), [batch, height, width, outChannels]) as tf.Tensor4D;
+    });
+    const gradFunc = (dy: tf.Tensor, saved: tf.Tensor[]): tf.Tensor[] => {
+      const [su, sv, sw, sl] = saved as [tf.Tensor4D, tf.Tensor4D, tf.Tensor3D, tf.Tensor1D];
+      const dy2 = tf.reshape(dy, [rows, outChannels]) as tf.Tensor2D;
+      const dyT = tf.transpose(dy2);
+      const uPad = padSpatial(su, geometry.reach);
+      const vPad = padSpatial(sv, geometry.reach);
+      const inverseLambdaSq = tf.reciprocal(tf.add(tf.square(sl), LAMBDA_FLOOR)) as tf.Tensor1D;
+      const dDifference: tf.Tensor[] = [];
+      const dGuidance: tf.Tensor[] = [];
+      const lambdaTerms: tf.Tensor[] = [];
+      const dWeights: tf.Tensor[] = [];
+      geometry.taps.forEach((tap, t) => {
+        const mask = tapMask(height, width, tap);
+        const terms = tapTerms(uPad, su, vPad, sv, sl, inverseLambdaSq, geometry, t, mask);
+        const wt = tf.reshape(tf.slice(sw, [t, 0, 0], [1, channels, outChannels]), [channels, outChannels]) as tf.Tensor2D;
+        const gated = tf.reshape(tf.mul(terms.difference, terms.similarity), [rows, channels]) as tf.Tensor2D;
+        // dW_t = gatedᵀ·dy = (dyᵀ·gated)ᵀ; dGated = dy·W_tᵀ (explicit transposes: fast on wasm).
+        dWeights.push(tf.transpose(tf.matMul(dyT, gated)));
+        const dGated = tf.reshape(tf.matMul(dy2, tf.transpose(wt)), [batch, height, width, channels]) as tf.Tensor4D;
+        dDifference.push(tf.mul(dGated, terms.similarity));
+        const dSimilarityRaw = tf.mul(dGated, terms.difference);
+        if (geometry.similarity === 'diffusivity') {
+          // s = m·r, r = (1 + ΔV²/λ²)^(−1/2): ∂r/∂ΔV = −r³ΔV/λ², ∂r/∂λ = r³ΔV²λ/λ⁴.
+          const p = tf.mul(tf.mul(dSimilarityRaw, mask), tf.mul(terms.auxiliary, tf.square(terms.auxiliary)));
+          dGuidance.push(tf.neg(tf.mul(tf.mul(p, terms.guidanceDifference), inverseLambdaSq)));
+          lambdaTerms.push(tf.mul(p, tf.square(terms.guidanceDifference)));
+        } else {
+          // s = m·exp(−λ‖ΔV‖₁): ∂s/∂ΔV = −λ s sign(ΔV), ∂s/∂λ = −‖ΔV‖₁ s.
+          const q = tf.mul(tf.sum(dSimilarityRaw, 3, true), terms.similarity);
+          dGuidance.push(tf.mul(tf.mul(tf.neg(sl), q), tf.sign(terms.guidanceDifference)));
+          lambdaTerms.push(tf.mul(q, terms.auxiliary));
+        }
+      });
+      const sumOf = (xs: tf.Tensor[]): tf.Tensor => (xs.length === 1 ? xs[0]! : tf.addN(xs));
+      const du = tf.sub(adjointShiftSum(dDifference, geometry.taps, geometry.reach), sumOf(dDifference));
+      const dv = tf.sub(adjointShiftSum(dGuidance, geometry.taps, geometry.reach), sumOf(dGuidance));
+      const lambdaSum = sumOf(lambdaTerms);
+      let dl: tf.Tensor;
+      if (geometry.similarity === 'diffusivity') {
+        // Column sums as a [1, M] × [M, C] matMul: far faster on wasm than a
+        // reduction over the leading axes.
+        const columns = tf.reshape(tf.matMul(tf.ones([1, rows]), tf.reshape(lambdaSum, [rows, channels]) as tf.Tensor2D), [channels]);
+        dl = tf.mul(columns, tf.mul(sl, tf.square(inverseLambdaSq)));
+      } else {
+        dl = tf.reshape(tf.neg(tf.sum(lambdaSum)), [1]);
+      }
+      return [du, dv, tf.stack(dWeights), dl];
+    };
+    return { value, gradFunc };
+  });
+  return op(u, v, weights, lambda) as tf.Tensor4D;
 }
 
 /**
@@ -139,38 +268,21 @@ export function checkSemanticDifferenceArgs(u: tf.Tensor, v: tf.Tensor, kernel: 
 export function semanticDifferenceConv(u: tf.Tensor4D, v: tf.Tensor4D, kernel: tf.Tensor4D, lambda: tf.Tensor1D, options: SemanticDifferenceOptions): tf.Tensor4D {
   checkSemanticDifferenceArgs(u, v, kernel, lambda, options);
   const dilation = options.dilation ?? 1;
-  const similarity = options.similarity ?? 'diffusivity';
+  const k = options.kernelSize;
+  const [, height, width, channels] = u.shape;
+  const outChannels = kernel.shape[3];
+  const geometry: Geometry = {
+    taps: windowTaps(k, dilation),
+    reach: ((k - 1) / 2) * dilation,
+    height,
+    width,
+    similarity: options.similarity ?? 'diffusivity',
+  };
   return tf.tidy(() => {
-    const [batch, height, width, channels] = u.shape;
-    const k = options.kernelSize;
-    const outChannels = kernel.shape[3];
-    const taps = windowTaps(k, dilation);
-    const reach = ((k - 1) / 2) * dilation;
-    const n = taps.length;
-
-    const centreU = tf.expandDims(u, 3) as tf.Tensor5D;
-    const differences = tf.sub(shiftedStack(u, taps, reach), centreU);
-    const centreV = tf.expandDims(v, 3) as tf.Tensor5D;
-    // (Not tf.squaredDifference: its gradient does not reduce broadcast axes.)
-    const guidanceDifferences = tf.sub(shiftedStack(v, taps, reach), centreV);
-    let sim: tf.Tensor;
-    if (similarity === 'diffusivity') {
-      const inverseLambdaSq = tf.reciprocal(tf.add(tf.square(lambda), LAMBDA_FLOOR));
-      sim = tf.rsqrt(tf.add(tf.mul(tf.square(guidanceDifferences), inverseLambdaSq), 1));
-    } else {
-      const l1 = tf.sum(tf.abs(guidanceDifferences), 4, true);
-      sim = tf.exp(tf.mul(tf.neg(lambda), l1));
-    }
-    // Masking the similarity (not the difference) keeps the mask on the
-    // smaller tensor in the embedding form; either way an out-of-image
-    // neighbour contributes exactly 0.
-    const gated = tf.mul(differences, tf.mul(sim, validityMask(height, width, taps)));
-
-    const rows = tf.reshape(gated, [batch * height * width, n * channels]);
-    const taps2d = tf.reshape(kernel, [k * k, channels * outChannels]);
+    // The used taps [n, C, Cout]: every row of the k×k window but the centre.
+    const rows = tf.reshape(kernel, [k * k, channels, outChannels]);
     const centre = (k * k - 1) / 2;
-    const used = tf.concat([tf.slice(taps2d, [0, 0], [centre, -1]), tf.slice(taps2d, [centre + 1, 0], [-1, -1])], 0);
-    const weights = tf.reshape(used, [n * channels, outChannels]);
-    return tf.reshape(tf.matMul(rows, weights), [batch, height, width, outChannels]) as tf.Tensor4D;
+    const weights = tf.concat([tf.slice(rows, [0, 0, 0], [centre, -1, -1]), tf.slice(rows, [centre + 1, 0, 0], [-1, -1, -1])], 0) as tf.Tensor3D;
+    return sdcCore(u, v, weights, lambda, geometry);
   });
 }

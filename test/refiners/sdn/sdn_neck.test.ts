@@ -137,7 +137,7 @@ describeOnBackends('SdnNeck', () => {
     const meanBefore = neck.nonTrainableWeights[0]!.read().arraySync() as number[];
     const optimizer = tf.train.adam(0.05);
     const vars = neck.trainableWeights.map((w) => w.read() as tf.Variable);
-    for (let step = 0; step < 5; step++) tf.dispose(optimizer.minimize(loss, true, vars));
+    for (let step = 0; step < 5; step++) tf.dispose(optimizer.minimize(loss, true, vars) ?? []);
     const after = loss();
     expect(after.dataSync()[0]).toBeLessThan(before.dataSync()[0]! * 0.9);
     const meanAfter = neck.nonTrainableWeights[0]!.read().arraySync() as number[];

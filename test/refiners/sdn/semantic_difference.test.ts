@@ -194,7 +194,7 @@ describeOnBackends('semanticDifferenceConv', () => {
     expectShapeError(() => sdc(tf.zeros([1, 4, 5, 2])), 'V', /must have U's batch, height and width \[1, 5, 5\], got tensor of shape \[1, 4, 5, 2\]/);
     expectShapeError(() => sdc(tf.zeros([1, 5, 5, 3])), 'V', /must have U's 2 channels/);
     expectShapeError(() => sdc(tf.zeros([5, 5, 2])), 'V', /rank 4/);
-    expectShapeError(() => semanticDifferenceConv(tf.zeros([5, 5, 2]) as tf.Tensor4D, u, w, lambda, { kernelSize: 3 }), 'U', /rank 4/);
+    expectShapeError(() => semanticDifferenceConv(tf.zeros([5, 5, 2]) as unknown as tf.Tensor4D, u, w, lambda, { kernelSize: 3 }), 'U', /rank 4/);
     expectShapeError(() => sdc(u, tf.zeros([3, 3, 3, 2])), 'kernel', /must be \[3, 3, 2, Cout\]/);
     expectShapeError(() => sdc(u, w, tf.ones([3])), 'lambda', /must be \[2\] for the diffusivity similarity/);
     expectShapeError(() => sdc(u, w, lambda, { kernelSize: 4 }), 'kernelSize', /odd integer >= 3/);
