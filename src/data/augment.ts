@@ -7,7 +7,7 @@
  */
 import { IGNORE_LABEL } from './palette.js';
 import type { SeededRandom } from './random.js';
-import type { AugmentOptions, Sample } from './types.js';
+import type { AugmentOptions, ImageRegion, Sample } from './types.js';
 
 /** One drawn augmentation: what {@link applyAugmentPlan} does to a sample. */
 export interface AugmentPlan {
@@ -126,4 +126,21 @@ export function applyAugmentPlan(
     }
   }
   return { id: sample.id, image, label, height: outHeight, width: outWidth };
+}
+
+/**
+ * The rectangle of the output that holds sample pixels after a plan (the rest
+ * is padding). Empty (zero height or width) if the crop misses the image.
+ * @param height - sample height
+ * @param width - sample width
+ * @param plan - the plan applied
+ * @param outHeight - output height
+ * @param outWidth - output width
+ */
+export function planRegion(height: number, width: number, plan: Readonly<AugmentPlan>, outHeight: number, outWidth: number): ImageRegion {
+  const [scaledHeight, scaledWidth] = scaledSize(height, width, plan.scale);
+  const rows = Math.max(0, Math.min(outHeight, scaledHeight - plan.offsetY));
+  const cols = Math.max(0, Math.min(outWidth, scaledWidth - plan.offsetX));
+  // A flip mirrors the output, so the content then sits at the right.
+  return { top: 0, left: plan.flip ? outWidth - cols : 0, height: rows, width: cols };
 }

@@ -7,10 +7,10 @@
 import * as tf from '@tensorflow/tfjs';
 import { compileArgs, parseArgs, type JSONSchemaType } from '../core/config.js';
 import { ConfigError } from '../core/errors.js';
-import { IDENTITY_PLAN, applyAugmentPlan, drawAugmentPlan } from './augment.js';
+import { IDENTITY_PLAN, applyAugmentPlan, drawAugmentPlan, planRegion } from './augment.js';
 import { IMAGENET_MEAN_RGB } from './palette.js';
 import { SeededRandom, hashSeed } from './random.js';
-import type { Batch, BatchOptions, Sample } from './types.js';
+import type { Batch, BatchOptions, ImageRegion, Sample } from './types.js';
 
 /** What {@link iterateBatches} needs from a dataset. */
 export interface SampleSource {
@@ -83,7 +83,7 @@ function loadGroup(source: SampleSource, ids: readonly string[]): Promise<LoadRe
   );
 }
 
-function toBatch(samples: Sample[]): Batch {
+function toBatch(samples: Sample[], regions: ImageRegion[]): Batch {
   const first = samples[0] as Sample;
   const { height, width } = first;
   const pixels = height * width;
@@ -99,6 +99,7 @@ function toBatch(samples: Sample[]): Batch {
     images: tf.tensor4d(images, [samples.length, height, width, 3], 'float32'),
     labels: tf.tensor3d(labels, [samples.length, height, width], 'int32'),
     ids: samples.map((s) => s.id),
+    regions,
   };
 }
 
@@ -137,27 +138,31 @@ export async function* iterateBatches(
     const results = await (pending as Promise<LoadResult[]>);
     pending = g + 1 < groups.length ? loadGroup(source, groups[g + 1] as string[]) : undefined;
     const samples: Sample[] = [];
+    const regions: ImageRegion[] = [];
     results.forEach((result, k) => {
       if (!result.ok) {
         if (onLoadError(result.error, result.id)) return;
         throw result.error;
       }
       const position = g * opts.batchSize + k;
-      samples.push(prepare(result.sample, position));
+      const prepared = prepare(result.sample, position);
+      samples.push(prepared.sample);
+      regions.push(prepared.region);
     });
     if (samples.length === 0) continue;
     checkEqualSizes(samples);
-    yield toBatch(samples);
+    yield toBatch(samples, regions);
   }
 
-  function prepare(sample: Sample, position: number): Sample {
+  function prepare(sample: Sample, position: number): { sample: Sample; region: ImageRegion } {
     const [outHeight, outWidth] = opts.size ?? [sample.height, sample.width];
     if (opts.augment !== undefined) {
       const rng = new SeededRandom(hashSeed(seed, 'augment', split, position));
       const plan = drawAugmentPlan(rng, sample.height, sample.width, outHeight, outWidth, opts.augment);
-      return applyAugmentPlan(sample, plan, outHeight, outWidth, padValue);
+      return { sample: applyAugmentPlan(sample, plan, outHeight, outWidth, padValue), region: planRegion(sample.height, sample.width, plan, outHeight, outWidth) };
     }
-    if (outHeight === sample.height && outWidth === sample.width) return sample;
+    const region = { top: 0, left: 0, height: sample.height, width: sample.width };
+    if (outHeight === sample.height && outWidth === sample.width) return { sample, region };
     if (sample.height > outHeight || sample.width > outWidth) {
       throw new ConfigError(
         'BatchOptions/size',
@@ -165,7 +170,7 @@ export async function* iterateBatches(
         opts.size,
       );
     }
-    return applyAugmentPlan(sample, IDENTITY_PLAN, outHeight, outWidth, padValue);
+    return { sample: applyAugmentPlan(sample, IDENTITY_PLAN, outHeight, outWidth, padValue), region };
   }
 }
 

@@ -87,6 +87,22 @@ export interface BatchOptions {
 }
 
 /**
+ * Where a sample's own pixels are inside a batch element (the rest is
+ * padding). Metrics accept these regions so that padding is not scored and,
+ * for the trimap, not taken for a boundary.
+ */
+export interface ImageRegion {
+  /** First row holding sample pixels. */
+  top: number;
+  /** First column holding sample pixels. */
+  left: number;
+  /** Rows holding sample pixels. */
+  height: number;
+  /** Columns holding sample pixels. */
+  width: number;
+}
+
+/**
  * A batch of images and labels. The caller owns the tensors and must dispose
  * `images` and `labels`.
  */
@@ -97,6 +113,8 @@ export interface Batch {
   labels: tf.Tensor3D;
   /** The sample ids, in batch order. */
   ids: string[];
+  /** Per element, the rectangle holding the sample's pixels (all of it when nothing was padded). */
+  regions: ImageRegion[];
 }
 
 /**

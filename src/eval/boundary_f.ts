@@ -32,7 +32,8 @@ import { ConfigError } from '../core/errors.js';
 import { labelBoundaries } from './boundaries.js';
 import { checkNumClasses } from './confusion_matrix.js';
 import { squaredDistanceTransform } from './distance_transform.js';
-import { checkMetricLabels, toLabelPair, type LabelInput, type LabelMaps } from './labels.js';
+import type { ImageRegion } from '../data/types.js';
+import { checkMetricLabels, imageViews, toLabelPair, updateOptions, type LabelInput, type LabelMaps, type MetricUpdateOptions } from './labels.js';
 
 /** Options of {@link BoundaryFScore}. */
 export interface BoundaryFOptions {
@@ -114,36 +115,37 @@ export class BoundaryFScore {
    * Adds a batch of maps (`[B, H, W]` or `[H, W]`; arrays need `shape`).
    * @param pred - predicted labels (or scores `[B, H, W, K]`)
    * @param truth - target labels, 255 = void
-   * @param shape - shape for array inputs
+   * @param shapeOrOptions - shape for array inputs, or {@link MetricUpdateOptions} (shape and regions)
    */
-  update(pred: LabelInput, truth: LabelInput, shape?: readonly number[]): this {
-    const pair = toLabelPair(pred, truth, shape);
-    return this.updateMaps(pair.pred, pair.truth);
+  update(pred: LabelInput, truth: LabelInput, shapeOrOptions?: readonly number[] | MetricUpdateOptions): this {
+    const options = updateOptions(shapeOrOptions);
+    const pair = toLabelPair(pred, truth, options.shape);
+    return this.updateMaps(pair.pred, pair.truth, options.regions);
   }
 
   /**
    * Adds converted label maps.
    * @param pred - predicted labels
    * @param truth - target labels
+   * @param regions - per image, the rectangle to score (default: whole images)
    */
-  updateMaps(pred: LabelMaps, truth: LabelMaps): this {
+  updateMaps(pred: LabelMaps, truth: LabelMaps, regions?: readonly ImageRegion[]): this {
     checkMetricLabels(pred, truth, this.numClasses, this.ignoreLabel);
-    const { height, width } = truth;
-    const pixels = height * width;
-    const tolerance = this.toleranceIsFraction ? this.tolerance * Math.hypot(height, width) : this.tolerance;
-    const tolerance2 = tolerance * tolerance;
-    for (let b = 0; b < truth.batch; b++) {
-      const offset = b * pixels;
-      const trueBoundary = labelBoundaries(truth.data, offset, height, width, { ignoreLabel: this.ignoreLabel, ignoredNeighbourCounts: true });
-      const predBoundary = labelBoundaries(pred.data, offset, height, width);
+    for (const view of imageViews(pred, truth, regions)) {
+      const { offset, height, width } = view;
+      const pixels = height * width;
+      const tolerance = this.toleranceIsFraction ? this.tolerance * Math.hypot(height, width) : this.tolerance;
+      const tolerance2 = tolerance * tolerance;
+      const trueBoundary = labelBoundaries(view.truth, offset, height, width, { ignoreLabel: this.ignoreLabel, ignoredNeighbourCounts: true });
+      const predBoundary = labelBoundaries(view.pred, offset, height, width);
       const toTrue = squaredDistanceTransform(trueBoundary, height, width);
       const toPred = squaredDistanceTransform(predBoundary, height, width);
       let toLabelled: Float64Array | undefined;
       for (let i = 0; i < pixels; i++) {
-        if (truth.data[offset + i] !== this.ignoreLabel) continue;
+        if (view.truth[offset + i] !== this.ignoreLabel) continue;
         // Some void: find how far each pixel is from a labelled one (computed once per image).
         const labelled = new Uint8Array(pixels);
-        for (let j = 0; j < pixels; j++) labelled[j] = truth.data[offset + j] !== this.ignoreLabel ? 1 : 0;
+        for (let j = 0; j < pixels; j++) labelled[j] = view.truth[offset + j] !== this.ignoreLabel ? 1 : 0;
         toLabelled = squaredDistanceTransform(labelled, height, width);
         break;
       }
@@ -201,14 +203,14 @@ export class BoundaryFScore {
  * @param truths - target labels, same order and shapes
  * @param numClasses - K
  * @param options - tolerance and ignore label
- * @param shape - shape of array entries (all entries alike)
+ * @param shape - shape of array entries (all entries alike), or {@link MetricUpdateOptions}
  */
 export function boundaryFScore(
   preds: readonly LabelInput[],
   truths: readonly LabelInput[],
   numClasses: number,
   options: BoundaryFOptions = {},
-  shape?: readonly number[],
+  shape?: readonly number[] | MetricUpdateOptions,
 ): BoundaryFResult {
   if (preds.length !== truths.length) throw new ConfigError('preds', `must have as many entries as truths (${truths.length})`, preds.length);
   const accumulator = new BoundaryFScore(numClasses, options);

@@ -3,7 +3,8 @@
  * @module
  */
 import { ConfigError, DataError } from '../core/errors.js';
-import { checkMetricLabels, toLabelPair, type LabelInput, type LabelMaps } from './labels.js';
+import type { ImageRegion } from '../data/types.js';
+import { checkMetricLabels, imageViews, toLabelPair, updateOptions, type LabelInput, type LabelMaps, type MetricUpdateOptions } from './labels.js';
 
 /** Options of {@link ConfusionMatrix}. */
 export interface ConfusionMatrixOptions {
@@ -74,27 +75,33 @@ export class ConfusionMatrix {
    * {@link DataError}. Tensors are read, not disposed.
    * @param pred - predicted labels or scores
    * @param truth - target labels
-   * @param shape - shape for array inputs (optional here: only pixel counts matter)
+   * @param shapeOrOptions - shape for array inputs (optional here unless `regions` are given), or {@link MetricUpdateOptions}
    */
-  update(pred: LabelInput, truth: LabelInput, shape?: readonly number[]): this {
-    const pair = toLabelPair(pred, truth, shape);
-    return this.updateMaps(pair.pred, pair.truth);
+  update(pred: LabelInput, truth: LabelInput, shapeOrOptions?: readonly number[] | MetricUpdateOptions): this {
+    const options = updateOptions(shapeOrOptions);
+    const pair = toLabelPair(pred, truth, options.shape);
+    return this.updateMaps(pair.pred, pair.truth, options.regions);
   }
 
   /**
    * Adds converted label maps (see {@link toLabelPair}); checks values.
    * @param pred - predicted labels
    * @param truth - target labels
+   * @param regions - per image, the rectangle to count (default: whole images)
    */
-  updateMaps(pred: LabelMaps, truth: LabelMaps): this {
+  updateMaps(pred: LabelMaps, truth: LabelMaps, regions?: readonly ImageRegion[]): this {
     checkMetricLabels(pred, truth, this.numClasses, this.ignoreLabel);
     const k = this.numClasses;
-    const p = pred.data;
-    const t = truth.data;
-    for (let i = 0; i < t.length; i++) {
-      const target = t[i] as number;
-      if (target === this.ignoreLabel) continue;
-      this.counts[target * k + (p[i] as number)] += 1;
+    const views = regions === undefined ? [{ pred: pred.data, truth: truth.data, offset: 0, height: 1, width: truth.data.length }] : imageViews(pred, truth, regions);
+    for (const view of views) {
+      const p = view.pred;
+      const t = view.truth;
+      const end = view.offset + view.height * view.width;
+      for (let i = view.offset; i < end; i++) {
+        const target = t[i] as number;
+        if (target === this.ignoreLabel) continue;
+        this.counts[target * k + (p[i] as number)] += 1;
+      }
     }
     return this;
   }

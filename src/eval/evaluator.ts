@@ -7,7 +7,7 @@
 import { ConfigError } from '../core/errors.js';
 import { BoundaryFScore, type BoundaryFOptions, type BoundaryFResult } from './boundary_f.js';
 import { ConfusionMatrix, type ConfusionMatrixJson } from './confusion_matrix.js';
-import { toLabelPair, type LabelInput } from './labels.js';
+import { toLabelPair, updateOptions, type LabelInput, type MetricUpdateOptions } from './labels.js';
 import { TrimapIou, type TrimapResult } from './trimap.js';
 
 /** Options of {@link SegmentationEvaluator}. */
@@ -82,9 +82,9 @@ export interface EvaluationResult {
  *
  * ```ts illustrative
  * const evaluator = new SegmentationEvaluator({ numClasses: data.numClasses, classNames: data.classNames });
- * for await (const { images, labels } of data.batches('val', { batchSize: 8 })) {
+ * for await (const { images, labels, regions } of data.batches('val', { batchSize: 8 })) {
  *   const logits = model.predict(images) as tf.Tensor4D;
- *   evaluator.update(logits, labels); // argmax over K is taken for rank-4 predictions
+ *   evaluator.update(logits, labels, { regions }); // argmax over K for rank-4 predictions; regions skip padding
  *   tf.dispose([images, labels, logits]);
  * }
  * const result = evaluator.result(); // { meanIou, perClass, trimap, boundary, … }
@@ -123,13 +123,15 @@ export class SegmentationEvaluator {
    * against targets `[B, H, W]`. Tensors are read, not disposed.
    * @param pred - predicted labels or scores
    * @param truth - target labels, 255 = void
-   * @param shape - shape for array inputs (`[H, W]` or `[B, H, W]`)
+   * @param shapeOrOptions - shape for array inputs (`[H, W]` or `[B, H, W]`), or
+   *   {@link MetricUpdateOptions}; pass `{ regions: batch.regions }` for padded batches
    */
-  update(pred: LabelInput, truth: LabelInput, shape?: readonly number[]): this {
-    const pair = toLabelPair(pred, truth, shape);
-    this.confusion.updateMaps(pair.pred, pair.truth);
-    this.trimap?.updateMaps(pair.pred, pair.truth);
-    this.boundary?.updateMaps(pair.pred, pair.truth);
+  update(pred: LabelInput, truth: LabelInput, shapeOrOptions?: readonly number[] | MetricUpdateOptions): this {
+    const options = updateOptions(shapeOrOptions);
+    const pair = toLabelPair(pred, truth, options.shape);
+    this.confusion.updateMaps(pair.pred, pair.truth, options.regions);
+    this.trimap?.updateMaps(pair.pred, pair.truth, options.regions);
+    this.boundary?.updateMaps(pair.pred, pair.truth, options.regions);
     this.images += pair.truth.batch;
     return this;
   }

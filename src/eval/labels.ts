@@ -5,6 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { DataError, ShapeError } from '../core/errors.js';
+import type { ImageRegion } from '../data/types.js';
 
 /**
  * Labels as the metrics accept them: a tensor (`[B, H, W]`, `[H, W]`, or for
@@ -109,4 +110,70 @@ export function checkMetricLabels(pred: LabelMaps, truth: LabelMaps, numClasses:
       throw new DataError('truth', `must hold class indices in [0, ${numClasses}) or ${ignoreLabel} (element ${i})`, target);
     }
   }
+}
+
+/** The optional third argument of the metrics' `update`. */
+export interface MetricUpdateOptions {
+  /** Shape of array inputs: `[H, W]` or `[B, H, W]`. */
+  shape?: readonly number[];
+  /**
+   * Per image, the rectangle to score (e.g. `Batch.regions`, the part of a
+   * padded batch element that holds the sample). Pixels outside are neither
+   * counted nor taken as boundaries. Default: whole images.
+   */
+  regions?: readonly ImageRegion[];
+}
+
+/**
+ * Normalises the third argument of `update`: a shape array or options.
+ * @param shapeOrOptions - `[H, W]`, `[B, H, W]`, or {@link MetricUpdateOptions}
+ */
+export function updateOptions(shapeOrOptions: readonly number[] | MetricUpdateOptions | undefined): MetricUpdateOptions {
+  if (shapeOrOptions === undefined) return {};
+  return Array.isArray(shapeOrOptions) ? { shape: shapeOrOptions as readonly number[] } : (shapeOrOptions as MetricUpdateOptions);
+}
+
+/** One image of a pair of label maps, possibly a cropped copy. */
+export interface ImageView {
+  /** Predicted labels (read from `offset`). */
+  pred: ArrayLike<number>;
+  /** Target labels (read from `offset`). */
+  truth: ArrayLike<number>;
+  /** Start of the image in `pred` and `truth`. */
+  offset: number;
+  /** Image height. */
+  height: number;
+  /** Image width. */
+  width: number;
+}
+
+function crop(data: ArrayLike<number>, offset: number, width: number, region: ImageRegion): Int32Array {
+  const out = new Int32Array(region.height * region.width);
+  for (let y = 0; y < region.height; y++) {
+    const row = offset + (region.top + y) * width + region.left;
+    for (let x = 0; x < region.width; x++) out[y * region.width + x] = data[row + x] as number;
+  }
+  return out;
+}
+
+/**
+ * Splits a batch into images, cropped to `regions` when given.
+ * @param pred - predicted labels
+ * @param truth - target labels
+ * @param regions - one rectangle per image, inside the image
+ */
+export function imageViews(pred: LabelMaps, truth: LabelMaps, regions?: readonly ImageRegion[]): ImageView[] {
+  const { batch, height, width } = truth;
+  if (regions !== undefined && regions.length !== batch) throw new ShapeError('regions', `must list one region per image (${batch})`, regions.length);
+  return Array.from({ length: batch }, (_, b) => {
+    const offset = b * height * width;
+    const region = regions?.[b];
+    if (region === undefined || (region.top === 0 && region.left === 0 && region.height === height && region.width === width)) {
+      return { pred: pred.data, truth: truth.data, offset, height, width };
+    }
+    const { top, left } = region;
+    const inside = [top, left, region.height, region.width].every((v) => Number.isInteger(v) && v >= 0) && top + region.height <= height && left + region.width <= width;
+    if (!inside) throw new ShapeError(`regions[${b}]`, `must be a rectangle inside the ${height}×${width} image`, region);
+    return { pred: crop(pred.data, offset, width, region), truth: crop(truth.data, offset, width, region), offset: 0, height: region.height, width: region.width };
+  });
 }

@@ -17,7 +17,8 @@ import { ConfigError } from '../core/errors.js';
 import { labelBoundaries } from './boundaries.js';
 import { ConfusionMatrix, checkNumClasses } from './confusion_matrix.js';
 import { squaredDistanceTransform } from './distance_transform.js';
-import { checkMetricLabels, toLabelPair, type LabelInput, type LabelMaps } from './labels.js';
+import type { ImageRegion } from '../data/types.js';
+import { checkMetricLabels, imageViews, toLabelPair, updateOptions, type LabelInput, type LabelMaps, type MetricUpdateOptions } from './labels.js';
 
 /** The half-widths 1..40 px of the DeepLab trimap experiment. */
 export const DEFAULT_TRIMAP_RADII: readonly number[] = Object.freeze(Array.from({ length: 40 }, (_, i) => i + 1));
@@ -101,37 +102,38 @@ export class TrimapIou {
    * Adds a batch of maps (`[B, H, W]` or `[H, W]`; arrays need `shape`).
    * @param pred - predicted labels (or scores `[B, H, W, K]`)
    * @param truth - target labels, 255 = void
-   * @param shape - shape for array inputs
+   * @param shapeOrOptions - shape for array inputs, or {@link MetricUpdateOptions} (shape and regions)
    */
-  update(pred: LabelInput, truth: LabelInput, shape?: readonly number[]): this {
-    const pair = toLabelPair(pred, truth, shape);
-    return this.updateMaps(pair.pred, pair.truth);
+  update(pred: LabelInput, truth: LabelInput, shapeOrOptions?: readonly number[] | MetricUpdateOptions): this {
+    const options = updateOptions(shapeOrOptions);
+    const pair = toLabelPair(pred, truth, options.shape);
+    return this.updateMaps(pair.pred, pair.truth, options.regions);
   }
 
   /**
    * Adds converted label maps.
    * @param pred - predicted labels
    * @param truth - target labels
+   * @param regions - per image, the rectangle to score (default: whole images)
    */
-  updateMaps(pred: LabelMaps, truth: LabelMaps): this {
+  updateMaps(pred: LabelMaps, truth: LabelMaps, regions?: readonly ImageRegion[]): this {
     checkMetricLabels(pred, truth, this.numClasses, this.ignoreLabel);
-    const { height, width } = truth;
-    const pixels = height * width;
     const k = this.numClasses;
     const maxSquared = this.binOfSquaredDistance.length - 1;
-    for (let b = 0; b < truth.batch; b++) {
-      const offset = b * pixels;
-      const seeds = labelBoundaries(truth.data, offset, height, width, { ignoreLabel: this.ignoreLabel });
+    for (const view of imageViews(pred, truth, regions)) {
+      const { offset, height, width } = view;
+      const pixels = height * width;
+      const seeds = labelBoundaries(view.truth, offset, height, width, { ignoreLabel: this.ignoreLabel });
       if (this.voidIsBoundary) {
-        for (let i = 0; i < pixels; i++) if (truth.data[offset + i] === this.ignoreLabel) seeds[i] = 1;
+        for (let i = 0; i < pixels; i++) if (view.truth[offset + i] === this.ignoreLabel) seeds[i] = 1;
       }
       const squared = squaredDistanceTransform(seeds, height, width);
       for (let i = 0; i < pixels; i++) {
-        const target = truth.data[offset + i] as number;
+        const target = view.truth[offset + i] as number;
         const d2 = squared[i] as number;
         if (target === this.ignoreLabel || d2 > maxSquared) continue;
         const bin = this.bins[this.binOfSquaredDistance[d2] as number] as ConfusionMatrix;
-        bin.counts[target * k + (pred.data[offset + i] as number)] += 1;
+        bin.counts[target * k + (view.pred[offset + i] as number)] += 1;
       }
     }
     return this;
@@ -176,14 +178,14 @@ export class TrimapIou {
  * @param truths - target labels, same order and shapes
  * @param numClasses - K
  * @param options - radii, ignore label, void handling
- * @param shape - shape of array entries (all entries alike)
+ * @param shape - shape of array entries (all entries alike), or {@link MetricUpdateOptions}
  */
 export function trimapIou(
   preds: readonly LabelInput[],
   truths: readonly LabelInput[],
   numClasses: number,
   options: TrimapOptions = {},
-  shape?: readonly number[],
+  shape?: readonly number[] | MetricUpdateOptions,
 ): TrimapResult {
   if (preds.length !== truths.length) throw new ConfigError('preds', `must have as many entries as truths (${truths.length})`, preds.length);
   const accumulator = new TrimapIou(numClasses, options);

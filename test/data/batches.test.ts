@@ -9,7 +9,9 @@ import {
   applyAugmentPlan,
   createSyntheticDataset,
   drawAugmentPlan,
+  planRegion,
   type Batch,
+  type ImageRegion,
   type BatchOptions,
   type Sample,
   type SegmentationDataset,
@@ -18,14 +20,16 @@ import { expectNoLeak } from '../../src/testing/index.js';
 
 const data = createSyntheticDataset({ seed: 3, size: [32, 40], numTrain: 10, numVal: 4 });
 
-async function collect(dataset: SegmentationDataset, split: string, options: BatchOptions): Promise<Array<{ ids: string[]; images: Float32Array; labels: Int32Array; shape: number[] }>> {
+type ReadBatch = { ids: string[]; images: Float32Array; labels: Int32Array; shape: number[]; regions: ImageRegion[] };
+
+async function collect(dataset: SegmentationDataset, split: string, options: BatchOptions): Promise<ReadBatch[]> {
   const out = [];
   for await (const batch of dataset.batches(split, options)) out.push(read(batch));
   return out;
 }
 
-function read(batch: Batch): { ids: string[]; images: Float32Array; labels: Int32Array; shape: number[] } {
-  const result = { ids: batch.ids, images: batch.images.dataSync() as Float32Array, labels: batch.labels.dataSync() as Int32Array, shape: batch.images.shape };
+function read(batch: Batch): ReadBatch {
+  const result = { ids: batch.ids, images: batch.images.dataSync() as Float32Array, labels: batch.labels.dataSync() as Int32Array, shape: batch.images.shape, regions: batch.regions };
   expect(batch.labels.dtype).toBe('int32');
   expect(batch.images.dtype).toBe('float32');
   tf.dispose([batch.images, batch.labels]);
@@ -83,6 +87,7 @@ describe('batches', () => {
     let padded = 0;
     for (let y = 0; y < 32; y++) for (let x = 0; x < 40; x++) if (y >= 16 || x >= 20) padded += labels[y * 40 + x] === IGNORE_LABEL ? 1 : 0;
     expect(padded).toBe(32 * 40 - 16 * 20);
+    expect(half!.regions).toEqual([{ top: 0, left: 0, height: 16, width: 20 }]);
     const corner = (31 * 40 + 39) * 3;
     expect([...half!.images.subarray(corner, corner + 3)].map((v) => Math.round(v * 255))).toEqual([...IMAGENET_MEAN_RGB]);
     const [zeroPad] = await collect(data, 'val', { batchSize: 1, augment: { scaleRange: [0.5, 0.5] }, imagePadValue: [0, 0, 0] });
@@ -97,6 +102,10 @@ describe('batches', () => {
     expect(batch!.labels[31 * 41 + 39]).toBe(sample.label[31 * 40 + 39]);
     expect(batch!.labels[31 * 41 + 40]).toBe(IGNORE_LABEL);
     expect(batch!.labels[32 * 41]).toBe(IGNORE_LABEL);
+    expect(batch!.regions).toEqual([
+      { top: 0, left: 0, height: 32, width: 40 },
+      { top: 0, left: 0, height: 32, width: 40 },
+    ]);
     await expect(collect(data, 'val', { batchSize: 2, size: [16, 16] })).rejects.toThrow(/BatchOptions\/size must be at least every sample's size/);
   });
 
@@ -116,6 +125,26 @@ describe('batches', () => {
     // Output pixel (1, 1) sits at source (0.25, 0.25): bilinear weights 0.75/0.25 on pixels 0, 1, 3, 4.
     const expected = 0.75 * (0.75 * 0 + 0.25 * 10) + 0.25 * (0.75 * 30 + 0.25 * 40);
     expect(doubled.image[3 * (1 * 6 + 1)]).toBe(Math.round(expected));
+  });
+
+  it('planRegion: the rectangle holding sample pixels (at the right when flipped)', () => {
+    const sample = tinySample();
+    const pad: [number, number, number] = [1, 2, 3];
+    for (const plan of [
+      { scale: 1, flip: false, offsetY: 1, offsetX: 1 },
+      { scale: 1, flip: true, offsetY: 0, offsetX: 1 },
+      { scale: 2, flip: true, offsetY: 1, offsetX: 3 },
+    ]) {
+      const out = applyAugmentPlan(sample, plan, 3, 4, pad);
+      const region = planRegion(2, 3, plan, 3, 4);
+      for (let y = 0; y < 3; y++) {
+        for (let x = 0; x < 4; x++) {
+          const inside = y >= region.top && y < region.top + region.height && x >= region.left && x < region.left + region.width;
+          expect(out.label[y * 4 + x] !== IGNORE_LABEL).toBe(inside);
+        }
+      }
+    }
+    expect(planRegion(2, 3, { scale: 1, flip: true, offsetY: 0, offsetX: 1 }, 3, 4)).toEqual({ top: 0, left: 2, height: 2, width: 2 });
   });
 
   it('drawAugmentPlan is seeded and stays within its ranges', () => {

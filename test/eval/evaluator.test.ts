@@ -68,6 +68,29 @@ describe('SegmentationEvaluator', () => {
     tf.dispose([images, labels, logits, predicted, ...first, ...second]);
   });
 
+  it('regions: a padded batch scores like the unpadded one (padding is neither counted nor a boundary)', async () => {
+    const options = { numClasses: data.numClasses, trimapRadii: [3, 10] };
+    const plain = new SegmentationEvaluator(options);
+    const padded = new SegmentationEvaluator(options);
+    const paddedNoRegions = new SegmentationEvaluator(options);
+    for await (const { images, labels } of data.batches('val', { batchSize: 4 })) {
+      plain.update(fillVoid(labels.dataSync() as Int32Array, 32).map((v) => (v + 1) % data.numClasses), labels);
+      tf.dispose([images, labels]);
+    }
+    for await (const { images, labels, regions } of data.batches('val', { batchSize: 4, size: [40, 37] })) {
+      const truth = labels.dataSync() as Int32Array;
+      // Predict the shifted labels inside and class 0 in the padding.
+      const pred = Int32Array.from(fillVoid(truth, 37), (v, i) => (truth[i] === 255 && (i % 37 >= 32 || Math.floor(i / 37) % 40 >= 32) ? 0 : (v + 1) % data.numClasses));
+      padded.update(pred, truth, { shape: labels.shape, regions });
+      paddedNoRegions.update(pred, truth, labels.shape);
+      expect(() => padded.update(pred, truth, { shape: labels.shape, regions: regions.slice(1) })).toThrow(/regions must list one region per image/);
+      tf.dispose([images, labels]);
+    }
+    expect(padded.result()).toEqual(plain.result());
+    expect(paddedNoRegions.result().confusion).toEqual(plain.result().confusion); // padding is void anyway
+    expect(paddedNoRegions.result().trimap).not.toEqual(plain.result().trimap); // but it would look like a boundary
+  });
+
   it('can turn the trimap and boundary off; validates class names', () => {
     const evaluator = new SegmentationEvaluator({ numClasses: 2, trimapRadii: [], boundary: null }).update([0, 1], [0, 1]);
     expect(evaluator.result().trimap).toBeUndefined();
