@@ -189,5 +189,7 @@ export class SegmentationOptimizer {
   /** Releases the slot variables. */
   dispose(): void {
     this.optimizer.dispose();
+    // tfjs's MomentumOptimizer.dispose() forgets the learning-rate scalar its SGD base keeps.
+    if (this.args.type === 'sgd' && this.args.momentum > 0) tf.SGDOptimizer.prototype.dispose.call(this.optimizer);
   }
 }

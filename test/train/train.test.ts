@@ -130,9 +130,11 @@ describe('train', () => {
 
   it('does not leak tensors (batches, gradients, optimiser slots)', async () => {
     const model = tinyModel();
-    await expectNoLeak(async () => {
-      await train(model, { data: source(2), totalSteps: 2, optimizer: { type: 'adam' } });
-    });
+    for (const optimizer of [{ type: 'adam' as const }, { type: 'sgd' as const, momentum: 0.9 }, { type: 'sgd' as const, momentum: 0 }]) {
+      await expectNoLeak(async () => {
+        await train(model, { data: source(2), totalSteps: 2, optimizer });
+      });
+    }
   });
 });
 
