@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, IGNORE_LABEL, SYNTHETIC_CLASS_NAMES, SyntheticScenes, createSyntheticDataset, markVoidBand, type Sample } from '../../src/index.js';
+import { ConfigError, IGNORE_LABEL, SYNTHETIC_CLASS_NAMES, SeededRandom, SyntheticScenes, createSyntheticDataset, markVoidBand, squaredDistanceTransform, type Sample } from '../../src/index.js';
+import { SHAPE_FAMILIES } from '../../src/data/synthetic/shapes.js';
 
 function sha(sample: Sample): string {
   // A cheap content fingerprint (FNV-1a over image and label bytes).
@@ -128,6 +129,54 @@ describe('SyntheticScenes', () => {
     // The check can fail: when colours follow the class (colourBias 1), the same classifier wins easily.
     const coloured = colourOnlyClassifier(new SyntheticScenes({ seed: 7, numTrain: 64, numVal: 32, colourBias: 1 }));
     expect(coloured.accuracy).toBeGreaterThan(coloured.majority + 0.2);
+  });
+
+  it('shape families: rings, windows and ladders have holes; forks, windows, ladders and stars have thin parts', () => {
+    // Rasterise each family at radius 30 px with 2 px half-width thin parts.
+    const size = 80;
+    const radius = 30;
+    const stats = new Map<string, { holes: number; thinFraction: number }>();
+    for (const family of SHAPE_FAMILIES) {
+      const inside = family.create(new SeededRandom(3), 2 / radius);
+      const mask = new Uint8Array(size * size);
+      for (let y = 0; y < size; y++) for (let x = 0; x < size; x++) mask[y * size + x] = inside((x + 0.5 - size / 2) / radius, (y + 0.5 - size / 2) / radius) ? 1 : 0;
+      // Holes: connected components of the outside that do not touch the border (4-connectivity flood fill).
+      const seen = new Uint8Array(size * size);
+      let holes = 0;
+      for (let start = 0; start < size * size; start++) {
+        if (mask[start] === 1 || seen[start] === 1) continue;
+        let touchesBorder = false;
+        const stack = [start];
+        seen[start] = 1;
+        while (stack.length > 0) {
+          const i = stack.pop() as number;
+          const x = i % size;
+          const y = Math.floor(i / size);
+          if (x === 0 || y === 0 || x === size - 1 || y === size - 1) touchesBorder = true;
+          for (const j of [x > 0 ? i - 1 : -1, x < size - 1 ? i + 1 : -1, y > 0 ? i - size : -1, y < size - 1 ? i + size : -1]) {
+            if (j >= 0 && mask[j] === 0 && seen[j] === 0) {
+              seen[j] = 1;
+              stack.push(j);
+            }
+          }
+        }
+        if (!touchesBorder) holes++;
+      }
+      // Thin parts: share of shape pixels within 3 px of the outside.
+      const toOutside = squaredDistanceTransform(mask.map((v) => 1 - v), size, size);
+      let near = 0;
+      let area = 0;
+      for (let i = 0; i < mask.length; i++) {
+        if (mask[i] === 0) continue;
+        area++;
+        if ((toOutside[i] as number) <= 9) near++;
+      }
+      stats.set(family.name, { holes, thinFraction: near / area });
+    }
+    for (const name of ['ring', 'window', 'ladder']) expect(stats.get(name)!.holes).toBeGreaterThan(0);
+    for (const name of ['blob', 'star', 'crescent', 'fork']) expect(stats.get(name)!.holes).toBe(0);
+    for (const name of ['fork', 'window', 'ladder', 'star']) expect(stats.get(name)!.thinFraction).toBeGreaterThan(0.5);
+    expect(stats.get('blob')!.thinFraction).toBeLessThan(0.3);
   });
 
   it('markVoidBand marks a band 2r wide along label changes', () => {
