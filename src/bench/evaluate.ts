@@ -95,7 +95,8 @@ export async function evaluateEntry(
         const { logits, ms } = await predictTimed(predict, batch.images);
         if (batchIndex > 0 || total <= batch.ids.length) perImage.push(ms / batch.ids.length);
         const labels = tf.tidy(() => tf.cast(tf.argMax(logits, 3), 'int32'));
-        evaluator.update(labels, batch.labels);
+        // Regions: padded parts of a batch (VOC folders) are not scored.
+        evaluator.update(labels, batch.labels, { regions: batch.regions });
         await collectPanels(batch, labels, experiment.eval.panels, panelStore, predictions, extraTiles, extras);
         tf.dispose([logits, labels]);
         done += batch.ids.length;
