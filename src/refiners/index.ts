@@ -7,14 +7,18 @@ import type { NeckSpec, RefinerSpec } from '../core/registry.js';
 import { difnetSpec } from './diffusion/index.js';
 import { identitySpec } from './identity/identity_refiner.js';
 import { sdnNeckSpec } from './sdn/index.js';
+import { segAwareBilateralSpec, segAwareCrfSpec } from './segaware/index.js';
 
 export { IdentityRefiner, identitySpec, type IdentityRefinerArgs } from './identity/identity_refiner.js';
 export * from './diffusion/index.js';
+export * from './segaware/index.js';
 
 /** The refiner specs `createContainer()` registers by default. */
 export const builtinRefinerSpecs: readonly RefinerSpec<never>[] = [
   identitySpec as RefinerSpec<never>,
   difnetSpec as RefinerSpec<never>,
+  segAwareBilateralSpec as RefinerSpec<never>,
+  segAwareCrfSpec as RefinerSpec<never>,
 ];
 
 export * from './sdn/index.js';

@@ -1,0 +1,75 @@
+/**
+ * What the segmentation-aware refiners share: the arguments that pick their
+ * embedding sources, and the nested {@link EmbeddingHead} built from them.
+ * @module
+ */
+import * as tf from '@tensorflow/tfjs';
+import { ConfigError } from '../../core/errors.js';
+import type { NamedInputs, RefinerInputs } from '../../core/refiner.js';
+import { EmbeddingHead } from './embedding_head.js';
+
+/** Arguments that choose and shape the embeddings of a segmentation-aware refiner. */
+export interface GuidanceArgs {
+  /**
+   * Embedding dimension D.
+   * @defaultValue 64
+   */
+  embeddingDim?: number;
+  /**
+   * Pyramid levels taken as `features` (the finest ones, fine → coarse); 0 = none.
+   * @defaultValue 1
+   */
+  featureLevels?: number;
+  /**
+   * Whether the RGB image is taken (last input) as an embedding source too.
+   * @defaultValue false
+   */
+  useImage?: boolean;
+  /**
+   * Seed of the embedding head's initialisers.
+   * @defaultValue 0
+   */
+  seed?: number;
+}
+
+/** JSON-schema properties of {@link GuidanceArgs} (spread into a refiner's schema). */
+export const guidanceSchemaProperties = {
+  embeddingDim: { type: 'integer', minimum: 1, default: 64, nullable: true },
+  featureLevels: { type: 'integer', minimum: 0, maximum: 16, default: 1, nullable: true },
+  useImage: { type: 'boolean', default: false, nullable: true },
+  seed: { type: 'integer', default: 0, nullable: true },
+} as const;
+
+/**
+ * Builds the nested embedding head of a refiner (its weights are named
+ * `<refiner>/embedding/<projection>/…`, stable across save and reload).
+ * @param args - parsed guidance args
+ * @param where - args name for errors, e.g. `SegAwareBilateralArgs`
+ * @internal
+ */
+export function createGuidanceHead(args: Required<GuidanceArgs>, where: string): EmbeddingHead {
+  if (args.featureLevels === 0 && !args.useImage) {
+    throw new ConfigError(`${where}/featureLevels`, 'must be >= 1 when useImage is false (the embeddings need a source)', 0);
+  }
+  return new EmbeddingHead({ name: 'embedding', dim: args.embeddingDim, levels: args.featureLevels, useImage: args.useImage, seed: args.seed });
+}
+
+/**
+ * Builds `head` for the given input shapes, through one tiny `apply()` inside
+ * the owner's `build()` (which opens the name scopes tfjs names weights by).
+ * @internal
+ */
+export function buildGuidanceHead(head: EmbeddingHead, shapes: NamedInputs<tf.Shape>): void {
+  const sources = [...shapes.features, ...(shapes.image !== undefined ? [shapes.image] : [])];
+  tf.tidy(() => {
+    head.apply(sources.map((shape) => tf.zeros(shape.map((d, i) => (i === 0 || d === null || d === undefined ? 1 : d)))));
+  });
+}
+
+/**
+ * The embedding sources among a refiner's inputs: the feature levels, then the image.
+ * @internal
+ */
+export function guidanceSources(inputs: RefinerInputs): tf.Tensor4D[] {
+  return [...(inputs.features ?? []), ...(inputs.image !== undefined ? [inputs.image] : [])];
+}

@@ -1,0 +1,178 @@
+/**
+ * SegAwareBilateral (`refinerId: 'segaware-bf'`): the segmentation-aware
+ * bilateral filter of Harley et al. (2017, Eq. 4) as a refiner. Embeddings
+ * from the pyramid (and optionally the image) give local attention masks with
+ * a learned sharpness λ, and the scores are averaged under those masks,
+ * `repeats` times.
+ * @module
+ */
+import * as tf from '@tensorflow/tfjs';
+import { compileArgs, parseArgs, type JSONSchemaType } from '../../core/config.js';
+import type { Size2D } from '../../core/ops/resize.js';
+import { RefinerLayer, splitLayerArgs, type RefinerCallKwargs, type RefinerInputRoles, type RefinerInputs } from '../../core/refiner.js';
+import type { RefinerSpec } from '../../core/registry.js';
+import { outputSizeSchema } from '../../core/schemas.js';
+import type { EmbeddingHead, LayerNameArgs } from './embedding_head.js';
+import { buildGuidanceHead, createGuidanceHead, guidanceSchemaProperties, guidanceSources, type GuidanceArgs } from './guidance.js';
+import { tapMajorMasks, type EmbeddingNorm } from './local_masks.js';
+import { prepareBatch, repeatedMaskedAverage } from './seg_aware_filter.js';
+import { windowGeometry, type WindowGeometry } from './window.js';
+
+/** Arguments of {@link SegAwareBilateral}. */
+export interface SegAwareBilateralArgs extends GuidanceArgs {
+  /**
+   * Window side k (odd).
+   * @defaultValue 9
+   */
+  kernelSize?: number;
+  /**
+   * Spacing between window taps, in pixels.
+   * @defaultValue 1
+   */
+  dilation?: number;
+  /**
+   * Applications of the filter, all with the same masks.
+   * @defaultValue 1
+   */
+  repeats?: number;
+  /**
+   * Initial mask sharpness λ (learned; the masks use |λ|).
+   * @defaultValue 2
+   */
+  lambdaInit?: number;
+  /**
+   * Embedding distance (`'l1'` Σ|Δ|, `'l2'` ½ΣΔ²).
+   * @defaultValue 'l1'
+   */
+  norm?: EmbeddingNorm;
+  /**
+   * Output `[height, width]`; null keeps the scores' size.
+   * @defaultValue null
+   */
+  outputSize?: Size2D | null;
+}
+
+/** The parsed, complete arguments. */
+type ResolvedArgs = Required<Omit<SegAwareBilateralArgs, 'outputSize'>> & { outputSize: Size2D | null };
+
+/** Schema of {@link SegAwareBilateralArgs}. */
+export const segAwareBilateralSchema = compileArgs<SegAwareBilateralArgs>('SegAwareBilateralArgs', {
+  type: 'object',
+  properties: {
+    kernelSize: { type: 'integer', minimum: 1, maximum: 63, default: 9, nullable: true },
+    dilation: { type: 'integer', minimum: 1, default: 1, nullable: true },
+    repeats: { type: 'integer', minimum: 1, maximum: 64, default: 1, nullable: true },
+    lambdaInit: { type: 'number', minimum: 0, default: 2, nullable: true },
+    norm: { type: 'string', enum: ['l1', 'l2'], default: 'l1', nullable: true },
+    outputSize: outputSizeSchema as unknown as JSONSchemaType<SegAwareBilateralArgs>['properties']['outputSize'],
+    ...guidanceSchemaProperties,
+  },
+  required: [],
+  additionalProperties: false,
+});
+
+/**
+ * Segmentation-aware bilateral filter on the scores (`refinerId: 'segaware-bf'`).
+ *
+ * Inputs `[scores, ...features, image?]`: `featureLevels` pyramid levels
+ * (default 1, the finest) and, with `useImage`, the RGB image, all feeding an
+ * {@link EmbeddingHead} that makes D-dimensional embeddings at the scores'
+ * resolution. Masks `m_ij = exp(−|λ|·‖e_i − e_j‖₁)` over the k×k dilated window
+ * (out-of-image neighbours excluded), then
+ * `y_i = Σ_j m_ij x_j / Σ_j m_ij` applied `repeats` times with the same masks,
+ * then resized to the output size. λ is learned; its absolute value is used,
+ * as the authors' code takes `AbsVal` of the scaled distance.
+ */
+export class SegAwareBilateral extends RefinerLayer {
+  /** tfjs serialization name. */
+  static readonly className = 'SegrefineSegAwareBilateral';
+  /** Registry name. */
+  readonly refinerId = 'segaware-bf';
+  private readonly args: ResolvedArgs;
+  private readonly geometry: WindowGeometry;
+  private readonly head: EmbeddingHead;
+  private lambdaWeight?: tf.LayerVariable;
+
+  /** @param args - see {@link SegAwareBilateralArgs} and {@link LayerNameArgs} */
+  constructor(args: SegAwareBilateralArgs & LayerNameArgs = {}) {
+    const { layerArgs, own } = splitLayerArgs(args);
+    super(layerArgs);
+    this.args = parseArgs(segAwareBilateralSchema, own) as ResolvedArgs;
+    this.geometry = windowGeometry(this.args.kernelSize, this.args.dilation, 'SegAwareBilateralArgs/');
+    this.head = createGuidanceHead(this.args, 'SegAwareBilateralArgs');
+  }
+
+  /** Takes the scores, `featureLevels` pyramid levels and (with `useImage`) the image. */
+  inputRoles(): RefinerInputRoles {
+    return { features: this.args.featureLevels, image: this.args.useImage };
+  }
+
+  protected configuredOutputSize(): Size2D | undefined {
+    return this.args.outputSize ?? undefined;
+  }
+
+  /** Builds the embedding head and λ. */
+  override build(inputShape: tf.Shape | tf.Shape[]): void {
+    buildGuidanceHead(this.head, this.fromInputList(inputShape as tf.Shape[]));
+    this.lambdaWeight = this.addWeight('lambda', [1], 'float32', tf.initializers.constant({ value: this.args.lambdaInit }));
+    this.built = true;
+  }
+
+  /** Trainable weights: λ and the embedding head's. */
+  override get trainableWeights(): tf.LayerVariable[] {
+    return this.trainable ? [...super.trainableWeights, ...this.head.trainableWeights] : [];
+  }
+
+  override set trainableWeights(weights: tf.LayerVariable[]) {
+    super.trainableWeights = weights;
+  }
+
+  /** Non-trainable weights (everything when frozen). */
+  override get nonTrainableWeights(): tf.LayerVariable[] {
+    return this.trainable ? [...super.nonTrainableWeights, ...this.head.nonTrainableWeights] : [...super.nonTrainableWeights, ...this.head.weights];
+  }
+
+  /** The current mask sharpness |λ|. */
+  lambda(): number {
+    if (this.lambdaWeight === undefined) return Math.abs(this.args.lambdaInit);
+    return Math.abs(this.lambdaWeight.read().dataSync()[0]!);
+  }
+
+  /**
+   * The embeddings `[B, h, w, D]` the masks are made from, at the scores'
+   * resolution: give them to `embeddingLoss` as an auxiliary loss.
+   * Builds the layer on first use. The caller owns the result.
+   * @param inputs - the same inputs as {@link SegAwareBilateral.refine}
+   */
+  embed(inputs: RefinerInputs): tf.Tensor4D {
+    const list = this.toInputList(inputs);
+    this.validateInputs(this.fromInputList(list), false);
+    if (!this.built) tf.dispose(this.apply(list) as tf.Tensor);
+    return this.head.embed(guidanceSources(inputs), [inputs.scores.shape[1], inputs.scores.shape[2]]);
+  }
+
+  protected forward(inputs: RefinerInputs, kwargs: RefinerCallKwargs): tf.Tensor4D {
+    const { scores } = inputs;
+    const embedding = this.head.embed(guidanceSources(inputs), [scores.shape[1], scores.shape[2]]);
+    const lambda = tf.abs(this.lambdaWeight!.read());
+    const masks = tapMajorMasks(embedding, this.geometry, lambda, this.args.norm);
+    const filtered = repeatedMaskedAverage(scores, prepareBatch(masks), this.args.repeats);
+    return this.toOutputSize(filtered, kwargs.outputSize);
+  }
+
+  /** The constructor's args, for `model.save()`. */
+  override getConfig(): tf.serialization.ConfigDict {
+    return { ...super.getConfig(), ...this.args };
+  }
+}
+tf.serialization.registerClass(SegAwareBilateral);
+
+/** Registry spec of {@link SegAwareBilateral}. */
+export const segAwareBilateralSpec: RefinerSpec<SegAwareBilateralArgs> = {
+  id: 'segaware-bf',
+  kind: 'refiner',
+  summary: 'Segmentation-aware bilateral filter: scores averaged under embedding masks (Harley et al. 2017).',
+  differentiable: true,
+  schema: segAwareBilateralSchema,
+  create: (args) => new SegAwareBilateral(args),
+};

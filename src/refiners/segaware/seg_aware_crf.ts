@@ -1,0 +1,243 @@
+/**
+ * SegAwareCrf (`refinerId: 'segaware-crf'`): the segmentation-aware CRF of
+ * Harley et al. (2017, §3.3; the authors' `NormConvMeanfield` layer): mean
+ * field whose messages are normalised window averages of Q under an
+ * embedding kernel (dilated window) and a fixed spatial Gaussian kernel.
+ * @module
+ */
+import * as tf from '@tensorflow/tfjs';
+import { compileArgs, parseArgs, type JSONSchemaType } from '../../core/config.js';
+import { ShapeError } from '../../core/errors.js';
+import type { Size2D } from '../../core/ops/resize.js';
+import { RefinerLayer, splitLayerArgs, type RefinerCallKwargs, type RefinerInputRoles, type RefinerInputs } from '../../core/refiner.js';
+import type { RefinerSpec } from '../../core/registry.js';
+import { outputSizeSchema } from '../../core/schemas.js';
+import type { EmbeddingHead, LayerNameArgs } from './embedding_head.js';
+import { buildGuidanceHead, createGuidanceHead, guidanceSchemaProperties, guidanceSources, type GuidanceArgs } from './guidance.js';
+import { tapMajorMasks, type EmbeddingNorm } from './local_masks.js';
+import { maskedAverageRows, prepareMasks, type PreparedMasks } from './seg_aware_filter.js';
+import { cropRows, flatLayout, tapOffset, toRows, windowGeometry, type FlatLayout, type WindowGeometry } from './window.js';
+
+/** Arguments of {@link SegAwareCrf}. */
+export interface SegAwareCrfArgs extends GuidanceArgs {
+  /**
+   * Mean-field iterations.
+   * @defaultValue 2
+   */
+  iterations?: number;
+  /**
+   * Side of the embedding kernel's window (odd).
+   * @defaultValue 7
+   */
+  kernelSize?: number;
+  /**
+   * Spacing between the embedding window's taps.
+   * @defaultValue 2
+   */
+  dilation?: number;
+  /**
+   * Side of the spatial kernel's window (odd, undilated).
+   * @defaultValue 5
+   */
+  spatialKernelSize?: number;
+  /**
+   * Width σ (pixels) of the fixed spatial kernel `exp(−|Δp|² / 2σ²)`.
+   * @defaultValue 3
+   */
+  spatialSigma?: number;
+  /**
+   * Initial embedding-kernel sharpness λ (learned; the kernel uses |λ|).
+   * @defaultValue 2
+   */
+  lambdaInit?: number;
+  /**
+   * Embedding distance (`'l1'` Σ|Δ|, `'l2'` ½ΣΔ²).
+   * @defaultValue 'l1'
+   */
+  norm?: EmbeddingNorm;
+  /**
+   * Output `[height, width]`; null keeps the scores' size.
+   * @defaultValue null
+   */
+  outputSize?: Size2D | null;
+}
+
+/** The parsed, complete arguments. */
+type ResolvedArgs = Required<Omit<SegAwareCrfArgs, 'outputSize'>> & { outputSize: Size2D | null };
+
+/** Schema of {@link SegAwareCrfArgs}. */
+export const segAwareCrfSchema = compileArgs<SegAwareCrfArgs>('SegAwareCrfArgs', {
+  type: 'object',
+  properties: {
+    iterations: { type: 'integer', minimum: 1, maximum: 32, default: 2, nullable: true },
+    kernelSize: { type: 'integer', minimum: 1, maximum: 63, default: 7, nullable: true },
+    dilation: { type: 'integer', minimum: 1, default: 2, nullable: true },
+    spatialKernelSize: { type: 'integer', minimum: 1, maximum: 63, default: 5, nullable: true },
+    spatialSigma: { type: 'number', exclusiveMinimum: 0, default: 3, nullable: true },
+    lambdaInit: { type: 'number', minimum: 0, default: 2, nullable: true },
+    norm: { type: 'string', enum: ['l1', 'l2'], default: 'l1', nullable: true },
+    outputSize: outputSizeSchema as unknown as JSONSchemaType<SegAwareCrfArgs>['properties']['outputSize'],
+    ...guidanceSchemaProperties,
+  },
+  required: [],
+  additionalProperties: false,
+});
+
+/** Softmax over the channels of channels-first rows `[K, L]`. */
+function softmaxRows(rows: tf.Tensor2D): tf.Tensor2D {
+  return tf.transpose(tf.softmax(tf.transpose(rows)));
+}
+
+/**
+ * Segmentation-aware mean-field CRF on the scores (`refinerId: 'segaware-crf'`).
+ *
+ * Inputs `[scores, ...features, image?]` as for {@link SegAwareBilateral}.
+ * With unary energies `U = −scores` and `Q_0 = softmax(scores)`, each iteration
+ * `Q ← softmax(−U − μ·(W_e·Ẽ(Q) + W_s·S̃(Q)))`, where `Ẽ(Q)_i` averages `Q_j` over
+ * the dilated k×k window with weights `exp(−|λ|·‖e_i − e_j‖₁)` and `S̃(Q)_i`
+ * over the `spatialKernelSize` window with `exp(−|Δp|²/2σ²)`; both averages
+ * are normalised by their weight sums and leave out the pixel itself and
+ * out-of-image neighbours (the reference's `remove_center`/`remove_bounds`).
+ * μ (class compatibility), W_e and W_s are learned K×K matrices initialised,
+ * as in the reference, to −I, I and I. The output is the last iteration's
+ * logits `scores − μ·(…)` (before the softmax), resized to the output size.
+ *
+ * Sign convention: the reference computes `unary − μ·message` with unary =
+ * the scores, so μ = −I *adds* each class's own message, which makes
+ * neighbours agree. This is Potts: `μ = 1 − I` gives `scores − Σ_l' msg_l' + msg_l`,
+ * and the first term is the same for every label, so the softmax is unchanged.
+ */
+export class SegAwareCrf extends RefinerLayer {
+  /** tfjs serialization name. */
+  static readonly className = 'SegrefineSegAwareCrf';
+  /** Registry name. */
+  readonly refinerId = 'segaware-crf';
+  private readonly args: ResolvedArgs;
+  private readonly embeddingWindow: WindowGeometry;
+  private readonly spatialWindow: WindowGeometry;
+  private readonly head: EmbeddingHead;
+  private lambdaWeight?: tf.LayerVariable;
+  private compatibility?: tf.LayerVariable;
+  private embeddingWeight?: tf.LayerVariable;
+  private spatialWeight?: tf.LayerVariable;
+  private numClasses?: number;
+
+  /** @param args - see {@link SegAwareCrfArgs} and {@link LayerNameArgs} */
+  constructor(args: SegAwareCrfArgs & LayerNameArgs = {}) {
+    const { layerArgs, own } = splitLayerArgs(args);
+    super(layerArgs);
+    this.args = parseArgs(segAwareCrfSchema, own) as ResolvedArgs;
+    this.embeddingWindow = windowGeometry(this.args.kernelSize, this.args.dilation, 'SegAwareCrfArgs/');
+    this.spatialWindow = windowGeometry(this.args.spatialKernelSize, 1, 'SegAwareCrfArgs/', 'spatialKernelSize');
+    this.head = createGuidanceHead(this.args, 'SegAwareCrfArgs');
+  }
+
+  /** Takes the scores, `featureLevels` pyramid levels and (with `useImage`) the image. */
+  inputRoles(): RefinerInputRoles {
+    return { features: this.args.featureLevels, image: this.args.useImage };
+  }
+
+  protected configuredOutputSize(): Size2D | undefined {
+    return this.args.outputSize ?? undefined;
+  }
+
+  /** Builds the embedding head, λ and the K×K matrices μ, W_e, W_s. */
+  override build(inputShape: tf.Shape | tf.Shape[]): void {
+    const shapes = this.fromInputList(inputShape as tf.Shape[]);
+    const classes = shapes.scores[3];
+    if (classes === null || classes === undefined) throw new ShapeError('inputs.scores', 'must have a known channel count K', shapes.scores);
+    this.numClasses = classes;
+    buildGuidanceHead(this.head, shapes);
+    this.lambdaWeight = this.addWeight('lambda', [1], 'float32', tf.initializers.constant({ value: this.args.lambdaInit }));
+    this.compatibility = this.addWeight('compatibility', [classes, classes], 'float32', tf.initializers.identity({ gain: -1 }));
+    this.embeddingWeight = this.addWeight('embedding_kernel_weight', [classes, classes], 'float32', tf.initializers.identity({ gain: 1 }));
+    this.spatialWeight = this.addWeight('spatial_kernel_weight', [classes, classes], 'float32', tf.initializers.identity({ gain: 1 }));
+    this.built = true;
+  }
+
+  /** Trainable weights: λ, μ, W_e, W_s and the embedding head's. */
+  override get trainableWeights(): tf.LayerVariable[] {
+    return this.trainable ? [...super.trainableWeights, ...this.head.trainableWeights] : [];
+  }
+
+  override set trainableWeights(weights: tf.LayerVariable[]) {
+    super.trainableWeights = weights;
+  }
+
+  /** Non-trainable weights (everything when frozen). */
+  override get nonTrainableWeights(): tf.LayerVariable[] {
+    return this.trainable ? [...super.nonTrainableWeights, ...this.head.nonTrainableWeights] : [...super.nonTrainableWeights, ...this.head.weights];
+  }
+
+  /**
+   * The embeddings `[B, h, w, D]` of the embedding kernel, at the scores'
+   * resolution (for `embeddingLoss`). Builds the layer on first use; the
+   * caller owns the result.
+   * @param inputs - the same inputs as {@link SegAwareCrf.refine}
+   */
+  embed(inputs: RefinerInputs): tf.Tensor4D {
+    const list = this.toInputList(inputs);
+    this.validateInputs(this.fromInputList(list), false);
+    if (!this.built) tf.dispose(this.apply(list) as tf.Tensor);
+    return this.head.embed(guidanceSources(inputs), [inputs.scores.shape[1], inputs.scores.shape[2]]);
+  }
+
+  /** Normalised spatial-kernel masks for one layout (constant: no gradient). */
+  private spatialMasks(layout: FlatLayout): PreparedMasks {
+    const window = this.spatialWindow;
+    const twoSigmaSq = 2 * this.args.spatialSigma * this.args.spatialSigma;
+    const weights = Array.from({ length: window.taps }, (_, t) => {
+      const [dy, dx] = tapOffset(window, t);
+      return Math.exp(-(dy * dy + dx * dx) / twoSigmaSq);
+    });
+    const spatialLayout = flatLayout(window, layout.height, layout.width, layout.columnPad);
+    const perTapWeights = tf.tidy(() => tf.mul(tf.ones([window.taps, spatialLayout.length]), tf.tensor2d(weights, [window.taps, 1])) as tf.Tensor2D);
+    const prepared = prepareMasks(perTapWeights, spatialLayout, true);
+    perTapWeights.dispose();
+    return prepared;
+  }
+
+  protected forward(inputs: RefinerInputs, kwargs: RefinerCallKwargs): tf.Tensor4D {
+    const { scores } = inputs;
+    if (scores.shape[3] !== this.numClasses) {
+      throw new ShapeError('inputs.scores', `must have K = ${this.numClasses} channels (the layer was built for it)`, scores);
+    }
+    const [, height, width] = scores.shape;
+    const columnPad = Math.max(this.embeddingWindow.radius, this.spatialWindow.radius);
+    const layout = flatLayout(this.embeddingWindow, height, width, columnPad);
+    const embedding = this.head.embed(guidanceSources(inputs), [height, width]);
+    const masks = tapMajorMasks(embedding, this.embeddingWindow, tf.abs(this.lambdaWeight!.read()), this.args.norm, true, columnPad);
+    const spatial = this.spatialMasks(layout);
+    const mu = this.compatibility!.read();
+    const wEmbedding = this.embeddingWeight!.read();
+    const wSpatial = this.spatialWeight!.read();
+    const logits = toRows(scores, layout).map((unary, b) => {
+      const embeddingMasks = prepareMasks(masks.items[b]!, masks.layout, true);
+      let q = softmaxRows(unary);
+      let out = unary;
+      for (let i = 0; i < this.args.iterations; i++) {
+        const message = tf.add(tf.matMul(wEmbedding, maskedAverageRows(q, embeddingMasks)), tf.matMul(wSpatial, maskedAverageRows(q, spatial)));
+        out = tf.sub(unary, tf.matMul(mu, message));
+        q = softmaxRows(out);
+      }
+      return out;
+    });
+    return this.toOutputSize(cropRows(logits, layout), kwargs.outputSize);
+  }
+
+  /** The constructor's args, for `model.save()`. */
+  override getConfig(): tf.serialization.ConfigDict {
+    return { ...super.getConfig(), ...this.args };
+  }
+}
+tf.serialization.registerClass(SegAwareCrf);
+
+/** Registry spec of {@link SegAwareCrf}. */
+export const segAwareCrfSpec: RefinerSpec<SegAwareCrfArgs> = {
+  id: 'segaware-crf',
+  kind: 'refiner',
+  summary: 'Segmentation-aware CRF: mean field with an embedding kernel in a dilated window plus a spatial kernel (Harley et al. 2017).',
+  differentiable: true,
+  schema: segAwareCrfSchema,
+  create: (args) => new SegAwareCrf(args),
+};
