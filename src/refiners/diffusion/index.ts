@@ -19,6 +19,7 @@ export {
   resolveWalkPath,
   AUTO_BLOCKED_MIN_ELEMENTS,
 } from './random_walk.js';
+export { startWalkWorkers, stopWalkWorkers, walkWorkerCount, type WalkWorkerOptions } from './walk_workers.js';
 
 /** Registry spec of {@link DiffusionHead}. */
 export const difnetSpec: RefinerSpec<DiffusionHeadArgs> = {

@@ -17,6 +17,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { walkKernels, type WalkKernels } from './walk_kernels_wasm.js';
+import { activeWalkPool } from './walk_workers.js';
 
 /** Options of {@link blockedPropagation}. */
 export interface BlockedPropagationOptions {
@@ -36,16 +37,28 @@ export function defaultBlockSize(nodes: number): number {
   return Math.max(64, Math.min(1024, 2 ** Math.round(Math.log2((1 << 20) / Math.max(1, nodes)))));
 }
 
-/** Per-batch-element forward: `O = P·y` and the row log-sum-exp. */
-function forwardOne(psi: tf.Tensor2D, y: tf.Tensor2D, blockSize: number, kernels: WalkKernels | null): [tf.Tensor2D, tf.Tensor1D] {
-  const [n] = psi.shape;
-  const psiT = tf.transpose(psi); // explicit: wasm's transposeB matMul is far slower
+/**
+ * Rows `[start, end)` of the forward: `O = P·y` `[end − start, K]` and the
+ * rows' log-sum-exp `[end − start]`.
+ * @param psi - Ψ `[N, d]`
+ * @param psiT - Ψᵀ `[d, N]` (explicit: wasm's transposeB matMul is far slower)
+ * @param y - `[N, K]`
+ */
+export function forwardRows(
+  psi: tf.Tensor2D,
+  psiT: tf.Tensor2D,
+  y: tf.Tensor2D,
+  start: number,
+  end: number,
+  blockSize: number,
+  kernels: WalkKernels | null,
+): [tf.Tensor2D, tf.Tensor1D] {
   const outs: tf.Tensor2D[] = [];
   const lses: tf.Tensor2D[] = [];
-  for (let start = 0; start < n; start += blockSize) {
-    const rows = Math.min(blockSize, n - start);
+  for (let first = start; first < end; first += blockSize) {
+    const rows = Math.min(blockSize, end - first);
     const [o, lse] = tf.tidy(() => {
-      const s = tf.matMul(tf.slice(psi, [start, 0], [rows, -1]), psiT) as tf.Tensor2D;
+      const s = tf.matMul(tf.slice(psi, [first, 0], [rows, -1]), psiT) as tf.Tensor2D;
       let e: tf.Tensor2D;
       let max: tf.Tensor2D;
       let sum: tf.Tensor2D;
@@ -65,9 +78,104 @@ function forwardOne(psi: tf.Tensor2D, y: tf.Tensor2D, blockSize: number, kernels
     lses.push(lse);
   }
   const out = tf.concat(outs) as tf.Tensor2D;
-  const lse = tf.reshape(tf.concat(lses), [n]) as tf.Tensor1D;
-  tf.dispose([psiT, ...outs, ...lses]);
+  const lse = tf.reshape(tf.concat(lses), [end - start]) as tf.Tensor1D;
+  tf.dispose([...outs, ...lses]);
   return [out, lse];
+}
+
+/** The backward's operands shared by every block (XNNPACK packs each right operand once). */
+export interface BackwardOperands {
+  /** Ψ `[N, d]`. */
+  psi: tf.Tensor2D;
+  /** Ψᵀ `[d, N]`. */
+  psiT: tf.Tensor2D;
+  /** dO `[N, K]`. */
+  dOut: tf.Tensor2D;
+  /** `[dO, D]` `[N, K + 1]`: A = left1 · right1. */
+  left1: tf.Tensor2D;
+  /** `[yᵀ; −1]` `[K + 1, N]`. */
+  right1: tf.Tensor2D;
+  /** `[y, 1]` `[N, K + 1]`: C = left2 · right2. */
+  left2: tf.Tensor2D;
+  /** `[dOᵀ; −Dᵀ]` `[K + 1, N]`. */
+  right2: tf.Tensor2D;
+  /** Row log-sum-exp `[N]`. */
+  lse: tf.Tensor1D;
+  /** The same as a row `[1, N]`. */
+  lseRow: tf.Tensor2D;
+}
+
+/**
+ * Builds the {@link BackwardOperands} (owned by the caller).
+ * @param psi - Ψ `[N, d]`
+ * @param y - `[N, K]`
+ * @param d - `D_i = dO_i·O_i` `[N, 1]`
+ * @param lse - row log-sum-exp `[N]`
+ * @param dOut - dO `[N, K]`
+ */
+export function backwardOperands(psi: tf.Tensor2D, y: tf.Tensor2D, d: tf.Tensor2D, lse: tf.Tensor1D, dOut: tf.Tensor2D): BackwardOperands {
+  const n = psi.shape[0];
+  return tf.tidy(() => ({
+    psi: tf.clone(psi),
+    psiT: tf.transpose(psi),
+    dOut: tf.clone(dOut),
+    left1: tf.concat([dOut, d], 1),
+    right1: tf.concat([tf.transpose(y), tf.fill([1, n], -1)], 0),
+    left2: tf.concat([y, tf.ones([n, 1])], 1),
+    right2: tf.concat([tf.transpose(dOut), tf.neg(tf.transpose(d))], 0),
+    lse: tf.clone(lse),
+    lseRow: tf.reshape(lse, [1, n]),
+  })) as BackwardOperands;
+}
+
+/**
+ * Rows `[start, end)` of the backward: `[dΨ, dy]` for those rows.
+ * @param ops - see {@link backwardOperands}
+ */
+export function backwardRows(ops: BackwardOperands, start: number, end: number, blockSize: number, kernels: WalkKernels | null): [tf.Tensor2D, tf.Tensor2D] {
+  const dPsis: tf.Tensor2D[] = [];
+  const dYs: tf.Tensor2D[] = [];
+  for (let first = start; first < end; first += blockSize) {
+    const rows = Math.min(blockSize, end - first);
+    const [dPsi, dY] = tf.tidy(() => {
+      const s = tf.matMul(tf.slice(ops.psi, [first, 0], [rows, -1]), ops.psiT) as tf.Tensor2D;
+      const a = tf.matMul(tf.slice(ops.left1, [first, 0], [rows, -1]), ops.right1) as tf.Tensor2D;
+      const c = tf.matMul(tf.slice(ops.left2, [first, 0], [rows, -1]), ops.right2) as tf.Tensor2D;
+      let combined: tf.Tensor2D;
+      let q: tf.Tensor2D;
+      if (kernels !== null) {
+        kernels.combine(s, a, c, ops.lse, first); // a ← P∘A + Q∘C, s ← Q
+        combined = a;
+        q = s;
+      } else {
+        const p = tf.exp(tf.sub(s, tf.reshape(tf.slice(ops.lse, [first], [rows]), [rows, 1])));
+        q = tf.exp(tf.sub(s, ops.lseRow)) as tf.Tensor2D;
+        combined = tf.add(tf.mul(p, a), tf.mul(q, c)) as tf.Tensor2D;
+      }
+      return [tf.matMul(combined, ops.psi), tf.matMul(q, ops.dOut)] as [tf.Tensor2D, tf.Tensor2D];
+    });
+    dPsis.push(dPsi);
+    dYs.push(dY);
+  }
+  const grads = [tf.concat(dPsis), tf.concat(dYs)] as [tf.Tensor2D, tf.Tensor2D];
+  tf.dispose([...dPsis, ...dYs]);
+  return grads;
+}
+
+/** Per-batch-element forward, rows shared with the helper threads when they run. */
+function forwardOne(psi: tf.Tensor2D, y: tf.Tensor2D, blockSize: number, kernels: WalkKernels | null): [tf.Tensor2D, tf.Tensor1D] {
+  const n = psi.shape[0];
+  const pool = activeWalkPool(n);
+  const split = pool?.localRows(n) ?? n;
+  const pending = pool?.forward(psi, y, split, blockSize);
+  const psiT = tf.transpose(psi) as tf.Tensor2D;
+  const local = forwardRows(psi, psiT, y, 0, split, blockSize, kernels);
+  psiT.dispose();
+  if (pending === undefined) return local;
+  const remote = pending.wait();
+  const result: [tf.Tensor2D, tf.Tensor1D] = [tf.concat([local[0], remote[0]]) as tf.Tensor2D, tf.concat([local[1], remote[1]]) as tf.Tensor1D];
+  tf.dispose([...local, ...remote]);
+  return result;
 }
 
 /** Per-batch-element backward: `[dΨ, dy]`. */
@@ -80,46 +188,19 @@ function backwardOne(
   blockSize: number,
   kernels: WalkKernels | null,
 ): [tf.Tensor2D, tf.Tensor2D] {
-  const [n] = psi.shape;
-  // Right operands shared by every block (XNNPACK packs each once).
-  const [psiT, left1, right1, left2, right2, lseRow] = tf.tidy(() => {
-    const d = tf.sum(tf.mul(dOut, out), 1, true); // D_i = dO_i·O_i  [N, 1]
-    return [
-      tf.transpose(psi),
-      tf.concat([dOut, d], 1), // A = [dO, D]·[yᵀ; −1]
-      tf.concat([tf.transpose(y), tf.fill([1, n], -1)], 0),
-      tf.concat([y, tf.ones([n, 1])], 1), // C = [y, 1]·[dOᵀ; −Dᵀ]
-      tf.concat([tf.transpose(dOut), tf.neg(tf.transpose(d))], 0),
-      tf.reshape(lse, [1, n]),
-    ] as tf.Tensor2D[];
-  });
-  const dPsis: tf.Tensor2D[] = [];
-  const dYs: tf.Tensor2D[] = [];
-  for (let start = 0; start < n; start += blockSize) {
-    const rows = Math.min(blockSize, n - start);
-    const [dPsi, dY] = tf.tidy(() => {
-      const s = tf.matMul(tf.slice(psi, [start, 0], [rows, -1]), psiT!) as tf.Tensor2D;
-      const a = tf.matMul(tf.slice(left1!, [start, 0], [rows, -1]), right1!) as tf.Tensor2D;
-      const c = tf.matMul(tf.slice(left2!, [start, 0], [rows, -1]), right2!) as tf.Tensor2D;
-      let combined: tf.Tensor2D;
-      let q: tf.Tensor2D;
-      if (kernels !== null) {
-        kernels.combine(s, a, c, lse, start); // a ← P∘A + Q∘C, s ← Q
-        combined = a;
-        q = s;
-      } else {
-        const p = tf.exp(tf.sub(s, tf.reshape(tf.slice(lse, [start], [rows]), [rows, 1])));
-        q = tf.exp(tf.sub(s, lseRow!)) as tf.Tensor2D;
-        combined = tf.add(tf.mul(p, a), tf.mul(q, c)) as tf.Tensor2D;
-      }
-      return [tf.matMul(combined, psi), tf.matMul(q, dOut)] as [tf.Tensor2D, tf.Tensor2D];
-    });
-    dPsis.push(dPsi);
-    dYs.push(dY);
-  }
-  const grads = [tf.concat(dPsis), tf.concat(dYs)] as [tf.Tensor2D, tf.Tensor2D];
-  tf.dispose([psiT!, left1!, right1!, left2!, right2!, lseRow!, ...dPsis, ...dYs]);
-  return grads;
+  const n = psi.shape[0];
+  const d = tf.sum(tf.mul(dOut, out), 1, true) as tf.Tensor2D; // D_i = dO_i·O_i
+  const pool = activeWalkPool(n);
+  const split = pool?.localRows(n) ?? n;
+  const pending = pool?.backward(psi, y, d, lse, dOut, split, blockSize);
+  const ops = backwardOperands(psi, y, d, lse, dOut);
+  const local = backwardRows(ops, 0, split, blockSize, kernels);
+  tf.dispose([d, ...Object.values(ops)]);
+  if (pending === undefined) return local;
+  const remote = pending.wait();
+  const result: [tf.Tensor2D, tf.Tensor2D] = [tf.concat([local[0], remote[0]]) as tf.Tensor2D, tf.concat([local[1], remote[1]]) as tf.Tensor2D];
+  tf.dispose([...local, ...remote]);
+  return result;
 }
 
 /**

@@ -1,8 +1,20 @@
 import * as tf from '@tensorflow/tfjs';
-import { expect, it } from 'vitest';
-import { AUTO_BLOCKED_MIN_ELEMENTS, DataError, DiffusionHead, randomWalk, resolveWalkPath, type WalkPath } from '../../../src/index.js';
+import { afterAll, expect, it } from 'vitest';
+import {
+  AUTO_BLOCKED_MIN_ELEMENTS,
+  ConfigError,
+  DataError,
+  DiffusionHead,
+  randomWalk,
+  resolveWalkPath,
+  startWalkWorkers,
+  stopWalkWorkers,
+  walkWorkerCount,
+  type WalkPath,
+} from '../../../src/index.js';
 import { blockedPropagation } from '../../../src/refiners/diffusion/random_walk_blocked.js';
 import { walkKernels } from '../../../src/refiners/diffusion/walk_kernels_wasm.js';
+import { walkWorkerRows } from '../../../src/refiners/diffusion/walk_workers.js';
 import { checkGradients, expectNoLeak, expectTensorClose } from '../../../src/testing/index.js';
 import { describeOnBackends } from '../../helpers/backends.js';
 
@@ -138,4 +150,25 @@ it('auto picks the blocked path once P reaches 2²² elements, and bad options a
   expect(() => randomWalk({ y: s, seed: s, embedding: f, mu: 0.5, beta: 0.5, blockSize: 2.5 })).toThrow(/randomWalk.blockSize must be an integer ≥ 1, got 2.5/);
   expect(() => new DiffusionHead({ walkPath: 'fast' as WalkPath })).toThrow(/walkPath/);
   tf.dispose([s, f]);
+});
+
+it('shares rows with a helper thread (wasm) and gives the same values and gradients', async () => {
+  afterAll(stopWalkWorkers);
+  await expect(startWalkWorkers({ threads: 0 })).rejects.toThrow(ConfigError);
+  const xs = walkInputs(41);
+  const R = tf.randomNormal([2, 41, 3], 0, 1, 'float32', 16);
+  const loss = (...inputs: tf.Tensor[]): tf.Scalar => tf.sum(tf.mul(walkOn('blocked', 6)(...(inputs as [tf.Tensor, tf.Tensor, tf.Tensor, tf.Tensor, tf.Tensor])), R));
+  const alone = tf.valueAndGrads(loss)(xs);
+  expect(await startWalkWorkers({ threads: 1, minNodes: 16 })).toBe(1);
+  expect(walkWorkerCount()).toBe(1);
+  const rowsBefore = walkWorkerRows();
+  const shared = tf.valueAndGrads(loss)(xs);
+  // Both batch elements, forward and backward: the helper took rows 21..40 each time.
+  expect(walkWorkerRows() - rowsBefore).toBe(4 * 20);
+  expectTensorClose(shared.value, alone.value, { atol: 1e-5, rtol: 1e-6 });
+  shared.grads.forEach((g, i) => expectTensorClose(g, alone.grads[i]!, { atol: 1e-6, rtol: 1e-6 }));
+  await expectNoLeak(() => tf.grads(loss)(xs));
+  await stopWalkWorkers();
+  expect(walkWorkerCount()).toBe(0);
+  tf.dispose([...xs, R, alone.value, ...alone.grads, shared.value, ...shared.grads]);
 });

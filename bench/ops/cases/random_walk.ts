@@ -1,0 +1,175 @@
+/**
+ * DifNet's random walk (`npm run bench:ops -- --only random-walk`): the blocked
+ * and the materialised path at N ∈ {1024, 4096, 10201, 16384}, d = 64, K = 21,
+ * B = 1, against the same backend's plain matMul measured in the same run.
+ * Timings are interleaved (each round runs every variant once) and reported
+ * as medians, so load from other processes hits all variants alike.
+ *
+ * `SEGREFINE_BENCH_WALK_N=1024,4096` restricts the sizes,
+ * `SEGREFINE_BENCH_WALK_REPS=5` sets the rounds.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { defaultBlockSize } from '../../../src/refiners/diffusion/random_walk_blocked.js';
+import { randomWalk, type WalkPath } from '../../../src/index.js';
+import { median, peakBytes, type BenchRow, type OpBenchCase } from '../harness.js';
+
+const D = 64;
+const K = 21;
+const MIB = 2 ** 20;
+/** The materialised path is skipped where its N×N buffers alone pass this. */
+const MATERIALIZED_LIMIT_BYTES = 2 ** 30;
+
+function sizes(): number[] {
+  const env = process.env['SEGREFINE_BENCH_WALK_N'];
+  return env ? env.split(',').map(Number) : [1024, 4096, 10201, 16384];
+}
+
+function rounds(n: number): number {
+  const env = process.env['SEGREFINE_BENCH_WALK_REPS'];
+  if (env) return Number(env);
+  return n <= 4096 ? 7 : 3;
+}
+
+/** Wall time of one call, with its data awaited and then disposed. */
+async function timeOnce(fn: () => tf.TensorContainer): Promise<number> {
+  const start = performance.now();
+  const out = fn();
+  const tensors = (Array.isArray(out) ? out : [out]) as tf.Tensor[];
+  await Promise.all(tensors.map((t) => t.data()));
+  const elapsed = performance.now() - start;
+  tf.dispose(tensors);
+  return elapsed;
+}
+
+/** Runs every variant once per round (after one warm-up round); medians in ms. */
+async function interleaved(variants: Record<string, () => tf.TensorContainer>, count: number): Promise<Record<string, number>> {
+  const times: Record<string, number[]> = {};
+  for (let round = 0; round <= count; round++) {
+    for (const [name, fn] of Object.entries(variants)) {
+      const ms = await timeOnce(fn);
+      if (round > 0) (times[name] ??= []).push(ms);
+    }
+  }
+  return Object.fromEntries(Object.entries(times).map(([name, values]) => [name, median(values)]));
+}
+
+interface WalkInputs {
+  y: tf.Tensor3D;
+  embedding: tf.Tensor3D;
+}
+
+const forward = (inputs: WalkInputs, path: WalkPath, blockSize?: number) => (): tf.Tensor =>
+  randomWalk({ y: inputs.y, seed: inputs.y, embedding: inputs.embedding, mu: 0.5, beta: 0.5, path, blockSize });
+
+/** Forward + backward: gradients w.r.t. y and Ψ of a scalar loss. */
+const forwardBackward = (inputs: WalkInputs, path: WalkPath, blockSize?: number) => (): tf.Tensor[] =>
+  tf.grads((y: tf.Tensor, e: tf.Tensor) =>
+    tf.sum(randomWalk({ y: y as tf.Tensor3D, seed: inputs.y, embedding: e as tf.Tensor3D, mu: 0.5, beta: 0.5, path, blockSize })),
+  )([inputs.y, inputs.embedding]);
+
+async function sizeRows(n: number): Promise<BenchRow[]> {
+  const inputs: WalkInputs = {
+    y: tf.randomNormal([1, n, K], 0, 1, 'float32', 1) as tf.Tensor3D,
+    // Scaled like a batch-normalised 64-d embedding: rows of P are peaked but not one-hot.
+    embedding: tf.randomNormal([1, n, D], 0, 0.25, 'float32', 2) as tf.Tensor3D,
+  };
+  const a = tf.randomNormal([n, D], 0, 1, 'float32', 3);
+  const b = tf.randomNormal([D, n], 0, 1, 'float32', 4);
+  const pBytes = n * n * 4;
+  // Materialised forward holds S and P; its backward ~5 N×N buffers.
+  const materializedForward = 2 * pBytes <= 2 * MATERIALIZED_LIMIT_BYTES;
+  const materializedBackward = 5 * pBytes <= 2.5 * MATERIALIZED_LIMIT_BYTES && pBytes < MATERIALIZED_LIMIT_BYTES;
+  const variants: Record<string, () => tf.TensorContainer> = {
+    matMul: () => tf.matMul(a, b),
+    'blocked fwd': forward(inputs, 'blocked'),
+    'blocked fwd+bwd': forwardBackward(inputs, 'blocked'),
+  };
+  if (materializedForward && pBytes < MATERIALIZED_LIMIT_BYTES) variants['materialized fwd'] = forward(inputs, 'materialized');
+  if (materializedBackward) variants['materialized fwd+bwd'] = forwardBackward(inputs, 'materialized');
+  const ms = await interleaved(variants, rounds(n));
+  const flops = 2 * n * n * (D + K);
+  const matMulGflops = (2 * n * n * D) / (ms['matMul']! * 1e6);
+  const rows: BenchRow[] = [];
+  for (const path of ['blocked', 'materialized'] as const) {
+    const fwd = ms[`${path} fwd`];
+    const fwdBwd = ms[`${path} fwd+bwd`];
+    const peakFwd = fwd === undefined ? undefined : await peakBytes(forward(inputs, path));
+    const peakFwdBwd = fwdBwd === undefined ? undefined : await peakBytes(forwardBackward(inputs, path));
+    const skipped = fwd === undefined ? 'skipped: P alone is ≥ 1 GiB' : fwdBwd === undefined ? 'fwd+bwd skipped: > 1 GiB of N×N buffers' : '';
+    rows.push({
+      N: n,
+      path,
+      block: path === 'blocked' ? defaultBlockSize(n) : '',
+      'fwd ms': fwd ?? '',
+      'fwd+bwd ms': fwdBwd ?? '',
+      'fwd GFLOP/s': fwd === undefined ? '' : flops / (fwd * 1e6),
+      'matMul GFLOP/s': matMulGflops,
+      'fwd / matMul': fwd === undefined ? '' : flops / (fwd * 1e6) / matMulGflops,
+      'fwd+bwd / fwd': fwd === undefined || fwdBwd === undefined ? '' : fwdBwd / fwd,
+      'peak fwd MiB': peakFwd === undefined ? '' : peakFwd / MIB,
+      'peak fwd+bwd MiB': peakFwdBwd === undefined ? '' : peakFwdBwd / MIB,
+      'N² buffer MiB': pBytes / MIB,
+      note: skipped,
+    });
+  }
+  tf.dispose([inputs.y, inputs.embedding, a, b]);
+  return rows;
+}
+
+/** Forward time against the block size at one N, and the share of exp (the fused kernel) in it. */
+async function blockRows(n: number): Promise<BenchRow[]> {
+  const inputs: WalkInputs = {
+    y: tf.randomNormal([1, n, K], 0, 1, 'float32', 1) as tf.Tensor3D,
+    embedding: tf.randomNormal([1, n, D], 0, 0.25, 'float32', 2) as tf.Tensor3D,
+  };
+  const blocks = [128, 256, 512, 1024, 2048];
+  const psi = tf.reshape(inputs.embedding, [n, D]) as tf.Tensor2D;
+  const psiT = tf.transpose(psi);
+  const y = tf.reshape(inputs.y, [n, K]);
+  // The forward's two matMuls per block alone: what the exp kernel adds on top.
+  const matMulsOnly = (blockSize: number) => (): tf.Tensor =>
+    tf.tidy(() => {
+      const parts: tf.Tensor[] = [];
+      for (let start = 0; start < n; start += blockSize) {
+        const s = tf.matMul(tf.slice(psi, [start, 0], [Math.min(blockSize, n - start), D]), psiT);
+        parts.push(tf.matMul(s, y));
+        s.dispose();
+      }
+      return tf.concat(parts);
+    });
+  const variants: Record<string, () => tf.TensorContainer> = {};
+  for (const block of blocks) {
+    variants[`fwd ${block}`] = forward(inputs, 'blocked', block);
+    variants[`matMuls ${block}`] = matMulsOnly(block);
+  }
+  const ms = await interleaved(variants, rounds(n));
+  tf.dispose([inputs.y, inputs.embedding, psiT]);
+  const flops = 2 * n * n * (D + K);
+  return blocks.map((block) => ({
+    N: n,
+    block,
+    'fwd ms': ms[`fwd ${block}`]!,
+    'fwd GFLOP/s': flops / (ms[`fwd ${block}`]! * 1e6),
+    'matMuls only ms': ms[`matMuls ${block}`]!,
+    'exp + rest share': 1 - ms[`matMuls ${block}`]! / ms[`fwd ${block}`]!,
+  }));
+}
+
+export const cases: OpBenchCase[] = [
+  {
+    group: 'random-walk',
+    name: 'blocked vs materialised, N ∈ {1024, 4096, 10201, 16384}',
+    async run() {
+      const rows: BenchRow[] = [];
+      for (const n of sizes()) rows.push(...(await sizeRows(n)));
+      return rows;
+    },
+  },
+  {
+    group: 'random-walk-blocks',
+    name: 'block size and exp share at N = 4096',
+    async run() {
+      return blockRows(4096);
+    },
+  },
+];

@@ -1,0 +1,59 @@
+/**
+ * Entry point of a random-walk helper thread (started by `startWalkWorkers`):
+ * its own tfjs-wasm instance computes the rows it is given, reading inputs
+ * from and writing results to shared memory.
+ * @module
+ */
+import { parentPort } from 'node:worker_threads';
+import * as tf from '@tensorflow/tfjs';
+import '@tensorflow/tfjs-backend-wasm';
+import { backwardOperands, backwardRows, forwardRows } from './random_walk_blocked.js';
+import { walkKernels } from './walk_kernels_wasm.js';
+import { finishJob, type WalkJob } from './walk_workers.js';
+
+function view(buffer: SharedArrayBuffer, offset: number, size: number): Float32Array {
+  return new Float32Array(buffer, offset * 4, size).slice();
+}
+
+function run(job: WalkJob): void {
+  const { n, d, k, start, end, blockSize } = job;
+  const kernels = walkKernels();
+  const rows = end - start;
+  const out = new Float32Array(job.outputs);
+  tf.tidy(() => {
+    const psi = tf.tensor2d(view(job.inputs, 0, n * d), [n, d]);
+    const y = tf.tensor2d(view(job.inputs, n * d, n * k), [n, k]);
+    if (job.kind === 'forward') {
+      const [o, lse] = forwardRows(psi, tf.transpose(psi), y, start, end, blockSize, kernels);
+      out.set(o.dataSync(), 0);
+      out.set(lse.dataSync(), rows * k);
+    } else {
+      let offset = n * (d + k);
+      const dCol = tf.tensor2d(view(job.inputs, offset, n), [n, 1]);
+      offset += n;
+      const lse = tf.tensor1d(view(job.inputs, offset, n));
+      offset += n;
+      const dOut = tf.tensor2d(view(job.inputs, offset, n * k), [n, k]);
+      const ops = backwardOperands(psi, y, dCol, lse, dOut);
+      const [dPsi, dY] = backwardRows(ops, start, end, blockSize, kernels);
+      out.set(dPsi.dataSync(), 0);
+      out.set(dY.dataSync(), rows * d);
+    }
+  });
+}
+
+try {
+  await tf.setBackend('wasm');
+  await tf.ready();
+  parentPort!.on('message', (job: WalkJob) => {
+    try {
+      run(job);
+      finishJob(job);
+    } catch (error) {
+      finishJob(job, error);
+    }
+  });
+  parentPort!.postMessage({ ready: true });
+} catch (error) {
+  parentPort!.postMessage({ ready: false, error: error instanceof Error ? error.message : String(error) });
+}

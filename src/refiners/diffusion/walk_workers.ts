@@ -1,0 +1,273 @@
+/**
+ * Helper threads for the blocked random walk. Rows of P are independent in
+ * the forward pass and, with the symmetric backward (see
+ * `random_walk_blocked.ts`), in the backward pass too: each thread computes
+ * `O`, `lse`, `dΨ`, `dy` for its own rows from inputs that are only
+ * O(N·(d + K)). So {@link startWalkWorkers} starts worker threads, each with
+ * its own tfjs-wasm instance, and the walk hands them a share of the rows,
+ * computes its own share meanwhile, and waits on a shared-memory flag
+ * (`Atomics.wait`), so `randomWalk` stays synchronous and differentiable.
+ * @module
+ */
+import { availableParallelism } from 'node:os';
+import { Worker } from 'node:worker_threads';
+import * as tf from '@tensorflow/tfjs';
+import { ConfigError } from '../../core/errors.js';
+
+/** Options of {@link startWalkWorkers}. */
+export interface WalkWorkerOptions {
+  /**
+   * Helper threads to start (each holds its own tfjs-wasm heap).
+   * @defaultValue the number of cores − 1, at least 1
+   */
+  threads?: number;
+  /**
+   * Smallest N whose rows are shared with the helpers (below it the hand-off
+   * costs more than it saves).
+   * @defaultValue 2048
+   */
+  minNodes?: number;
+  /**
+   * Longest wait for a helper's share, in ms, before the walk throws.
+   * @defaultValue 600000
+   */
+  timeoutMs?: number;
+}
+
+/** Job states in the control word. */
+const RUNNING = 1;
+const DONE = 2;
+const FAILED = 3;
+const ERROR_BYTES = 4096;
+
+/** A job as posted to a helper (all arrays are SharedArrayBuffers). */
+export interface WalkJob {
+  /** `forward`: O and lse of the rows; `backward`: dΨ and dy of the rows. */
+  kind: 'forward' | 'backward';
+  /** N, d, K. */
+  n: number;
+  /** Embedding dimension d. */
+  d: number;
+  /** Classes K. */
+  k: number;
+  /** First row of this helper's share. */
+  start: number;
+  /** One past its last row. */
+  end: number;
+  /** Rows per block. */
+  blockSize: number;
+  /** Inputs: Ψ, y, then for the backward D `[N]`, lse `[N]`, dO `[N, K]`. */
+  inputs: SharedArrayBuffer;
+  /** Outputs: forward O then lse; backward dΨ then dy. */
+  outputs: SharedArrayBuffer;
+  /** Int32 state word (RUNNING → DONE / FAILED) and error length. */
+  control: SharedArrayBuffer;
+  /** UTF-8 error message on failure. */
+  error: SharedArrayBuffer;
+}
+
+interface Helper {
+  worker: Worker;
+  control: SharedArrayBuffer;
+  error: SharedArrayBuffer;
+}
+
+/** A helper's share in flight; `wait()` blocks until every helper is done. */
+export interface PendingShare<T> {
+  /** Blocks until the helpers finish; returns their rows (in row order) as tensors. */
+  wait(): T;
+}
+
+/** The started helpers, as the walk sees them. */
+export interface WalkPool {
+  /** Rows `[0, localRows)` stay on the calling thread. */
+  localRows(n: number): number;
+  /** Posts rows `[split, N)` of the forward to the helpers. */
+  forward(psi: tf.Tensor2D, y: tf.Tensor2D, split: number, blockSize: number): PendingShare<[tf.Tensor2D, tf.Tensor1D]>;
+  /** Posts rows `[split, N)` of the backward to the helpers. */
+  backward(
+    psi: tf.Tensor2D,
+    y: tf.Tensor2D,
+    d: tf.Tensor2D,
+    lse: tf.Tensor1D,
+    dOut: tf.Tensor2D,
+    split: number,
+    blockSize: number,
+  ): PendingShare<[tf.Tensor2D, tf.Tensor2D]>;
+}
+
+let helpers: Helper[] = [];
+let rowsShared = 0;
+let settings: Required<WalkWorkerOptions> = { threads: 1, minNodes: 2048, timeoutMs: 600_000 };
+
+/** How to start a helper: the compiled entry, or (from the TypeScript sources) a bootstrap that loads it through tsx. */
+function newHelperWorker(): Worker {
+  if (!import.meta.url.endsWith('.ts')) return new Worker(new URL('./walk_worker_main.js', import.meta.url));
+  // Node 20 does not apply tsx's loader hooks to a worker's entry module, so
+  // the worker registers tsx itself (tests and benchmarks run from sources).
+  const entry = new URL('./walk_worker_main.ts', import.meta.url).href;
+  let api = 'tsx/esm/api';
+  try {
+    api = import.meta.resolve(api);
+  } catch {
+    // resolved from the working directory instead
+  }
+  const code = `import(${JSON.stringify(api)}).then((tsx) => { tsx.register(); return import(${JSON.stringify(entry)}); });`;
+  return new Worker(code, { eval: true });
+}
+
+/**
+ * Starts helper threads for the blocked walk (idempotent: a running pool is
+ * replaced). Only the wasm backend shares rows with them.
+ * @param options - thread count, size threshold, timeout
+ * @returns the number of helper threads running
+ */
+export async function startWalkWorkers(options: WalkWorkerOptions = {}): Promise<number> {
+  const threads = options.threads ?? Math.max(1, availableParallelism() - 1);
+  if (!Number.isInteger(threads) || threads < 1 || threads > 64) throw new ConfigError('startWalkWorkers.threads', 'must be an integer in [1, 64]', threads);
+  const minNodes = options.minNodes ?? 2048;
+  if (!Number.isInteger(minNodes) || minNodes < 1) throw new ConfigError('startWalkWorkers.minNodes', 'must be an integer ≥ 1', minNodes);
+  const timeoutMs = options.timeoutMs ?? 600_000;
+  if (!(timeoutMs > 0)) throw new ConfigError('startWalkWorkers.timeoutMs', 'must be > 0', timeoutMs);
+  await stopWalkWorkers();
+  const started = await Promise.all(
+    Array.from({ length: threads }, async (): Promise<Helper> => {
+      const worker = newHelperWorker();
+      await new Promise<void>((resolve, reject) => {
+        worker.once('message', (message: { ready?: boolean; error?: string }) =>
+          message.ready === true ? resolve() : reject(new Error(`walk helper failed to start: ${message.error ?? 'unknown error'}`)),
+        );
+        worker.once('error', reject);
+      });
+      worker.unref();
+      return { worker, control: new SharedArrayBuffer(8), error: new SharedArrayBuffer(ERROR_BYTES) };
+    }),
+  );
+  helpers = started;
+  settings = { threads, minNodes, timeoutMs };
+  return helpers.length;
+}
+
+/** Stops the helper threads (the walk then runs on the calling thread only). */
+export async function stopWalkWorkers(): Promise<void> {
+  const running = helpers;
+  helpers = [];
+  await Promise.all(running.map((h) => h.worker.terminate()));
+}
+
+/** Rows of P handed to helper threads since the process started (forward and backward; for monitoring and tests). */
+export function walkWorkerRows(): number {
+  return rowsShared;
+}
+
+/** Number of helper threads running. */
+export function walkWorkerCount(): number {
+  return helpers.length;
+}
+
+/** The pool when helpers run, the backend is wasm and N is large enough; else undefined. */
+export function activeWalkPool(n: number): WalkPool | undefined {
+  if (helpers.length === 0 || n < settings.minNodes || tf.getBackend() !== 'wasm') return undefined;
+  return pool;
+}
+
+/** Row ranges of the helpers: `[split, N)` cut evenly. */
+function shares(split: number, n: number): Array<[number, number]> {
+  const count = helpers.length;
+  return helpers.map((_, i) => [split + Math.round(((n - split) * i) / count), split + Math.round(((n - split) * (i + 1)) / count)]);
+}
+
+function toShared(tensors: tf.Tensor[]): SharedArrayBuffer {
+  const total = tensors.reduce((sum, t) => sum + t.size, 0);
+  const buffer = new SharedArrayBuffer(total * 4);
+  let offset = 0;
+  for (const t of tensors) {
+    new Float32Array(buffer, offset * 4, t.size).set(t.dataSync());
+    offset += t.size;
+  }
+  return buffer;
+}
+
+function post(job: Omit<WalkJob, 'control' | 'error' | 'start' | 'end' | 'outputs'>, split: number, outputWidth: number): Array<{ helper: Helper; job: WalkJob }> {
+  rowsShared += job.n - split;
+  return shares(split, job.n).map(([start, end], i) => {
+    const helper = helpers[i]!;
+    const control = new Int32Array(helper.control);
+    Atomics.store(control, 0, RUNNING);
+    const full: WalkJob = { ...job, start, end, outputs: new SharedArrayBuffer(Math.max(1, (end - start) * outputWidth) * 4), control: helper.control, error: helper.error };
+    helper.worker.postMessage(full);
+    return { helper, job: full };
+  });
+}
+
+/** Blocks until every posted job is done; throws a helper's error. */
+function waitAll(posted: Array<{ helper: Helper; job: WalkJob }>): void {
+  for (const { helper } of posted) {
+    const control = new Int32Array(helper.control);
+    const deadline = performance.now() + settings.timeoutMs;
+    while (Atomics.load(control, 0) === RUNNING) {
+      if (performance.now() > deadline) throw new Error(`walk helper did not answer within ${settings.timeoutMs} ms`);
+      Atomics.wait(control, 0, RUNNING, 1000);
+    }
+    if (Atomics.load(control, 0) === FAILED) {
+      const length = Atomics.load(control, 1);
+      const message = new TextDecoder().decode(new Uint8Array(helper.error, 0, length).slice());
+      throw new Error(`walk helper failed: ${message}`);
+    }
+  }
+}
+
+/** Copies `[rows, width]` floats at `offset` of a helper's outputs into a tensor. */
+function read(buffer: SharedArrayBuffer, offset: number, rows: number, width: number): Float32Array {
+  return new Float32Array(buffer, offset * 4, rows * width).slice();
+}
+
+const pool: WalkPool = {
+  localRows(n) {
+    return Math.round(n / (helpers.length + 1));
+  },
+  forward(psi, y, split, blockSize) {
+    const [n, d] = psi.shape;
+    const k = y.shape[1];
+    const posted = post({ kind: 'forward', n, d, k, blockSize, inputs: toShared([psi, y]) }, split, k + 1);
+    return {
+      wait() {
+        waitAll(posted);
+        const outs = posted.map(({ job }) => tf.tensor2d(read(job.outputs, 0, job.end - job.start, k), [job.end - job.start, k]));
+        const lses = posted.map(({ job }) => tf.tensor1d(read(job.outputs, (job.end - job.start) * k, job.end - job.start, 1)));
+        const result: [tf.Tensor2D, tf.Tensor1D] = [tf.concat(outs) as tf.Tensor2D, tf.concat(lses) as tf.Tensor1D];
+        tf.dispose([...outs, ...lses]);
+        return result;
+      },
+    };
+  },
+  backward(psi, y, d, lse, dOut, split, blockSize) {
+    const [n, dim] = psi.shape;
+    const k = y.shape[1];
+    const posted = post({ kind: 'backward', n, d: dim, k, blockSize, inputs: toShared([psi, y, d, lse, dOut]) }, split, dim + k);
+    return {
+      wait() {
+        waitAll(posted);
+        const dPsis = posted.map(({ job }) => tf.tensor2d(read(job.outputs, 0, job.end - job.start, dim), [job.end - job.start, dim]));
+        const dYs = posted.map(({ job }) => tf.tensor2d(read(job.outputs, (job.end - job.start) * dim, job.end - job.start, k), [job.end - job.start, k]));
+        const result: [tf.Tensor2D, tf.Tensor2D] = [tf.concat(dPsis) as tf.Tensor2D, tf.concat(dYs) as tf.Tensor2D];
+        tf.dispose([...dPsis, ...dYs]);
+        return result;
+      },
+    };
+  },
+};
+
+/** Marks a job finished (called by the helper). */
+export function finishJob(job: WalkJob, error?: unknown): void {
+  const control = new Int32Array(job.control);
+  if (error !== undefined) {
+    const bytes = new TextEncoder().encode(error instanceof Error ? error.message : String(error)).slice(0, ERROR_BYTES);
+    new Uint8Array(job.error).set(bytes);
+    Atomics.store(control, 1, bytes.length);
+    Atomics.store(control, 0, FAILED);
+  } else {
+    Atomics.store(control, 0, DONE);
+  }
+  Atomics.notify(control, 0);
+}
