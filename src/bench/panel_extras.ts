@@ -40,7 +40,7 @@ export async function difnetTiles(head: DiffusionHead, inputs: RefinerInputs, si
     const last = inspection.walks.length - 1;
     const rows = inspection.transitionRows(last, nodes);
     for (const [i, node] of nodes.entries()) {
-      const row = tf.reshape(tf.slice(rows, [i, 0, 0], [1, h, w]), [1, h, w, 1]) as tf.Tensor4D;
+      const row = tf.tidy(() => tf.reshape(tf.slice(rows, [i, 0, 0], [1, h, w]), [1, h, w, 1]) as tf.Tensor4D);
       tiles.push(heatTile(`P${last + 1} row (${node[0]},${node[1]})`, await upsampled(row, size), width, height));
       row.dispose();
     }
