@@ -24,7 +24,7 @@ export {
   type TrainingState,
   type LoadedCheckpoint,
 } from './checkpoint.js';
-export { train, type TrainOptions, type CheckpointOptions } from './train.js';
+export { train, trainOnBatch, type TrainOptions, type TrainOnBatchOptions, type CheckpointOptions } from './train.js';
 export type {
   SegmentationBatch,
   BatchIterable,

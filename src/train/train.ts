@@ -256,6 +256,44 @@ export async function train(model: tf.LayersModel, options: TrainOptions): Promi
   return { steps: state.step, epochsCompleted: state.epoch, history, epochs: epochLogs, resumedFrom };
 }
 
+/** Options of {@link trainOnBatch}. */
+export interface TrainOnBatchOptions {
+  /** Cross-entropy options (ignore label, class weights). */
+  loss?: CrossEntropyOptions;
+  /** Extra loss terms. */
+  auxiliaryLosses?: AuxiliaryLoss[];
+  /**
+   * Which model output the cross-entropy applies to.
+   * @defaultValue 0
+   */
+  outputIndex?: number;
+  /** Learning rate of this update (default: the optimiser's current one). */
+  learningRate?: number;
+}
+
+/**
+ * One optimisation step on one batch, outside the loop (benchmarks, custom
+ * loops). Unlike {@link train} it does not dispose the batch.
+ * @param model - image → logits
+ * @param batch - images and int32 labels
+ * @param optimizer - a {@link SegmentationOptimizer} (kept across calls: it holds the momentum)
+ * @param options - loss options, auxiliary losses, learning rate
+ * @returns the total loss before the update
+ */
+export async function trainOnBatch(model: tf.LayersModel, batch: SegmentationBatch, optimizer: SegmentationOptimizer, options: TrainOnBatchOptions = {}): Promise<number> {
+  checkBatch(batch, 1);
+  if (options.learningRate !== undefined) optimizer.setLearningRate(options.learningRate);
+  const parts = trainStep(model, model.trainableWeights, optimizer, batch, {
+    lossOptions: options.loss ?? {},
+    auxiliaryLosses: options.auxiliaryLosses ?? [],
+    outputIndex: options.outputIndex ?? 0,
+    step: 0,
+  });
+  const values = await parts.data();
+  parts.dispose();
+  return Array.from(values).reduce((a, b) => a + b, 0);
+}
+
 /** Internal options of {@link trainStep}. */
 interface StepOptions {
   lossOptions: CrossEntropyOptions;

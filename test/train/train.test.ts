@@ -10,7 +10,9 @@ import {
   createSegmenter,
   hasCheckpoint,
   loadCheckpointModel,
+  SegmentationOptimizer,
   train,
+  trainOnBatch,
   type SegmentationBatch,
   type TrainOptions,
 } from '../../src/index.js';
@@ -135,6 +137,21 @@ describe('train', () => {
         await train(model, { data: source(2), totalSteps: 2, optimizer });
       });
     }
+  });
+});
+
+describe('trainOnBatch', () => {
+  it('takes one step like train() and leaves the batch to the caller', async () => {
+    const [a, b] = [tinyModel(5), tinyModel(5)];
+    const viaLoop = await train(a, { data: [sceneBatch({ batch: 2, size: SIZE, classes: CLASSES, seed: 11 })], totalSteps: 1, optimizer: { learningRate: 0.05 } });
+    const batch = sceneBatch({ batch: 2, size: SIZE, classes: CLASSES, seed: 11 });
+    const optimizer = new SegmentationOptimizer({ learningRate: 0.05 });
+    const loss = await trainOnBatch(b, batch, optimizer);
+    expect(loss).toBeCloseTo(viaLoop.history[0]!.loss, 6);
+    weightsOf(a).forEach((w, i) => expectTensorClose(weightsOf(b)[i]!, w, { atol: 0 }));
+    expect(batch.images.isDisposed).toBe(false);
+    tf.dispose([batch.images, batch.labels]);
+    optimizer.dispose();
   });
 });
 
