@@ -162,7 +162,11 @@ export async function train(model: tf.LayersModel, options: TrainOptions): Promi
       if (loaded.state.optimizer.type !== optimizer.args.type) {
         throw new ConfigError('optimizer.type', `must match the checkpoint's ('${loaded.state.optimizer.type}') to resume`, optimizer.args.type);
       }
-      model.loadWeights(loaded.weights, true);
+      try {
+        model.loadWeights(loaded.weights, true);
+      } catch (error) {
+        throw new ConfigError('checkpoint.directory', `must hold the weights of this model to resume (${(error as Error).message})`, checkpoint.directory);
+      }
       await optimizer.setState(loaded.optimizerState);
     } finally {
       tf.dispose(Object.values(loaded.weights));
@@ -220,7 +224,9 @@ export async function train(model: tf.LayersModel, options: TrainOptions): Promi
       const epochLosses: number[] = [];
       let taken = 0;
       let exhausted = true;
-      for await (const batch of iterableFor(data, epoch)) {
+      // A checkpoint taken on an epoch's last step, before the epoch ended, resumes straight into the epoch end.
+      const alreadyFull = settings.stepsPerEpoch !== null && state.stepInEpoch >= settings.stepsPerEpoch;
+      for await (const batch of alreadyFull ? [] : iterableFor(data, epoch)) {
         taken += 1;
         // Resume: the batches of this epoch already trained on are skipped.
         if (taken <= state.stepInEpoch) {
@@ -237,7 +243,7 @@ export async function train(model: tf.LayersModel, options: TrainOptions): Promi
           break;
         }
       }
-      if (taken === 0) {
+      if (taken === 0 && !alreadyFull) {
         throw new DataError('data', 'must yield batches in every epoch (pass a function (epoch) => iterable to iterate several epochs); none in epoch', epoch);
       }
       const epochComplete = exhausted || (settings.stepsPerEpoch !== null && state.stepInEpoch >= settings.stepsPerEpoch);

@@ -117,6 +117,35 @@ describe('train', () => {
     loaded.dispose();
   });
 
+  it('resumes a checkpoint taken on an epoch’s last step into that epoch’s end, and refuses another model', async () => {
+    const options = (directory: string, failEvaluate: boolean): TrainOptions => ({
+      data: source(3), // more batches than stepsPerEpoch: a resumed full epoch must not take a third
+      epochs: 2,
+      stepsPerEpoch: 2,
+      optimizer: { learningRate: 0.05 },
+      checkpoint: { directory, everySteps: 1 },
+      callbacks: {
+        evaluate: () => {
+          if (failEvaluate) throw new Error('evaluation failed');
+          return {};
+        },
+      },
+    });
+    const straight = tinyModel(2);
+    await train(straight, options(await tempDir(), false));
+    const directory = await tempDir();
+    await expect(train(tinyModel(2), options(directory, true))).rejects.toThrow('evaluation failed');
+    const resumedModel = tinyModel(2);
+    const resumed = await train(resumedModel, options(directory, false));
+    expect(resumed.resumedFrom).toBe(2);
+    expect(resumed.history.map((h) => h.step)).toEqual([3, 4]);
+    expect(resumed.epochs.map((e) => e.epoch)).toEqual([0, 1]);
+    weightsOf(straight).forEach((w, i) => expectTensorClose(weightsOf(resumedModel)[i]!, w, { atol: 0 }));
+
+    const other = createSegmenter({ backbone: { type: 'fcn', channels: 8, classes: CLASSES }, inputSize: [SIZE, SIZE] });
+    await expect(train(other, options(directory, false))).rejects.toThrow(/checkpoint\.directory must hold the weights of this model to resume/);
+  });
+
   it('adds auxiliary losses computed from the outputs and labels', async () => {
     const model = tinyModel();
     const result = await train(model, {
