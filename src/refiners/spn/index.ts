@@ -5,3 +5,4 @@
  */
 export { SPN_DIRECTIONS, type SpnDirection, type SpnMode, type SpnNormalize } from './directions.js';
 export { spn, spnPropagate, type SpnOptions, type SpnPropagateOptions } from './propagate.js';
+export { SpnRefiner, spnSpec, spnRefinerSchema, type SpnRefinerArgs, type SpnGuidance } from './spn_refiner.js';
