@@ -180,7 +180,8 @@ export class SpnRefiner extends RefinerLayer {
     );
     const channels = this.args.propagationChannels ?? classes;
     const taps = this.args.mode === 'three-way' ? 3 : 1;
-    const gateInit = tf.initializers.randomNormal({ mean: 0, stddev: this.args.gateInitScale, seed: seed + 100 });
+    // (tfjs's randomNormal reads a zero stddev as "use the default".)
+    const gateInit = this.args.gateInitScale > 0 ? tf.initializers.randomNormal({ mean: 0, stddev: this.args.gateInitScale, seed: seed + 100 }) : tf.initializers.zeros();
     this.gateConv = this.conv('gate_conv', 3, guidanceDepth > 0 ? guidanceWidth : inChannels, SPN_DIRECTIONS.length * taps * channels, gateInit);
     if (this.args.propagationChannels !== null) {
       this.projectIn = this.conv('project_in', 1, classes, channels, tf.initializers.glorotUniform({ seed: seed + 200 }));
