@@ -1,0 +1,163 @@
+/**
+ * The convolutional CRF (Teichmann & Cipolla 2018) as differentiable tfjs
+ * ops: the dense CRF's mean field with each Gaussian kernel truncated to a
+ * k×k window, optionally on a grid downsampled by `s` (ConvCRF's "blur").
+ *
+ * ```text
+ * −U  = log(clip(softmax(scores), clip, 1))                 (at the image size)
+ * A_o = Σ_k w_k · K̃_k,o                                    (o: window offsets)
+ * msg = Σ_o A_o ⊙ shift_o(pool_s(Q))                        (upsampled back by s)
+ * Q ← softmax(−U + msg · C)
+ * ```
+ *
+ * K_k,o(p) = exp(−½|f_k(p) − f_k(p+o)|²) (0 where p+o leaves the grid; the
+ * self term o = 0 included), n_k = Σ_o K_k,o, and K̃ is K normalised like the
+ * dense CRF: symmetric n^-½(p)·K·n^-½(p+o), after K/n(p), none K. With a window
+ * covering the whole image and s = 1 this is exactly the dense CRF's mean
+ * field with an exact Gaussian. Features: (x/sxy, y/sxy) and (x/sxy, y/sxy,
+ * 255·RGB/srgb), x the column and y the row in pixels of the input image.
+ * @module
+ * @internal
+ */
+import * as tf from '@tensorflow/tfjs';
+import type { CrfNormalization, ResolvedKernel } from './params.js';
+
+/** Static configuration of {@link convCrfMeanField}. */
+export interface ConvCrfConfig {
+  /** Mean-field iterations. */
+  readonly iterations: number;
+  /** Window side k (odd). */
+  readonly kernelSize: number;
+  /** Message grid stride s ≥ 1. */
+  readonly downsample: number;
+  /** The pairwise terms (their `compat` is not used: weights come as tensors). */
+  readonly kernels: readonly ResolvedKernel[];
+  /** Kernel normalisation. */
+  readonly normalization: CrfNormalization;
+  /** Unary clip. */
+  readonly clip: number;
+}
+
+/** Window offsets [dy, dx], row-major over the k×k window. */
+function windowOffsets(kernelSize: number): Array<[number, number]> {
+  const r = (kernelSize - 1) / 2;
+  const offsets: Array<[number, number]> = [];
+  for (let dy = -r; dy <= r; dy++) for (let dx = -r; dx <= r; dx++) offsets.push([dy, dx]);
+  return offsets;
+}
+
+/** `x` shifted so that entry p reads x(p + o), zero outside; x is `[B, h, w, C]`, padded by r. */
+function shifted(padded: tf.Tensor4D, offset: [number, number], r: number, h: number, w: number): tf.Tensor4D {
+  return tf.slice(padded, [0, r + offset[0], r + offset[1], 0], [-1, h, w, -1]);
+}
+
+function padBy(x: tf.Tensor4D, r: number): tf.Tensor4D {
+  return r === 0 ? x : tf.pad(x, [[0, 0], [r, r], [r, r], [0, 0]]);
+}
+
+/**
+ * Exclude-padding average pooling by `s` (partial cells at the bottom/right
+ * average only their pixels), `[B, H, W, C]` → `[B, ⌈H/s⌉, ⌈W/s⌉, C]`.
+ */
+function poolBy(x: tf.Tensor4D, s: number): tf.Tensor4D {
+  if (s === 1) return x;
+  const [, height, width] = x.shape;
+  const padH = Math.ceil(height / s) * s - height;
+  const padW = Math.ceil(width / s) * s - width;
+  if (padH === 0 && padW === 0) return tf.avgPool(x, s, s, 'valid');
+  const paddings: Array<[number, number]> = [[0, 0], [0, padH], [0, padW], [0, 0]];
+  const sums = tf.avgPool(tf.pad(x, paddings), s, s, 'valid');
+  const counts = tf.avgPool(tf.pad(tf.ones([1, height, width, 1]), paddings) as tf.Tensor4D, s, s, 'valid');
+  return tf.div(sums, counts);
+}
+
+/** Inverse of {@link poolBy} for messages: bilinear ×s (cell centres aligned), cropped to `[H, W]`. */
+function unpoolBy(x: tf.Tensor4D, s: number, height: number, width: number): tf.Tensor4D {
+  if (s === 1) return x;
+  const up = tf.image.resizeBilinear(x, [x.shape[1] * s, x.shape[2] * s], false, false);
+  return up.shape[1] === height && up.shape[2] === width ? up : tf.slice(up, [0, 0, 0, 0], [-1, height, width, -1]);
+}
+
+/** Per-kernel features on the pooled grid: `[B, h, w, 2 or 5]`. */
+function kernelFeatures(kernel: ResolvedKernel, positions: tf.Tensor4D, colours: tf.Tensor4D): tf.Tensor4D {
+  const xy = tf.div(positions, kernel.sxy);
+  if (kernel.kind === 'pos') return xy as tf.Tensor4D;
+  return tf.concat([xy, tf.mul(colours, 255 / kernel.srgb!)], 3) as tf.Tensor4D;
+}
+
+/**
+ * The merged, normalised, weighted window kernel A `[B, h, w, k²]`.
+ * @param features - per kernel, `[B, h, w, D_k]`
+ * @param weights - per kernel, a scalar tensor
+ */
+function windowKernel(features: tf.Tensor4D[], weights: tf.Tensor[], config: ConvCrfConfig): tf.Tensor4D {
+  const offsets = windowOffsets(config.kernelSize);
+  const r = (config.kernelSize - 1) / 2;
+  const [batch, h, w] = features[0]!.shape;
+  const inside = padBy(tf.ones([batch, h, w, 1]) as tf.Tensor4D, r);
+  const terms = features.map((f, k) => {
+    const padded = padBy(f, r);
+    const values = offsets.map((o) => {
+      const diff = tf.sub(f, shifted(padded, o, r, h, w));
+      return tf.mul(tf.exp(tf.mul(tf.sum(tf.square(diff), 3, true), -0.5)), shifted(inside, o, r, h, w));
+    });
+    const kernel = tf.concat(values, 3) as tf.Tensor4D;
+    const norm = tf.sum(kernel, 3, true);
+    let normalised: tf.Tensor;
+    if (config.normalization === 'symmetric') {
+      const inverseRoot = tf.rsqrt(norm) as tf.Tensor4D;
+      const paddedRoot = padBy(inverseRoot, r);
+      const neighbourRoot = tf.concat(offsets.map((o) => shifted(paddedRoot, o, r, h, w)), 3);
+      normalised = tf.mul(tf.mul(kernel, inverseRoot), neighbourRoot);
+    } else if (config.normalization === 'after') {
+      normalised = tf.div(kernel, norm);
+    } else {
+      normalised = kernel;
+    }
+    return tf.mul(normalised, weights[k]!);
+  });
+  return (terms.length === 1 ? terms[0] : tf.addN(terms)) as tf.Tensor4D;
+}
+
+/**
+ * ConvCRF mean field. Returns the last iteration's logits at the image size
+ * `[B, H, W, M]` (the unary's logits when there are no iterations or kernels).
+ * @param scores - logits `[B, h, w, M]` (resized bilinearly to the image)
+ * @param image - RGB in [0, 1], `[B, H, W, 3]`
+ * @param kernelWeights - one scalar tensor per kernel in `config.kernels`
+ * @param compatibility - `[M, M]`: pairwise_l = Σ_l' C[l', l]·(K̃Q)_l'
+ * @param config - static settings
+ */
+export function convCrfMeanField(scores: tf.Tensor4D, image: tf.Tensor4D, kernelWeights: tf.Tensor[], compatibility: tf.Tensor2D, config: ConvCrfConfig): tf.Tensor4D {
+  return tf.tidy(() => {
+    const [batch, height, width] = image.shape;
+    const labels = scores.shape[3];
+    const resized = scores.shape[1] === height && scores.shape[2] === width ? scores : tf.image.resizeBilinear(scores, [height, width], false, false);
+    const negUnary = tf.maximum(tf.logSoftmax(resized), Math.log(config.clip)) as tf.Tensor4D;
+    if (config.iterations === 0 || config.kernels.length === 0) return negUnary;
+
+    const s = config.downsample;
+    const rows = tf.tile(tf.reshape(tf.range(0, height, 1, 'float32'), [1, height, 1, 1]), [batch, 1, width, 1]);
+    const cols = tf.tile(tf.reshape(tf.range(0, width, 1, 'float32'), [1, 1, width, 1]), [batch, height, 1, 1]);
+    const positions = poolBy(tf.concat([cols, rows], 3) as tf.Tensor4D, s);
+    const colours = poolBy(image, s);
+    const features = config.kernels.map((k) => kernelFeatures(k, positions, colours));
+    const window = windowKernel(features, kernelWeights, config);
+    const [, h, w, taps] = window.shape;
+    const windowTaps = tf.split(window, taps, 3);
+    const offsets = windowOffsets(config.kernelSize);
+    const r = (config.kernelSize - 1) / 2;
+
+    let logits = negUnary;
+    let q = tf.softmax(negUnary) as tf.Tensor4D;
+    for (let it = 0; it < config.iterations; it++) {
+      const padded = padBy(poolBy(q, s), r);
+      const message = tf.addN(offsets.map((o, t) => tf.mul(windowTaps[t]!, shifted(padded, o, r, h, w)))) as tf.Tensor4D;
+      const full = unpoolBy(message, s, height, width);
+      const pairwise = tf.reshape(tf.matMul(tf.reshape(full, [-1, labels]), compatibility), [batch, height, width, labels]);
+      logits = tf.add(negUnary, pairwise) as tf.Tensor4D;
+      q = tf.softmax(logits) as tf.Tensor4D;
+    }
+    return logits;
+  });
+}

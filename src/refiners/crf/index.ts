@@ -1,0 +1,10 @@
+/**
+ * The CRF family (DESIGN §5 "Dense CRF"): the fully connected CRF on the
+ * permutohedral lattice ({@link denseCrf}, {@link DenseCrf}) and the
+ * differentiable convolutional CRF ({@link ConvCrf}).
+ * @module
+ */
+export { denseCrf, type DenseCrfParams, type RgbImage, type LabelProbabilities } from './dense_crf.js';
+export { DenseCrf, denseCrfSpec, type DenseCrfArgs } from './dense_crf_refiner.js';
+export { ConvCrf, convCrfSpec, type ConvCrfArgs } from './conv_crf.js';
+export type { CrfNormalization, GaussianKernelParams, BilateralKernelParams } from './params.js';

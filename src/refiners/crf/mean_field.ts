@@ -1,0 +1,216 @@
+/**
+ * Mean-field inference of the fully connected CRF over typed arrays, with
+ * densecrf v2's semantics:
+ *
+ * ```text
+ * Q⁰ = softmax(−U);   Qᵗ⁺¹ = softmax(−U + Σ_k w_k · K̃_k Qᵗ)
+ * ```
+ *
+ * where K̃_k is the lattice Gaussian of kernel k normalised with n = K·1
+ * (symmetric n^-½ K n^-½, after K/n, none K) and w_k its Potts weight (Potts
+ * `−w·[l ≠ l']` equals `+w·[l = l']` up to a per-pixel constant that the
+ * softmax ignores).
+ *
+ * Speed: all kernels' lattice vertices live in one buffer pair (rows of M
+ * labels), so each pixel has one list of (row, slice weight, splat weight)
+ * entries — d+1 per kernel — with the normalisation, α and w_k folded into
+ * the weights once. Per iteration every lattice is blurred in place, then one
+ * pass over the pixels slices, adds the unary, takes the softmax and splats
+ * the new Q straight into the other buffer for the next iteration.
+ * @module
+ * @internal
+ */
+import type { CrfNormalization } from './params.js';
+import { blurChains, type LatticeChains, type PermutohedralLattice } from './permutohedral.js';
+
+/** One pairwise term for {@link meanField}. */
+export interface MeanFieldKernel {
+  /** The lattice built from the term's features. */
+  readonly lattice: PermutohedralLattice;
+  /** Potts weight w. */
+  readonly compat: number;
+  /** How the kernel is normalised. */
+  readonly normalization: CrfNormalization;
+}
+
+/** Output of {@link meanField}. */
+export interface MeanFieldResult {
+  /** Marginals Q, `[N, M]`, label fastest. */
+  readonly q: Float32Array;
+  /** The last iteration's softmax argument (−U + messages), `[N, M]`: logits of Q. */
+  readonly logits: Float32Array;
+}
+
+/** Every kernel's splat/slice entries merged per pixel, and their blur chains. */
+interface MergedKernels {
+  /** Entries per pixel: Σ_k (d_k + 1). */
+  readonly entries: number;
+  /** `[N, entries]` buffer offsets (vertex row × M). */
+  readonly rows: Int32Array;
+  /** `[N, entries]` splat weights (barycentric × pre-normalisation). */
+  readonly splatWeights: Float32Array;
+  /** `[N, entries]` slice weights (barycentric × post-normalisation × α × w). */
+  readonly sliceWeights: Float32Array;
+  /** Blur chains of every kernel and direction, rows shifted into the merged buffer. */
+  readonly chains: LatticeChains[];
+  /** Rows of the merged buffer (row 0 of each kernel stays zero). */
+  readonly vertexRows: number;
+}
+
+function merge(kernels: readonly MeanFieldKernel[], pointCount: number, labels: number): MergedKernels {
+  const entries = kernels.reduce((sum, k) => sum + k.lattice.dims + 1, 0);
+  const rows = new Int32Array(pointCount * entries);
+  const splatWeights = new Float32Array(pointCount * entries);
+  const sliceWeights = new Float32Array(pointCount * entries);
+  const chains: LatticeChains[] = [];
+  let column = 0;
+  let rowBase = 0;
+  for (const kernel of kernels) {
+    const lattice = kernel.lattice;
+    const d1 = lattice.dims + 1;
+    // n_i = (K·1)_i from the lattice itself, as densecrf computes it.
+    const norm = lattice.filter(new Float32Array(pointCount).fill(1), 1);
+    for (let i = 0; i < pointCount; i++) {
+      const n = norm[i]! + 1e-20;
+      const inverse = Math.fround(kernel.normalization === 'symmetric' ? 1 / Math.sqrt(n) : kernel.normalization === 'after' ? 1 / n : 1);
+      const pre = kernel.normalization === 'symmetric' ? inverse : 1;
+      const post = inverse * lattice.alpha * kernel.compat;
+      for (let r = 0; r < d1; r++) {
+        const at = i * entries + column + r;
+        const w = lattice.weights[i * d1 + r]!;
+        rows[at] = (rowBase + lattice.offsets[i * d1 + r]!) * labels;
+        splatWeights[at] = w * pre;
+        sliceWeights[at] = w * post;
+      }
+    }
+    for (const chain of lattice.chains) chains.push({ vertices: chain.vertices.map((v) => v + rowBase), starts: chain.starts });
+    column += d1;
+    rowBase += lattice.vertexCount + 1;
+  }
+  return { entries, rows, splatWeights, sliceWeights, chains, vertexRows: rowBase };
+}
+
+/**
+ * acc = Σ_e sliceWeights[e] · values[rows[e] …] over one pixel's entries,
+ * four labels at a time in locals.
+ */
+function gather(acc: Float64Array, values: Float32Array, rows: Int32Array, weights: Float32Array, first: number, end: number, labels: number): void {
+  const four = labels & ~3;
+  let m = 0;
+  for (; m < four; m += 4) {
+    let a0 = acc[m]!;
+    let a1 = acc[m + 1]!;
+    let a2 = acc[m + 2]!;
+    let a3 = acc[m + 3]!;
+    for (let e = first; e < end; e++) {
+      const r = rows[e]! + m;
+      const w = weights[e]!;
+      a0 += w * values[r]!;
+      a1 += w * values[r + 1]!;
+      a2 += w * values[r + 2]!;
+      a3 += w * values[r + 3]!;
+    }
+    acc[m] = a0;
+    acc[m + 1] = a1;
+    acc[m + 2] = a2;
+    acc[m + 3] = a3;
+  }
+  for (; m < labels; m++) {
+    let a = acc[m]!;
+    for (let e = first; e < end; e++) a += weights[e]! * values[rows[e]! + m]!;
+    acc[m] = a;
+  }
+}
+
+/** values[rows[e] …] += splatWeights[e] · q over one pixel's entries, four labels at a time. */
+function scatter(values: Float32Array, rows: Int32Array, weights: Float32Array, first: number, end: number, q: Float64Array, labels: number): void {
+  const four = labels & ~3;
+  let m = 0;
+  for (; m < four; m += 4) {
+    const q0 = q[m]!;
+    const q1 = q[m + 1]!;
+    const q2 = q[m + 2]!;
+    const q3 = q[m + 3]!;
+    for (let e = first; e < end; e++) {
+      const r = rows[e]! + m;
+      const w = weights[e]!;
+      values[r] += w * q0;
+      values[r + 1] += w * q1;
+      values[r + 2] += w * q2;
+      values[r + 3] += w * q3;
+    }
+  }
+  for (; m < labels; m++) {
+    const qm = q[m]!;
+    for (let e = first; e < end; e++) values[rows[e]! + m] += weights[e]! * qm;
+  }
+}
+
+/** Writes softmax(acc) to q (both length `labels`). */
+function softmaxRow(acc: Float64Array, q: Float64Array, labels: number): void {
+  let max = acc[0]!;
+  for (let m = 1; m < labels; m++) if (acc[m]! > max) max = acc[m]!;
+  let sum = 0;
+  for (let m = 0; m < labels; m++) {
+    const e = Math.exp(acc[m]! - max);
+    q[m] = e;
+    sum += e;
+  }
+  const inverse = 1 / sum;
+  for (let m = 0; m < labels; m++) q[m] = q[m]! * inverse;
+}
+
+/**
+ * Runs `iterations` mean-field updates.
+ * @param unary - U = −log p, `[N, M]`, label fastest
+ * @param pointCount - N
+ * @param labels - M
+ * @param kernels - the pairwise terms (lattices over the same N points)
+ * @param iterations - number of updates (0 returns softmax(−U))
+ */
+export function meanField(unary: Float32Array, pointCount: number, labels: number, kernels: readonly MeanFieldKernel[], iterations: number): MeanFieldResult {
+  const q = new Float32Array(pointCount * labels);
+  const logits = new Float32Array(pointCount * labels);
+  const acc = new Float64Array(labels);
+  const row = new Float64Array(labels);
+  const merged = merge(kernels, pointCount, labels);
+  const { entries, rows, splatWeights, sliceWeights } = merged;
+  let current = new Float32Array(merged.vertexRows * labels);
+  let next = new Float32Array(merged.vertexRows * labels);
+  const splatAll = iterations > 0 && entries > 0;
+
+  for (let i = 0; i < pointCount; i++) {
+    const base = i * labels;
+    for (let m = 0; m < labels; m++) acc[m] = -unary[base + m]!;
+    softmaxRow(acc, row, labels);
+    for (let m = 0; m < labels; m++) {
+      q[base + m] = row[m]!;
+      logits[base + m] = acc[m]!;
+    }
+    if (splatAll) scatter(current, rows, splatWeights, i * entries, (i + 1) * entries, row, labels);
+  }
+
+  for (let it = 0; it < iterations; it++) {
+    const last = it === iterations - 1;
+    for (const chains of merged.chains) blurChains(current, labels, chains);
+    if (!last) next.fill(0);
+    for (let i = 0; i < pointCount; i++) {
+      const base = i * labels;
+      for (let m = 0; m < labels; m++) acc[m] = -unary[base + m]!;
+      const first = i * entries;
+      const end = first + entries;
+      gather(acc, current, rows, sliceWeights, first, end, labels);
+      softmaxRow(acc, row, labels);
+      for (let m = 0; m < labels; m++) q[base + m] = row[m]!;
+      if (last) {
+        for (let m = 0; m < labels; m++) logits[base + m] = acc[m]!;
+      } else {
+        scatter(next, rows, splatWeights, first, end, row, labels);
+      }
+    }
+    const swap = current;
+    current = next;
+    next = swap;
+  }
+  return { q, logits };
+}

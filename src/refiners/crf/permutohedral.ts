@@ -1,0 +1,307 @@
+/**
+ * The permutohedral lattice (Adams, Baek & Davis 2010) as densecrf v2 uses it
+ * for Gaussian filtering `out_i = Σ_j exp(−|f_i − f_j|²/2) in_j` in O(N·d²):
+ *
+ * 1. *elevate* each d-dimensional feature onto the hyperplane Σx = 0 of
+ *    R^(d+1), scaled so the lattice's blur matches a unit Gaussian;
+ * 2. find the enclosing simplex: round to the nearest remainder-0 lattice
+ *    point, rank the residual coordinates, and correct points that rounding
+ *    pushed off the plane;
+ * 3. compute barycentric weights of the d+1 simplex vertices and store, per
+ *    pixel, the vertex indices and weights (this "splat/slice matrix" is built
+ *    once and reused every mean-field iteration);
+ * 4. filtering = *splat* (scatter pixel values onto vertices with those
+ *    weights), *blur* with [½ 1 ½] along each of the d+1 lattice directions,
+ *    *slice* (gather back with the same weights), times densecrf's constant
+ *    α = 1 / (1 + 2^−d).
+ *
+ * Everything is plain TypeScript over typed arrays. Vertex rows are 1-based in
+ * the value buffers so that row 0 can stand for "no vertex" (always zero), as
+ * in densecrf.
+ *
+ * The blur is done in place: along each direction the vertices form chains
+ * (neighbour n1 = key + (d+1)·e_j − 1); walking each chain in order while
+ * carrying the previous vertex's old value computes the same
+ * `new = old + ½(prev + next)` as densecrf's two-buffer pass, but vertices
+ * without neighbours in that direction are skipped and no copy is needed.
+ * Labels are processed four at a time in locals (plain JS has no SIMD; this
+ * halves the loads and stores per value).
+ * @module
+ * @internal
+ */
+import { LatticeHashTable } from './lattice_hash.js';
+
+/** A built lattice for N feature points of dimension d. */
+export class PermutohedralLattice {
+  /** Feature dimension d. */
+  readonly dims: number;
+  /** Number of feature points (pixels) N. */
+  readonly pointCount: number;
+  /** Number of lattice vertices. */
+  readonly vertexCount: number;
+  /** Per point and simplex vertex: the 1-based vertex row (`[N, d+1]`). */
+  readonly offsets: Int32Array;
+  /** Per point and simplex vertex: the barycentric weight (`[N, d+1]`). */
+  readonly weights: Float32Array;
+  /** Per lattice direction (d+1 of them): its blur chains. */
+  readonly chains: LatticeChains[];
+  /** densecrf's output scale α = 1 / (1 + 2^−d). */
+  readonly alpha: number;
+
+  /**
+   * Builds the lattice for `features` (`[N, d]`, point-major).
+   * @param features - feature vectors, already divided by their standard deviations
+   * @param pointCount - N
+   * @param dims - d ≥ 1
+   */
+  constructor(features: Float32Array, pointCount: number, dims: number) {
+    const d = dims;
+    const d1 = d + 1;
+    this.dims = d;
+    this.pointCount = pointCount;
+    this.alpha = Math.fround(1 / (1 + Math.pow(2, -d)));
+    this.offsets = new Int32Array(pointCount * d1);
+    this.weights = new Float32Array(pointCount * d1);
+    const table = new LatticeHashTable(d, pointCount);
+
+    // Float32 scratch mirrors densecrf's float arithmetic where it decides the simplex.
+    const scale = new Float32Array(d);
+    const invStdDev = Math.sqrt(2 / 3) * d1;
+    for (let i = 0; i < d; i++) scale[i] = (1 / Math.sqrt((i + 2) * (i + 1))) * invStdDev;
+    const canonical = new Int32Array(d1 * d1);
+    for (let i = 0; i <= d; i++) {
+      for (let j = 0; j <= d - i; j++) canonical[i * d1 + j] = i;
+      for (let j = d - i + 1; j <= d; j++) canonical[i * d1 + j] = i - d1;
+    }
+    const elevated = new Float32Array(d1);
+    const rem0 = new Float32Array(d1);
+    const rank = new Int32Array(d1);
+    const barycentric = new Float32Array(d + 2);
+    const key = new Int32Array(d);
+    const invD1 = Math.fround(1 / d1);
+
+    for (let k = 0; k < pointCount; k++) {
+      const f = k * d;
+      // Elevate: y = E·f (Adams et al. 2010, p. 5), accumulated from the last coordinate.
+      let sm = 0;
+      for (let j = d; j > 0; j--) {
+        const cf = Math.fround(features[f + j - 1]! * scale[j - 1]!);
+        elevated[j] = sm - j * cf;
+        sm = Math.fround(sm + cf);
+      }
+      elevated[0] = sm;
+      // Nearest remainder-0 point (round half to even, like SSE rounding).
+      let sum = 0;
+      for (let i = 0; i <= d; i++) {
+        const v = Math.fround(invD1 * elevated[i]!);
+        let r = Math.round(v);
+        if (r - v === 0.5 && (r & 1) !== 0) r -= 1;
+        rem0[i] = r * d1;
+        sum += r;
+      }
+      // Rank of each residual coordinate: which simplex of the cell we are in.
+      rank.fill(0);
+      for (let i = 0; i < d; i++) {
+        const di = elevated[i]! - rem0[i]!;
+        for (let j = i + 1; j <= d; j++) {
+          if (di < elevated[j]! - rem0[j]!) rank[i]++;
+          else rank[j]++;
+        }
+      }
+      // Rounding may leave the plane Σ = 0; shift ranks (and points) back.
+      for (let i = 0; i <= d; i++) {
+        rank[i] += sum;
+        if (rank[i]! < 0) {
+          rank[i] += d1;
+          rem0[i] += d1;
+        } else if (rank[i]! > d) {
+          rank[i] -= d1;
+          rem0[i] -= d1;
+        }
+      }
+      // Barycentric coordinates (p. 10).
+      barycentric.fill(0);
+      for (let i = 0; i <= d; i++) {
+        const v = Math.fround((elevated[i]! - rem0[i]!) * invD1);
+        barycentric[d - rank[i]!] += v;
+        barycentric[d - rank[i]! + 1] -= v;
+      }
+      barycentric[0] += 1 + barycentric[d + 1]!;
+      // The d+1 vertices of the simplex.
+      for (let remainder = 0; remainder <= d; remainder++) {
+        for (let i = 0; i < d; i++) key[i] = rem0[i]! + canonical[remainder * d1 + rank[i]!]!;
+        this.offsets[k * d1 + remainder] = table.insert(key, table.hashOf(key)) + 1;
+        this.weights[k * d1 + remainder] = barycentric[remainder]!;
+      }
+    }
+    this.vertexCount = table.size;
+    this.chains = buildChains(table, d);
+  }
+
+  /**
+   * Splat → blur → slice of `channels` values per point, times α:
+   * `out ≈ Σ_j exp(−|f_i − f_j|²/2) in_j` (self term included).
+   * @param input - `[N, channels]`
+   * @param channels - values per point
+   */
+  filter(input: Float32Array, channels: number): Float32Array {
+    const values = new Float32Array((this.vertexCount + 1) * channels);
+    this.splat(input, channels, values);
+    this.blur(values, channels);
+    const out = new Float32Array(this.pointCount * channels);
+    const d1 = this.dims + 1;
+    for (let i = 0; i < this.pointCount; i++) {
+      for (let r = 0; r < d1; r++) {
+        const row = this.offsets[i * d1 + r]! * channels;
+        const w = this.weights[i * d1 + r]! * this.alpha;
+        for (let c = 0; c < channels; c++) out[i * channels + c] += w * values[row + c]!;
+      }
+    }
+    return out;
+  }
+
+  /**
+   * Adds `weights·input` of every point to its simplex vertices in `values`.
+   * @param input - `[N, channels]`
+   * @param channels - values per point
+   * @param values - `[vertexCount + 1, channels]` accumulator (row 0 unused)
+   */
+  splat(input: Float32Array, channels: number, values: Float32Array): void {
+    const d1 = this.dims + 1;
+    for (let i = 0; i < this.pointCount; i++) {
+      for (let r = 0; r < d1; r++) {
+        const row = this.offsets[i * d1 + r]! * channels;
+        const w = this.weights[i * d1 + r]!;
+        for (let c = 0; c < channels; c++) values[row + c] += w * input[i * channels + c]!;
+      }
+    }
+  }
+
+  /**
+   * Blurs `values` in place with [½ 1 ½] along each lattice direction in
+   * turn (0 … d, as densecrf's forward filter).
+   * @param values - `[vertexCount + 1, channels]`, row 0 zero
+   * @param channels - values per vertex
+   */
+  blur(values: Float32Array, channels: number): void {
+    for (const chains of this.chains) blurChains(values, channels, chains);
+  }
+}
+
+/** The chains of one blur direction: vertex rows, chain after chain. */
+export interface LatticeChains {
+  /** 1-based vertex rows of every chain of length ≥ 2, concatenated in chain order. */
+  readonly vertices: Int32Array;
+  /** Start of each chain in `vertices`, plus a final `vertices.length`. */
+  readonly starts: Int32Array;
+}
+
+/**
+ * One direction of the in-place blur (see the module comment):
+ * `v ← v + ½(prev + next)` along every chain, missing ends counting as 0.
+ * @param values - `[rows, channels]`
+ * @param channels - values per vertex
+ * @param chains - the direction's chains
+ */
+export function blurChains(values: Float32Array, channels: number, chains: LatticeChains): void {
+  const vertices = chains.vertices;
+  const starts = chains.starts;
+  const four = channels & ~3;
+  for (let k = 0; k + 1 < starts.length; k++) {
+    const first = starts[k]!;
+    const end = starts[k + 1]!;
+    let c = 0;
+    for (; c < four; c += 4) {
+      let p0 = 0;
+      let p1 = 0;
+      let p2 = 0;
+      let p3 = 0;
+      let r = vertices[first]! * channels + c;
+      let o0 = values[r]!;
+      let o1 = values[r + 1]!;
+      let o2 = values[r + 2]!;
+      let o3 = values[r + 3]!;
+      for (let t = first + 1; t < end; t++) {
+        const rn = vertices[t]! * channels + c;
+        const n0 = values[rn]!;
+        const n1 = values[rn + 1]!;
+        const n2 = values[rn + 2]!;
+        const n3 = values[rn + 3]!;
+        values[r] = o0 + 0.5 * (p0 + n0);
+        values[r + 1] = o1 + 0.5 * (p1 + n1);
+        values[r + 2] = o2 + 0.5 * (p2 + n2);
+        values[r + 3] = o3 + 0.5 * (p3 + n3);
+        p0 = o0;
+        p1 = o1;
+        p2 = o2;
+        p3 = o3;
+        o0 = n0;
+        o1 = n1;
+        o2 = n2;
+        o3 = n3;
+        r = rn;
+      }
+      values[r] = o0 + 0.5 * p0;
+      values[r + 1] = o1 + 0.5 * p1;
+      values[r + 2] = o2 + 0.5 * p2;
+      values[r + 3] = o3 + 0.5 * p3;
+    }
+    for (; c < channels; c++) {
+      let p = 0;
+      let r = vertices[first]! * channels + c;
+      let o = values[r]!;
+      for (let t = first + 1; t < end; t++) {
+        const rn = vertices[t]! * channels + c;
+        const n = values[rn]!;
+        values[r] = o + 0.5 * (p + n);
+        p = o;
+        o = n;
+        r = rn;
+      }
+      values[r] = o + 0.5 * p;
+    }
+  }
+}
+
+/**
+ * For each lattice direction j, links every vertex to its neighbour
+ * n1 = key + (d+1)·e_j − 1 and lists the resulting chains (length ≥ 2).
+ */
+function buildChains(table: LatticeHashTable, d: number): LatticeChains[] {
+  const count = table.size;
+  const successor = new Int32Array(count);
+  const hasPredecessor = new Uint8Array(count);
+  const shift = new Int32Array(d);
+  const result: LatticeChains[] = [];
+  for (let j = 0; j <= d; j++) {
+    shift.fill(-1);
+    if (j < d) shift[j] = d;
+    const shiftHash = table.hashOf(shift);
+    hasPredecessor.fill(0);
+    let linked = 0;
+    for (let v = 0; v < count; v++) {
+      const s = table.findShifted(v, shift, shiftHash);
+      successor[v] = s;
+      if (s >= 0) {
+        hasPredecessor[s] = 1;
+        linked++;
+      }
+    }
+    // Every link adds one vertex to some chain, and every chain has one head.
+    let heads = 0;
+    for (let v = 0; v < count; v++) if (hasPredecessor[v] === 0 && successor[v]! >= 0) heads++;
+    const vertices = new Int32Array(linked + heads);
+    const starts = new Int32Array(heads + 1);
+    let t = 0;
+    let k = 0;
+    for (let v = 0; v < count; v++) {
+      if (hasPredecessor[v] !== 0 || successor[v]! < 0) continue;
+      starts[k++] = t;
+      vertices[t++] = v + 1;
+      for (let u = successor[v]!; u >= 0; u = successor[u]!) vertices[t++] = u + 1;
+    }
+    starts[k] = t;
+    result.push({ vertices, starts });
+  }
+  return result;
+}
