@@ -85,15 +85,17 @@ function toEntryResult(entry: ExperimentEntry, protocol: EntryResult['protocol']
 async function writePanels(dir: string, panels: PanelStore, evaluations: Map<string, EntryEvaluation>): Promise<PanelRef[]> {
   const refs: PanelRef[] = [];
   for (const [index, sample] of [...panels.values()].entries()) {
-    const tiles: PanelTile[] = [{ caption: 'image', rgb: sample.image, width: sample.width, height: sample.height }, labelTile('truth', sample.truth, sample.width, sample.height)];
+    const rows: PanelTile[][] = [[{ caption: 'image', rgb: sample.image, width: sample.width, height: sample.height }, labelTile('truth', sample.truth, sample.width, sample.height)]];
     for (const [label, evaluation] of evaluations) {
       const predicted = evaluation.predictions.get(sample.id);
-      if (predicted !== undefined) tiles.push(labelTile(label, predicted, sample.width, sample.height));
-      tiles.push(...(evaluation.extras.get(sample.id) ?? []).map((t) => ({ ...t, caption: `${label}: ${t.caption}` })));
+      if (predicted === undefined) continue;
+      rows.push([labelTile(label, predicted, sample.width, sample.height), ...(evaluation.extras.get(sample.id) ?? [])]);
     }
     const file = `panels/panel-${index}.png`;
-    await writePanel(join(dir, file), tiles);
-    refs.push({ file, sampleId: sample.id, captions: tiles.map((t) => t.caption), tileWidth: sample.width });
+    // Small scenes are upscaled so a tile is about 128 px wide.
+    const scale = Math.max(1, Math.round(128 / sample.width));
+    await writePanel(join(dir, file), rows, scale);
+    refs.push({ file, sampleId: sample.id, captions: rows.map((row) => row.map((t) => t.caption)), tileWidth: sample.width, tileHeight: sample.height, scale });
   }
   return refs;
 }

@@ -13,10 +13,14 @@ export interface PanelRef {
   file: string;
   /** Validation sample id. */
   sampleId: string;
-  /** Captions, one per tile, left to right. */
-  captions: string[];
-  /** Width of one tile in the PNG, px (tiles are equal). */
+  /** Captions per row, one per tile, left to right (rows top to bottom). */
+  captions: string[][];
+  /** Width of one tile in the source data, px (tiles are equal). */
   tileWidth: number;
+  /** Height of one tile in the source data, px. */
+  tileHeight: number;
+  /** Upscaling factor of the tiles in the PNG. */
+  scale: number;
 }
 
 const escape = (text: string): string => text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
@@ -34,10 +38,15 @@ function table(results: BenchResults): string {
   return `<table><thead><tr><th>Entry</th><th>Refiner</th><th>Backbone</th><th>Protocol</th><th>Params</th><th>ms/image</th><th>mIoU</th><th>trimap IoU@5</th><th>boundary F</th></tr></thead><tbody>\n${rows}\n</tbody></table>`;
 }
 
-function panel(ref: PanelRef, scale: number): string {
+function panel(ref: PanelRef): string {
+  const scale = ref.scale;
+  // Captions sit in a grid over the PNG's rows, so each names the tile below it.
   const column = ref.tileWidth * scale;
-  const captions = ref.captions.map((c) => `<span style="width:${column}px">${escape(c)}</span>`).join('');
-  return `<figure class="panel"><div class="captions" style="gap:${PANEL_GAP}px">${captions}</div><img src="${escape(ref.file)}" alt="panel for ${escape(ref.sampleId)}"><figcaption>${escape(ref.sampleId)}</figcaption></figure>`;
+  const row = ref.tileHeight * scale;
+  const rows = ref.captions
+    .map((captions, r) => captions.map((c, i) => `<span style="left:${i * (column + PANEL_GAP)}px;top:${r * (row + PANEL_GAP)}px;width:${column}px">${escape(c)}</span>`).join(''))
+    .join('');
+  return `<figure class="panel"><figcaption>${escape(ref.sampleId)}</figcaption><div class="grid"><img src="${escape(ref.file)}" alt="panel for ${escape(ref.sampleId)}">${rows}</div></figure>`;
 }
 
 /**
@@ -45,16 +54,15 @@ function panel(ref: PanelRef, scale: number): string {
  * @param results - the run's results
  * @param charts - SVG strings: accuracy vs speed, trimap curves
  * @param panels - the panel PNGs
- * @param scale - the panels' upscaling factor
  */
-export function htmlReport(results: BenchResults, charts: { accuracySpeed: string; trimap: string }, panels: readonly PanelRef[], scale = 2): string {
+export function htmlReport(results: BenchResults, charts: { accuracySpeed: string; trimap: string }, panels: readonly PanelRef[]): string {
   const d = results.dataset;
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>segrefine bench: ${escape(results.name)}</title>
 <style>
 body { font-family: system-ui, sans-serif; margin: 24px; color: #222; }
 table { border-collapse: collapse; margin: 12px 0; } th, td { border-bottom: 1px solid #ddd; padding: 4px 10px; text-align: left; } td.n { text-align: right; font-variant-numeric: tabular-nums; }
-.charts { display: flex; flex-wrap: wrap; gap: 24px; } .panel { margin: 12px 0; } .captions { display: flex; font-size: 11px; } .captions span { overflow: hidden; white-space: nowrap; text-overflow: ellipsis; }
+.charts { display: flex; flex-wrap: wrap; gap: 24px; } .panel { margin: 12px 0; } .grid { position: relative; display: inline-block; } .grid span { position: absolute; font-size: 10px; background: rgba(255,255,255,0.8); overflow: hidden; white-space: nowrap; text-overflow: ellipsis; }
 .partial { color: #b00; font-weight: bold; }
 </style></head><body>
 <h1>segrefine bench: ${escape(results.name)}</h1>
@@ -66,7 +74,7 @@ ${table(results)}
 <h2>Charts</h2>
 <div class="charts"><div id="chart-accuracy-speed">${charts.accuracySpeed}</div><div id="chart-trimap">${charts.trimap}</div></div>
 <h2>Qualitative results</h2>
-${panels.map((p) => panel(p, scale)).join('\n')}
+${panels.map(panel).join('\n')}
 </body></html>
 `;
 }

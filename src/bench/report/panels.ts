@@ -1,6 +1,7 @@
 /**
- * Qualitative panels: one PNG per validation image, tiles side by side
- * (image, truth, each entry's prediction, DifNet's intermediates).
+ * Qualitative panels: one PNG grid per validation image — a row with the
+ * image and the truth, then a row per entry (its prediction, and DifNet's
+ * intermediates).
  * @module
  */
 import sharp from 'sharp';
@@ -71,24 +72,27 @@ export function heatTile(caption: string, values: Float32Array, width: number, h
 export const PANEL_GAP = 6;
 
 /**
- * Writes the tiles side by side (each scaled by `scale`, nearest neighbour)
- * to a PNG.
+ * Writes rows of tiles as one PNG grid (each tile scaled by `scale`, nearest
+ * neighbour; rows left-aligned, separated by a white gap).
  * @param path - output file
- * @param tiles - tiles of equal height
+ * @param rows - rows of tiles; tiles share one size
  * @param scale - integer upscaling factor
  */
-export async function writePanel(path: string, tiles: readonly PanelTile[], scale = 2): Promise<void> {
-  const height = Math.max(...tiles.map((t) => t.height)) * scale;
-  const width = tiles.reduce((sum, t) => sum + t.width * scale, 0) + PANEL_GAP * (tiles.length - 1);
+export async function writePanel(path: string, rows: readonly (readonly PanelTile[])[], scale = 2): Promise<void> {
+  const tileWidth = Math.max(...rows.flat().map((t) => t.width)) * scale;
+  const tileHeight = Math.max(...rows.flat().map((t) => t.height)) * scale;
+  const columns = Math.max(...rows.map((r) => r.length));
+  const width = columns * tileWidth + PANEL_GAP * (columns - 1);
+  const height = rows.length * tileHeight + PANEL_GAP * (rows.length - 1);
   const composites = [];
-  let left = 0;
-  for (const tile of tiles) {
-    const input = await sharp(Buffer.from(tile.rgb), { raw: { width: tile.width, height: tile.height, channels: 3 } })
-      .resize(tile.width * scale, tile.height * scale, { kernel: 'nearest' })
-      .png()
-      .toBuffer();
-    composites.push({ input, left, top: 0 });
-    left += tile.width * scale + PANEL_GAP;
+  for (const [r, row] of rows.entries()) {
+    for (const [c, tile] of row.entries()) {
+      const input = await sharp(Buffer.from(tile.rgb), { raw: { width: tile.width, height: tile.height, channels: 3 } })
+        .resize(tile.width * scale, tile.height * scale, { kernel: 'nearest' })
+        .png()
+        .toBuffer();
+      composites.push({ input, left: c * (tileWidth + PANEL_GAP), top: r * (tileHeight + PANEL_GAP) });
+    }
   }
   const png = await sharp({ create: { width, height, channels: 3, background: { r: 255, g: 255, b: 255 } } }).composite(composites).png().toBuffer();
   writeFileAtomic(path, png);
