@@ -47,7 +47,8 @@ describe('runBench', () => {
     const html = readFileSync(run.files.html, 'utf8');
     expect(html).toContain('<svg');
     expect(html).toContain('panels/panel-0.png');
-    expect(html).toContain('DifNet head: importance M');
+    expect(html).toContain('>importance M<');
+    expect(html).toContain('>DifNet head<');
     expect(existsSync(join(out, 'tiny', 'panels', 'panel-0.png'))).toBe(true);
     expect(existsSync(join(out, 'tiny', 'chart-trimap.svg'))).toBe(true);
   });
