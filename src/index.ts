@@ -56,3 +56,4 @@ export * from './models/index.js';
 export * from './train/index.js';
 export * from './data/index.js';
 export * from './eval/index.js';
+export * from './bench/index.js';

@@ -4,6 +4,7 @@
  * @module
  */
 import * as tf from '@tensorflow/tfjs';
+import type { DependencyContainer } from 'tsyringe';
 import { ConfigError } from '../core/errors.js';
 import type { TypedConfig } from '../core/registry.js';
 import { createDifNet } from '../models/difnet.js';
@@ -48,8 +49,9 @@ export function withClasses(config: TypedConfig, classes: number, seed: number):
  * @param entry - the entry
  * @param experiment - default backbone, seed
  * @param classes - number of classes
+ * @param container - registry container (default: the built-ins)
  */
-export function buildEntryModel(entry: ExperimentEntry, experiment: Experiment, classes: number): BuiltModel {
+export function buildEntryModel(entry: ExperimentEntry, experiment: Experiment, classes: number, container?: DependencyContainer): BuiltModel {
   const name = `m_${entry.label.replace(/[^A-Za-z0-9_]/g, '_')}`;
   if (entry.model !== undefined) {
     const { type, ...args } = entry.model;
@@ -69,6 +71,7 @@ export function buildEntryModel(entry: ExperimentEntry, experiment: Experiment, 
     featureLevels: entry.featureLevels ?? null,
     imageAsFeature: entry.imageAsFeature ?? false,
     name,
+    container,
   });
   const refinerParams = model.layers.filter((l) => l.name === 'refiner' || l.name === 'neck').reduce((sum, l) => sum + l.countParams(), 0);
   return { model, backbone: describeBackbone(entry.backbone ?? experiment.backbone), refiner: refiner.type, neck: entry.neck?.type, refinerParams };

@@ -5,6 +5,7 @@
  * @module
  */
 import * as tf from '@tensorflow/tfjs';
+import type { DependencyContainer } from 'tsyringe';
 import type { Backbone } from '../core/backbone.js';
 import { resizeBilinear } from '../core/ops/resize.js';
 import { RefinerLayer, type Refiner } from '../core/refiner.js';
@@ -33,10 +34,11 @@ export interface FrozenBackbone {
  * Builds the experiment's backbone as a `none` segmenter (to be trained once).
  * @param experiment - backbone config and seed
  * @param classes - number of classes
+ * @param container - registry container (default: the built-ins)
  */
-export function buildFrozenBackbone(experiment: Experiment, classes: number): FrozenBackbone {
-  const backbone = registryOf().createBackbone(withClasses(experiment.backbone, classes, experiment.seed));
-  const model = createSegmenter({ backbone, refiner: { type: 'none' }, name: 'frozen_backbone' });
+export function buildFrozenBackbone(experiment: Experiment, classes: number, container?: DependencyContainer): FrozenBackbone {
+  const backbone = registryOf(container).createBackbone(withClasses(experiment.backbone, classes, experiment.seed));
+  const model = createSegmenter({ backbone, refiner: { type: 'none' }, name: 'frozen_backbone', container });
   return { backbone, model, description: describeBackbone(experiment.backbone) };
 }
 
@@ -67,9 +69,10 @@ export interface FrozenRefiner {
  * Creates the entry's refiner on top of the frozen backbone.
  * @param frozen - the trained backbone
  * @param entry - the entry (refiner config, levels)
+ * @param container - registry container (default: the built-ins)
  */
-export function createFrozenRefiner(frozen: FrozenBackbone, entry: ExperimentEntry): FrozenRefiner {
-  const refiner = registryOf().createRefiner(entry.refiner ?? { type: 'none' });
+export function createFrozenRefiner(frozen: FrozenBackbone, entry: ExperimentEntry, container?: DependencyContainer): FrozenRefiner {
+  const refiner = registryOf(container).createRefiner(entry.refiner ?? { type: 'none' });
   if (!(refiner instanceof RefinerLayer)) {
     const predict = (images: tf.Tensor4D): tf.Tensor4D => {
       const scores = tf.tidy(() => frozen.backbone.apply(images, { training: false }).scores);

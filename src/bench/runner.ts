@@ -7,6 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
+import type { DependencyContainer } from 'tsyringe';
 import { backendInfo } from '../core/backend.js';
 import { registryOf } from '../core/registry.js';
 import { openDataset, type BenchData } from './dataset.js';
@@ -26,6 +27,8 @@ export interface BenchOptions {
   reporter?: ProgressReporter;
   /** Stops the run after the current step; finished entries are kept. */
   signal?: AbortSignal;
+  /** Registry container (default: the built-ins); pass one with your own refiner specs. */
+  container?: DependencyContainer;
 }
 
 /** What {@link runBench} returns. */
@@ -49,12 +52,12 @@ const BASELINE = '__baseline__';
  * the listed entries, then one frozen entry per registered refiner not listed.
  * @param experiment - the validated experiment
  */
-export function expandEntries(experiment: Experiment): ExperimentEntry[] {
+export function expandEntries(experiment: Experiment, container?: DependencyContainer): ExperimentEntry[] {
   const entries = [...experiment.entries];
   const protocolOf = (e: ExperimentEntry): string => e.protocol ?? experiment.protocol;
   if (experiment.includeAllRefiners) {
     const listed = new Set(entries.map((e) => e.refiner?.type ?? (e.model ? e.model.type : 'none')));
-    for (const spec of registryOf().refiners()) {
+    for (const spec of registryOf(container).refiners()) {
       if (spec.kind === 'refiner' && !listed.has(spec.id)) entries.push({ label: spec.id, refiner: { type: spec.id }, protocol: 'refine-frozen' });
     }
   }
@@ -138,10 +141,10 @@ export async function runBench(experimentInput: unknown, options: BenchOptions =
   };
   let files: ReportFiles | undefined;
   try {
-    for (const entry of expandEntries(experiment)) {
+    for (const entry of expandEntries(experiment, options.container)) {
       const protocol = entry.protocol ?? experiment.protocol;
       if (protocol === 'end-to-end') {
-        const built = buildEntryModel(entry, experiment, classes);
+        const built = buildEntryModel(entry, experiment, classes, options.container);
         try {
           const trained = await trainEndToEnd(built.model, data, experiment, reporter, entry.label, options.signal);
           const evaluation = await evaluateModel(built.model, data, experiment, panels, reporter, entry.label, options.signal);
@@ -153,14 +156,14 @@ export async function runBench(experimentInput: unknown, options: BenchOptions =
         }
       } else if (frozen === undefined) {
         // The baseline: train the shared backbone with the `none` refiner.
-        frozen = buildFrozenBackbone(experiment, classes);
+        frozen = buildFrozenBackbone(experiment, classes, options.container);
         const label = entry.label === BASELINE ? `${frozen.description} (none)` : entry.label;
         const trained = await trainEndToEnd(frozen.model, data, experiment, reporter, label, options.signal);
         const evaluation = await evaluateModel(frozen.model, data, experiment, panels, reporter, label, options.signal);
         evaluations.set(label, evaluation);
         results.entries.push(toEntryResult(entry, 'end-to-end', evaluation, { backbone: frozen.description, refiner: 'none', trained: true, params: frozen.model.countParams(), refinerParams: 0, trainSeconds: trained.seconds, losses: trained.losses }, label));
       } else {
-        const built = createFrozenRefiner(frozen, entry);
+        const built = createFrozenRefiner(frozen, entry, options.container);
         try {
           const trained = await trainFrozenRefiner(frozen, built, entry, data, experiment, reporter, options.signal);
           const evaluation = await evaluateFrozen(built, data, experiment, panels, reporter, entry.label, options.signal);
