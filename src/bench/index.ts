@@ -8,3 +8,5 @@ export { defaultExperiment, fastVariant } from './default_experiment.js';
 export { quietReporter, BenchStopped, type ProgressReporter } from './progress.js';
 export type { BenchResults, EntryResult, TrimapPoint } from './results.js';
 export { resultsTable, markdownReport } from './report/markdown.js';
+export { writeReport, type ReportFiles } from './report/write.js';
+export type { PanelRef } from './report/html.js';

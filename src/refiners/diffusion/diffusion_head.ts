@@ -188,6 +188,7 @@ export class DiffusionHead extends RefinerLayer {
     return this.trainable ? [...super.trainableWeights, ...this.sublayers.trainableWeights()] : [];
   }
 
+  /** Sets this layer's own trainable weights (tfjs's setter; sublayers keep theirs). */
   override set trainableWeights(weights: tf.LayerVariable[]) {
     super.trainableWeights = weights;
   }
