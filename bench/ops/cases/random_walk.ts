@@ -6,17 +6,18 @@
  * as medians, so load from other processes hits all variants alike.
  *
  * `SEGREFINE_BENCH_WALK_N=1024,4096` restricts the sizes,
- * `SEGREFINE_BENCH_WALK_REPS=5` sets the rounds.
+ * `SEGREFINE_BENCH_WALK_REPS=5` sets the rounds, `SEGREFINE_BENCH_WALK_HELPERS=0`
+ * skips the helper-thread rows. `--only random-walk-blocks` sweeps the block size.
  */
 import * as tf from '@tensorflow/tfjs';
 import { defaultBlockSize } from '../../../src/refiners/diffusion/random_walk_blocked.js';
-import { randomWalk, type WalkPath } from '../../../src/index.js';
+import { randomWalk, startWalkWorkers, stopWalkWorkers, type WalkPath } from '../../../src/index.js';
 import { median, peakBytes, type BenchRow, type OpBenchCase } from '../harness.js';
 
 const D = 64;
 const K = 21;
 const MIB = 2 ** 20;
-/** The materialised path is skipped where its N×N buffers alone pass this. */
+/** The materialised path is skipped where its N×N buffers pass this (S and P forward, ~5 N×N buffers backward). */
 const MATERIALIZED_LIMIT_BYTES = 2 ** 30;
 
 function sizes(): number[] {
@@ -58,16 +59,23 @@ interface WalkInputs {
   embedding: tf.Tensor3D;
 }
 
-const forward = (inputs: WalkInputs, path: WalkPath, blockSize?: number) => (): tf.Tensor =>
-  randomWalk({ y: inputs.y, seed: inputs.y, embedding: inputs.embedding, mu: 0.5, beta: 0.5, path, blockSize });
+/** A measured configuration: the path, and whether helper threads take rows. */
+interface Variant {
+  path: WalkPath;
+  helpers: boolean;
+  blockSize?: number;
+}
+
+const forward = (inputs: WalkInputs, v: Variant) => (): tf.Tensor =>
+  randomWalk({ y: inputs.y, seed: inputs.y, embedding: inputs.embedding, mu: 0.5, beta: 0.5, ...v });
 
 /** Forward + backward: gradients w.r.t. y and Ψ of a scalar loss. */
-const forwardBackward = (inputs: WalkInputs, path: WalkPath, blockSize?: number) => (): tf.Tensor[] =>
+const forwardBackward = (inputs: WalkInputs, v: Variant) => (): tf.Tensor[] =>
   tf.grads((y: tf.Tensor, e: tf.Tensor) =>
-    tf.sum(randomWalk({ y: y as tf.Tensor3D, seed: inputs.y, embedding: e as tf.Tensor3D, mu: 0.5, beta: 0.5, path, blockSize })),
+    tf.sum(randomWalk({ y: y as tf.Tensor3D, seed: inputs.y, embedding: e as tf.Tensor3D, mu: 0.5, beta: 0.5, ...v })),
   )([inputs.y, inputs.embedding]);
 
-async function sizeRows(n: number): Promise<BenchRow[]> {
+async function sizeRows(n: number, threads: number): Promise<BenchRow[]> {
   const inputs: WalkInputs = {
     y: tf.randomNormal([1, n, K], 0, 1, 'float32', 1) as tf.Tensor3D,
     // Scaled like a batch-normalised 64-d embedding: rows of P are peaked but not one-hot.
@@ -76,30 +84,35 @@ async function sizeRows(n: number): Promise<BenchRow[]> {
   const a = tf.randomNormal([n, D], 0, 1, 'float32', 3);
   const b = tf.randomNormal([D, n], 0, 1, 'float32', 4);
   const pBytes = n * n * 4;
-  // Materialised forward holds S and P; its backward ~5 N×N buffers.
-  const materializedForward = 2 * pBytes <= 2 * MATERIALIZED_LIMIT_BYTES;
-  const materializedBackward = 5 * pBytes <= 2.5 * MATERIALIZED_LIMIT_BYTES && pBytes < MATERIALIZED_LIMIT_BYTES;
-  const variants: Record<string, () => tf.TensorContainer> = {
-    matMul: () => tf.matMul(a, b),
-    'blocked fwd': forward(inputs, 'blocked'),
-    'blocked fwd+bwd': forwardBackward(inputs, 'blocked'),
-  };
-  if (materializedForward && pBytes < MATERIALIZED_LIMIT_BYTES) variants['materialized fwd'] = forward(inputs, 'materialized');
-  if (materializedBackward) variants['materialized fwd+bwd'] = forwardBackward(inputs, 'materialized');
+  // Materialised: the forward holds S and P, the backward ~5 N×N buffers.
+  const configs: Array<{ label: string; variant: Variant; forward: boolean; backward: boolean }> = [
+    { label: 'blocked', variant: { path: 'blocked', helpers: false }, forward: true, backward: true },
+    { label: 'materialized', variant: { path: 'materialized', helpers: false }, forward: 2 * pBytes <= MATERIALIZED_LIMIT_BYTES, backward: 5 * pBytes <= MATERIALIZED_LIMIT_BYTES },
+  ];
+  // Helpers take rows only from N = 2048 on (startWalkWorkers' minNodes).
+  if (threads > 1 && n >= 2048) configs.splice(1, 0, { label: `blocked ×${threads}`, variant: { path: 'blocked', helpers: true }, forward: true, backward: true });
+  const variants: Record<string, () => tf.TensorContainer> = { matMul: () => tf.matMul(a, b) };
+  for (const c of configs) {
+    if (c.forward) variants[`${c.label} fwd`] = forward(inputs, c.variant);
+    if (c.backward) variants[`${c.label} fwd+bwd`] = forwardBackward(inputs, c.variant);
+  }
   const ms = await interleaved(variants, rounds(n));
   const flops = 2 * n * n * (D + K);
   const matMulGflops = (2 * n * n * D) / (ms['matMul']! * 1e6);
   const rows: BenchRow[] = [];
-  for (const path of ['blocked', 'materialized'] as const) {
-    const fwd = ms[`${path} fwd`];
-    const fwdBwd = ms[`${path} fwd+bwd`];
-    const peakFwd = fwd === undefined ? undefined : await peakBytes(forward(inputs, path));
-    const peakFwdBwd = fwdBwd === undefined ? undefined : await peakBytes(forwardBackward(inputs, path));
-    const skipped = fwd === undefined ? 'skipped: P alone is ≥ 1 GiB' : fwdBwd === undefined ? 'fwd+bwd skipped: > 1 GiB of N×N buffers' : '';
+  for (const c of configs) {
+    const fwd = ms[`${c.label} fwd`];
+    const fwdBwd = ms[`${c.label} fwd+bwd`];
+    const peakFwd = fwd === undefined ? undefined : await peakBytes(forward(inputs, c.variant));
+    const peakFwdBwd = fwdBwd === undefined ? undefined : await peakBytes(forwardBackward(inputs, c.variant));
+    const notes = [
+      fwd === undefined ? 'skipped: S + P pass 1 GiB' : fwdBwd === undefined ? 'fwd+bwd skipped: ~5 N×N buffers pass 1 GiB' : '',
+      c.variant.helpers ? 'peak: this thread only (each helper holds its rows\' share)' : '',
+    ];
     rows.push({
       N: n,
-      path,
-      block: path === 'blocked' ? defaultBlockSize(n) : '',
+      path: c.label,
+      block: c.variant.path === 'blocked' ? defaultBlockSize(n) : '',
       'fwd ms': fwd ?? '',
       'fwd+bwd ms': fwdBwd ?? '',
       'fwd GFLOP/s': fwd === undefined ? '' : flops / (fwd * 1e6),
@@ -109,7 +122,7 @@ async function sizeRows(n: number): Promise<BenchRow[]> {
       'peak fwd MiB': peakFwd === undefined ? '' : peakFwd / MIB,
       'peak fwd+bwd MiB': peakFwdBwd === undefined ? '' : peakFwdBwd / MIB,
       'N² buffer MiB': pBytes / MIB,
-      note: skipped,
+      note: notes.filter((x) => x !== '').join('; '),
     });
   }
   tf.dispose([inputs.y, inputs.embedding, a, b]);
@@ -139,7 +152,7 @@ async function blockRows(n: number): Promise<BenchRow[]> {
     });
   const variants: Record<string, () => tf.TensorContainer> = {};
   for (const block of blocks) {
-    variants[`fwd ${block}`] = forward(inputs, 'blocked', block);
+    variants[`fwd ${block}`] = forward(inputs, { path: 'blocked', helpers: false, blockSize: block });
     variants[`matMuls ${block}`] = matMulsOnly(block);
   }
   const ms = await interleaved(variants, rounds(n));
@@ -160,8 +173,14 @@ export const cases: OpBenchCase[] = [
     group: 'random-walk',
     name: 'blocked vs materialised, N ∈ {1024, 4096, 10201, 16384}',
     async run() {
+      // One helper thread per spare core (the walk's rows are split with it).
+      const threads = 1 + (process.env['SEGREFINE_BENCH_WALK_HELPERS'] === '0' ? 0 : await startWalkWorkers());
       const rows: BenchRow[] = [];
-      for (const n of sizes()) rows.push(...(await sizeRows(n)));
+      try {
+        for (const n of sizes()) rows.push(...(await sizeRows(n, threads)));
+      } finally {
+        await stopWalkWorkers();
+      }
       return rows;
     },
   },

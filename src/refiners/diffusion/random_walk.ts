@@ -52,6 +52,12 @@ export interface RandomWalkInputs {
    * @defaultValue about 2²⁰ / N, between 64 and 1024
    */
   blockSize?: number;
+  /**
+   * On the blocked path, share rows with the helper threads started by
+   * `startWalkWorkers` (wasm backend; no effect when none run).
+   * @defaultValue true
+   */
+  helpers?: boolean;
 }
 
 /** Inputs of {@link diffusionClosedForm}. */
@@ -128,7 +134,7 @@ export function randomWalk(inputs: RandomWalkInputs): tf.Tensor3D {
     throw new DataError('randomWalk.blockSize', 'must be an integer ≥ 1', blockSize);
   }
   return tf.tidy(() => {
-    const propagated = path === 'blocked' ? blockedPropagation(embedding, y, { blockSize }) : (tf.matMul(transitionMatrix(embedding), y) as tf.Tensor3D);
+    const propagated = path === 'blocked' ? blockedPropagation(embedding, y, { blockSize, helpers: inputs.helpers }) : (tf.matMul(transitionMatrix(embedding), y) as tf.Tensor3D);
     return combineWalk(propagated, y, seed, mu, beta);
   });
 }

@@ -25,6 +25,8 @@ export interface BlockedPropagationOptions {
   blockSize?: number;
   /** `fused` (default): the SIMD kernels when on tfjs-wasm; `ops`: plain tfjs ops everywhere. */
   kernels?: 'fused' | 'ops';
+  /** Share rows with the helper threads when they run (default true). */
+  helpers?: boolean;
 }
 
 /**
@@ -163,9 +165,9 @@ export function backwardRows(ops: BackwardOperands, start: number, end: number, 
 }
 
 /** Per-batch-element forward, rows shared with the helper threads when they run. */
-function forwardOne(psi: tf.Tensor2D, y: tf.Tensor2D, blockSize: number, kernels: WalkKernels | null): [tf.Tensor2D, tf.Tensor1D] {
+function forwardOne(psi: tf.Tensor2D, y: tf.Tensor2D, blockSize: number, kernels: WalkKernels | null, helpers: boolean): [tf.Tensor2D, tf.Tensor1D] {
   const n = psi.shape[0];
-  const pool = activeWalkPool(n);
+  const pool = helpers ? activeWalkPool(n) : undefined;
   const split = pool?.localRows(n) ?? n;
   const pending = pool?.forward(psi, y, split, blockSize);
   const psiT = tf.transpose(psi) as tf.Tensor2D;
@@ -187,10 +189,11 @@ function backwardOne(
   dOut: tf.Tensor2D,
   blockSize: number,
   kernels: WalkKernels | null,
+  helpers: boolean,
 ): [tf.Tensor2D, tf.Tensor2D] {
   const n = psi.shape[0];
   const d = tf.sum(tf.mul(dOut, out), 1, true) as tf.Tensor2D; // D_i = dO_i·O_i
-  const pool = activeWalkPool(n);
+  const pool = helpers ? activeWalkPool(n) : undefined;
   const split = pool?.localRows(n) ?? n;
   const pending = pool?.backward(psi, y, d, lse, dOut, split, blockSize);
   const ops = backwardOperands(psi, y, d, lse, dOut);
@@ -215,6 +218,7 @@ export function blockedPropagation(embedding: tf.Tensor3D, y: tf.Tensor3D, optio
   const [batch, n] = embedding.shape;
   const blockSize = Math.max(1, Math.floor(options.blockSize ?? defaultBlockSize(n)));
   const kernels = (options.kernels ?? 'fused') === 'fused' ? walkKernels() : null;
+  const helpers = options.helpers ?? true;
   const perBatch = <T extends tf.Tensor[]>(tensors: tf.Tensor3D[], body: (...items: tf.Tensor2D[]) => T): T[] =>
     Array.from({ length: batch }, (_, b) =>
       tf.tidy(() => body(...tensors.map((t) => tf.reshape(tf.slice(t, [b, 0, 0], [1, -1, -1]), [t.shape[1], t.shape[2]]) as tf.Tensor2D))),
@@ -222,7 +226,7 @@ export function blockedPropagation(embedding: tf.Tensor3D, y: tf.Tensor3D, optio
   const propagate = tf.customGrad((psiIn, yIn, save) => {
     const psi = psiIn as tf.Tensor3D;
     const state = yIn as tf.Tensor3D;
-    const results = perBatch([psi, state], (p, s) => forwardOne(p, s, blockSize, kernels));
+    const results = perBatch([psi, state], (p, s) => forwardOne(p, s, blockSize, kernels, helpers));
     const out = tf.stack(results.map((r) => r[0])) as tf.Tensor3D;
     const lse = tf.stack(results.map((r) => r[1])) as tf.Tensor2D;
     tf.dispose(results);
@@ -233,7 +237,7 @@ export function blockedPropagation(embedding: tf.Tensor3D, y: tf.Tensor3D, optio
         const [psiS, stateS, outS, lseS] = saved as [tf.Tensor3D, tf.Tensor3D, tf.Tensor3D, tf.Tensor2D];
         const lse3 = tf.reshape(lseS, [batch, n, 1]) as tf.Tensor3D;
         const grads = perBatch([psiS, stateS, outS, lse3, dy as tf.Tensor3D], (p, s, o, l, g) =>
-          backwardOne(p, s, o, tf.reshape(l, [n]) as tf.Tensor1D, g, blockSize, kernels),
+          backwardOne(p, s, o, tf.reshape(l, [n]) as tf.Tensor1D, g, blockSize, kernels, helpers),
         );
         const result = [tf.stack(grads.map((g) => g[0])), tf.stack(grads.map((g) => g[1]))];
         tf.dispose([lse3, ...grads]);
