@@ -79,47 +79,38 @@ function stepStart(direction: SpnDirection, t: number, shape: ScanShape): { firs
   }
 }
 
-/**
- * Calls `visit(pixel, d, dst)` for every block of step t in group order:
- * `pixel` = (b·H + h)·W + w, `d` the direction's index on the D axis, and
- * `dst` the block's offset in the step tensor `[G, B, R, ·]`. `rowShift`
- * reads row r + rowShift instead (skipped off the rows).
- */
-function forEachBlock(group: ScanGroup, shape: ScanShape, t: number, rowShift: number, visit: (pixel: number, d: number, dst: number) => void): void {
-  const { batch, height, width } = shape;
-  const rows = group.rows;
-  const from = Math.max(0, -rowShift);
-  const to = Math.min(rows, rows - rowShift);
-  group.directions.forEach((direction, j) => {
-    const d = group.members[j]!;
-    const { first, stride } = stepStart(direction, t, shape);
-    for (let b = 0; b < batch; b++) {
-      const start = first + b * height * width;
-      const dst = (j * batch + b) * rows;
-      for (let r = from; r < to; r++) visit(start + (r + rowShift) * stride, d, dst + r);
-    }
-  });
-}
-
-/**
- * Copies `width` floats. A plain loop: for the short runs moved here (one
- * pixel's channels) it beats `set(subarray(…))`, which allocates a view per call.
- */
-function copyRun(from: Float32Array, fromIndex: number, to: Float32Array, toIndex: number, width: number): void {
-  for (let i = 0; i < width; i++) to[toIndex + i] = from[fromIndex + i]!;
-}
-
 /** Memory layout of a per-direction tensor: `[B, H, W, D, block]` or `[D, B, H, W, block]`. */
 export type DirectionLayout = 'nhwd' | 'dnhw';
 
-/** Block offset of (pixel, d) in a tensor of the given layout. */
-function blockIndex(layout: DirectionLayout, pixel: number, d: number, shape: ScanShape): number {
-  return layout === 'nhwd' ? pixel * shape.directions + d : d * shape.batch * shape.height * shape.width + pixel;
+/**
+ * For every step t and every row of the step tensor `[G·B, R]`, the index of
+ * the (pixel, direction) block it reads in a tensor of the given layout:
+ * `[L · G·B · R]`, computed once per group.
+ */
+export function blockIndices(group: ScanGroup, shape: ScanShape, layout: DirectionLayout): Int32Array {
+  const { batch, height, width, directions } = shape;
+  const pixels = batch * height * width;
+  const perStep = group.members.length * batch * group.rows;
+  const indices = new Int32Array(group.steps * perStep);
+  for (let t = 0; t < group.steps; t++) {
+    group.directions.forEach((direction, j) => {
+      const d = group.members[j]!;
+      const { first, stride } = stepStart(direction, t, shape);
+      for (let b = 0; b < batch; b++) {
+        const row0 = t * perStep + (j * batch + b) * group.rows;
+        for (let r = 0; r < group.rows; r++) {
+          const pixel = first + b * height * width + r * stride;
+          indices[row0 + r] = layout === 'nhwd' ? pixel * directions + d : d * pixels + pixel;
+        }
+      }
+    });
+  }
+  return indices;
 }
 
 /** Which part of each (pixel, direction) block a gather or scatter moves. */
 export interface BlockSlice {
-  /** Floats per (pixel, direction) in the NHWD/DNHW tensor: C, or taps·C for gates. */
+  /** Floats per (pixel, direction) in the source/target tensor: C, or taps·C for gates. */
   block: number;
   /** Where the moved part starts in the block (k·C for gate k). @defaultValue 0 */
   offset?: number;
@@ -127,25 +118,33 @@ export interface BlockSlice {
   width?: number;
   /** Read row r + rowShift for row r (zero off the rows). @defaultValue 0 */
   rowShift?: number;
-  /** Where the direction axis sits. @defaultValue 'nhwd' */
-  layout?: DirectionLayout;
 }
 
 /**
  * Gathers one group's per-step tensors `[G·B, R, width]`, step 0 first in
  * every direction's own order.
  * @param data - the per-direction tensor's values
+ * @param indices - from {@link blockIndices} for the data's layout
  * @param slice - the part of each block to take
  */
-export function gatherSteps(data: Float32Array, group: ScanGroup, shape: ScanShape, slice: BlockSlice): tf.Tensor3D[] {
-  const { block, offset = 0, width = shape.channels, rowShift = 0, layout = 'nhwd' } = slice;
-  const count = group.members.length * shape.batch;
-  return Array.from({ length: group.steps }, (_, t) => {
-    const out = new Float32Array(count * group.rows * width);
-    forEachBlock(group, shape, t, rowShift, (pixel, d, dst) => {
-      copyRun(data, blockIndex(layout, pixel, d, shape) * block + offset, out, dst * width, width);
-    });
-    return tf.tensor3d(out, [count, group.rows, width]);
+export function gatherSteps(data: Float32Array, indices: Int32Array, group: ScanGroup, shape: ScanShape, slice: BlockSlice): tf.Tensor3D[] {
+  const { block, offset = 0, width = shape.channels, rowShift = 0 } = slice;
+  const { rows, steps } = group;
+  const segments = group.members.length * shape.batch;
+  const perStep = segments * rows;
+  // One allocation for all steps (each step's tensor is uploaded from a view).
+  const all = new Float32Array(steps * perStep * width);
+  return Array.from({ length: steps }, (_, t) => {
+    const out = all.subarray(t * perStep * width, (t + 1) * perStep * width);
+    for (let segment = 0; segment < segments; segment++) {
+      const row0 = t * perStep + segment * rows;
+      for (let r = Math.max(0, -rowShift); r < Math.min(rows, rows - rowShift); r++) {
+        const src = indices[row0 + r + rowShift]! * block + offset;
+        const dst = (segment * rows + r) * width;
+        for (let i = 0; i < width; i++) out[dst + i] = data[src + i]!;
+      }
+    }
+    return tf.tensor3d(out, [segments, rows, width]);
   });
 }
 
@@ -153,12 +152,11 @@ export function gatherSteps(data: Float32Array, group: ScanGroup, shape: ScanSha
  * Writes one group's steps (`values` = the stacked `[L, G·B, R, width]`)
  * back into `out`, the inverse of {@link gatherSteps} (without row shift).
  */
-export function scatterSteps(values: Float32Array, out: Float32Array, group: ScanGroup, shape: ScanShape, slice: BlockSlice): void {
-  const { block, offset = 0, width = shape.channels, layout = 'nhwd' } = slice;
-  const perStep = group.members.length * shape.batch * group.rows;
-  for (let t = 0; t < group.steps; t++) {
-    forEachBlock(group, shape, t, 0, (pixel, d, src) => {
-      copyRun(values, (t * perStep + src) * width, out, blockIndex(layout, pixel, d, shape) * block + offset, width);
-    });
+export function scatterSteps(values: Float32Array, out: Float32Array, indices: Int32Array, shape: ScanShape, slice: BlockSlice): void {
+  const { block, offset = 0, width = shape.channels } = slice;
+  for (let row = 0; row < indices.length; row++) {
+    const dst = indices[row]! * block + offset;
+    const src = row * width;
+    for (let i = 0; i < width; i++) out[dst + i] = values[src + i]!;
   }
 }

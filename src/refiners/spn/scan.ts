@@ -8,7 +8,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { SpnDirection } from './directions.js';
-import { gatherSteps, scanGroups, scatterSteps, type ScanGroup, type ScanShape } from './frames.js';
+import { blockIndices, gatherSteps, scanGroups, scatterSteps, type ScanGroup, type ScanShape } from './frames.js';
 
 /** Neighbours per target pixel: 1 (one-way) or 3 (three-way: rows r−1, r, r+1). */
 export type ScanTaps = 1 | 3;
@@ -33,11 +33,11 @@ function step(base: tf.Tensor3D, gates: tf.Tensor3D[], prev: tf.Tensor3D, adjoin
 }
 
 /** Gathers each tap's gates per step: `[tap][t]`, optionally moved to the row each gate reads from. */
-function gatherGates(gData: Float32Array, group: ScanGroup, shape: ScanShape, taps: ScanTaps, atSources: boolean): tf.Tensor3D[][] {
+function gatherGates(gData: Float32Array, indices: Int32Array, group: ScanGroup, shape: ScanShape, taps: ScanTaps, atSources: boolean): tf.Tensor3D[][] {
   const c = shape.channels;
   // At the source row, the gate of tap k (which reads row r + k − 1) sits at
   // row r + k − 1: reading it there means reading row r − (k − 1).
-  return Array.from({ length: taps }, (_, k) => gatherSteps(gData, group, shape, { block: taps * c, offset: k * c, rowShift: atSources && taps === 3 ? 1 - k : 0 }));
+  return Array.from({ length: taps }, (_, k) => gatherSteps(gData, indices, group, shape, { block: taps * c, offset: k * c, rowShift: atSources && taps === 3 ? 1 - k : 0 }));
 }
 
 /** Forward pass: the states of every direction, `[D, B, H, W, C]`. */
@@ -45,13 +45,14 @@ function scanForward(aData: Float32Array, gData: Float32Array, groups: ScanGroup
   const out = new Float32Array(shape.directions * shape.batch * shape.height * shape.width * shape.channels);
   for (const group of groups) {
     tf.tidy(() => {
-      const inputs = gatherSteps(aData, group, shape, { block: shape.channels });
-      const gates = gatherGates(gData, group, shape, taps, false);
+      const nhwd = blockIndices(group, shape, 'nhwd');
+      const inputs = gatherSteps(aData, nhwd, group, shape, { block: shape.channels });
+      const gates = gatherGates(gData, nhwd, group, shape, taps, false);
       const states: tf.Tensor3D[] = [inputs[0]!];
       for (let t = 1; t < group.steps; t++) {
         states.push(tf.tidy(() => step(inputs[t]!, gates.map((tap) => tap[t]!), states[t - 1]!, false)));
       }
-      scatterSteps(tf.stack(states).dataSync() as Float32Array, out, group, shape, { block: shape.channels, layout: 'dnhw' });
+      scatterSteps(tf.stack(states).dataSync() as Float32Array, out, blockIndices(group, shape, 'dnhw'), shape, { block: shape.channels });
     });
   }
   return out;
@@ -69,23 +70,25 @@ function scanBackward(dyData: Float32Array, gData: Float32Array, hData: Float32A
   const dG = new Float32Array(gData.length);
   for (const group of groups) {
     tf.tidy(() => {
-      const seeds = gatherSteps(dyData, group, shape, { block: c, layout: 'dnhw' });
+      const nhwd = blockIndices(group, shape, 'nhwd');
+      const dnhw = blockIndices(group, shape, 'dnhw');
+      const seeds = gatherSteps(dyData, dnhw, group, shape, { block: c });
       // shift_kᵀ(g ⊙ λ)[r] = g[r − (k − 1)] λ[r − (k − 1)]: gates taken at their source rows.
-      const gates = gatherGates(gData, group, shape, taps, true);
+      const gates = gatherGates(gData, nhwd, group, shape, taps, true);
       const lambdas = new Array<tf.Tensor3D>(group.steps);
       lambdas[group.steps - 1] = seeds[group.steps - 1]!;
       for (let t = group.steps - 1; t >= 1; t--) {
         lambdas[t - 1] = tf.tidy(() => step(seeds[t - 1]!, gates.map((tap) => tap[t]!), lambdas[t]!, true));
       }
       const lambda = tf.stack(lambdas) as tf.Tensor4D;
-      scatterSteps(lambda.dataSync() as Float32Array, dA, group, shape, { block: c });
-      const states = gatherSteps(hData, group, shape, { block: c, layout: 'dnhw' });
+      scatterSteps(lambda.dataSync() as Float32Array, dA, nhwd, shape, { block: c });
+      const states = gatherSteps(hData, dnhw, group, shape, { block: c });
       const [steps, count, rows] = lambda.shape;
       const previous = tf.reshape(tf.stack([tf.zeros([count, rows, c]), ...states.slice(0, steps - 1)]), [steps * count, rows, c]) as tf.Tensor3D;
       const flat = tf.reshape(lambda, [steps * count, rows, c]);
       const neighbours = taps === 1 ? [previous] : [shiftRows(previous, -1), previous, shiftRows(previous, 1)];
       neighbours.forEach((neighbour, k) => {
-        scatterSteps(tf.mul(flat, neighbour).dataSync() as Float32Array, dG, group, shape, { block: taps * c, offset: k * c });
+        scatterSteps(tf.mul(flat, neighbour).dataSync() as Float32Array, dG, nhwd, shape, { block: taps * c, offset: k * c });
       });
     });
   }

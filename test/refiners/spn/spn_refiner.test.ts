@@ -76,7 +76,7 @@ describeOnBackends('SpnRefiner (spn)', () => {
     const names = refiner.trainableWeights.map((w) => w.originalName.slice(w.originalName.indexOf('/') + 1));
     expect(names).toEqual(expect.arrayContaining(['guidance_conv1/kernel', 'guidance_conv2/bias', 'gate_conv/kernel', 'project_in/kernel', 'project_out/bias']));
     for (const w of refiner.trainableWeights) {
-      const g = grads[w.read().name];
+      const g = grads[(w.read() as tf.Variable).name];
       expect(g, w.originalName).toBeDefined();
       expect(tf.tidy(() => tf.max(tf.abs(g!)).dataSync()[0]!), w.originalName).toBeGreaterThan(0);
     }
