@@ -8,7 +8,7 @@
  */
 
 /** The default experiment (validated by `parseExperiment` when run). */
-export const defaultExperiment = {
+export const defaultExperiment: Readonly<Record<string, unknown>> = {
   name: 'default',
   seed: 1,
   dataset: { type: 'synthetic', size: [64, 64], train: 256, val: 48, classes: 6 },
@@ -24,7 +24,7 @@ export const defaultExperiment = {
   train: { epochs: 6, refinerEpochs: 2, batchSize: 8, optimizer: 'adam', learningRate: 0.003 },
   eval: { panels: 3 },
   outputDir: 'runs',
-} as const;
+};
 
 /**
  * A much smaller version of an experiment for smoke tests and CI
