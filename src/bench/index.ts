@@ -6,7 +6,7 @@ export { runBench, expandEntries, type BenchOptions, type BenchRun } from './run
 export { parseExperiment, loadExperiment, experimentJsonSchema, type Experiment, type ExperimentEntry, type DatasetConfig, type TrainingConfig, type EvaluationConfig } from './experiment.js';
 export { defaultExperiment, fastVariant } from './default_experiment.js';
 export { quietReporter, BenchStopped, type ProgressReporter } from './progress.js';
-export type { BenchResults, EntryResult, TrimapPoint } from './results.js';
+export type { BenchResults, EntryResult, TrimapPoint, RunVersions, DatasetSummary } from './results.js';
 export { resultsTable, markdownReport } from './report/markdown.js';
 export { writeReport, type ReportFiles } from './report/write.js';
 export type { PanelRef } from './report/html.js';

@@ -47,6 +47,30 @@ export interface EntryResult {
   boundaryF: number;
 }
 
+/** Software versions of a run. */
+export interface RunVersions {
+  /** segrefine's version. */
+  segrefine: string;
+  /** tfjs's version. */
+  tfjs: string;
+  /** Node's version. */
+  node: string;
+}
+
+/** The dataset a run used. */
+export interface DatasetSummary {
+  /** `synthetic scenes` or `VOC folder <root>`. */
+  kind: string;
+  /** Training images. */
+  trainSize: number;
+  /** Validation images. */
+  valSize: number;
+  /** Image (crop) size, when fixed. */
+  imageSize: [number, number] | null;
+  /** Class names. */
+  classes: string[];
+}
+
 /** Everything a bench run writes to `results.json`. */
 export interface BenchResults {
   /** Experiment name (the run folder's name). */
@@ -58,9 +82,9 @@ export interface BenchResults {
   /** Backend used, e.g. `wasm`. */
   backend: string;
   /** Versions of segrefine, tfjs and Node. */
-  versions: { segrefine: string; tfjs: string; node: string };
+  versions: RunVersions;
   /** Dataset description. */
-  dataset: { kind: string; trainSize: number; valSize: number; imageSize: [number, number] | null; classes: string[] };
+  dataset: DatasetSummary;
   /** ISO time the run started. */
   startedAt: string;
   /** ISO time the run ended (or was stopped). */
