@@ -71,10 +71,33 @@ function poolBy(x: tf.Tensor4D, s: number): tf.Tensor4D {
   return tf.div(sums, counts);
 }
 
-/** Inverse of {@link poolBy} for messages: bilinear ×s (cell centres aligned), cropped to `[H, W]`. */
+/**
+ * Linear upsampling by an integer factor along `axis` (1 or 2) with
+ * half-pixel centres and edge clamping — `tf.image.resizeBilinear` with
+ * `halfPixelCenters: true`, whose gradient tfjs does not implement. Output
+ * j = i·s + φ reads x at i + (2φ + 1 − s)/2s.
+ */
+function upsampleAxis(x: tf.Tensor4D, s: number, axis: 1 | 2): tf.Tensor4D {
+  const n = x.shape[axis];
+  // Fresh begin/size arrays per slice: tfjs keeps them as the op's attributes for the gradient.
+  const part = (from: number, length: number): tf.Tensor4D =>
+    tf.slice(x, axis === 1 ? [0, from, 0, 0] : [0, 0, from, 0], axis === 1 ? [-1, length, -1, -1] : [-1, -1, length, -1]);
+  const previous = n === 1 ? x : tf.concat([part(0, 1), part(0, n - 1)], axis);
+  const next = n === 1 ? x : tf.concat([part(1, n - 1), part(n - 1, 1)], axis);
+  const phases: tf.Tensor4D[] = [];
+  for (let phase = 0; phase < s; phase++) {
+    const delta = (2 * phase + 1 - s) / (2 * s);
+    phases.push(delta === 0 ? x : tf.add(tf.mul(x, 1 - Math.abs(delta)), tf.mul(delta < 0 ? previous : next, Math.abs(delta))));
+  }
+  const shape: [number, number, number, number] = [...x.shape];
+  shape[axis] = n * s;
+  return tf.reshape(tf.stack(phases, axis + 1), shape) as tf.Tensor4D;
+}
+
+/** Inverse of {@link poolBy} for messages: linear ×s (cell centres aligned), cropped to `[H, W]`. */
 function unpoolBy(x: tf.Tensor4D, s: number, height: number, width: number): tf.Tensor4D {
   if (s === 1) return x;
-  const up = tf.image.resizeBilinear(x, [x.shape[1] * s, x.shape[2] * s], false, false);
+  const up = upsampleAxis(upsampleAxis(x, s, 1), s, 2);
   return up.shape[1] === height && up.shape[2] === width ? up : tf.slice(up, [0, 0, 0, 0], [-1, height, width, -1]);
 }
 

@@ -74,7 +74,7 @@ describe('denseCrf against pydensecrf (densecrf v2 C++) fixtures', () => {
 
   it('takes tensors too and returns a tensor (same numbers, no leak)', async () => {
     const c = sidecar.cases.find((x) => x.name.startsWith('d_'))!;
-    const img = tf.tensor3d(image.data, [H, W, 3], 'int32');
+    const img = tf.tensor3d(Int32Array.from(image.data), [H, W, 3], 'int32');
     const prob = tf.tensor3d(probabilities.data, [H, W, M]);
     const typed = denseCrf(image, probabilities, paramsOf(c));
     const q = denseCrf(img, prob, paramsOf(c));
