@@ -28,6 +28,14 @@ export interface AtrousResNetOptions {
   stages?: number;
 }
 
+/** What {@link AtrousResNet.forward} returns. */
+export interface ResNetOutputs<T> {
+  /** Stem output (after conv1, BN, ReLU; stride 2). */
+  stem: T;
+  /** One output per built stage, fine → coarse. */
+  stages: T[];
+}
+
 /** Blocks per stage and block type, per depth. */
 const LAYOUT: Record<ResNetDepth, { blocks: number[]; bottleneck: boolean }> = {
   18: { blocks: [2, 2, 2, 2], bottleneck: false },
@@ -157,7 +165,7 @@ export class AtrousResNet {
    * @param runner - applies layers (eager kwargs or symbolic)
    * @returns the stem output and one output per built stage
    */
-  forward<T extends GraphTensor>(image: T, runner: LayerRunner): { stem: T; stages: T[] } {
+  forward<T extends GraphTensor>(image: T, runner: LayerRunner): ResNetOutputs<T> {
     const stem = runner.chain(this.stem, image);
     let x = runner.run(this.pool, stem);
     const stages: T[] = [];

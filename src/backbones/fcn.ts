@@ -37,9 +37,6 @@ export interface TinyFcnArgs {
   name?: string;
 }
 
-/** Parsed {@link TinyFcnArgs}. */
-type ResolvedFcnArgs = Required<TinyFcnArgs>;
-
 const fcnSchema = compileArgs<TinyFcnArgs>('TinyFcnArgs', {
   type: 'object',
   properties: {
@@ -60,7 +57,7 @@ const STAGE_MULTIPLIERS = [1, 2, 4, 8, 8];
  */
 export class TinyFcn extends LayerBackbone {
   /** The parsed arguments. */
-  readonly args: ResolvedFcnArgs;
+  readonly args: Required<TinyFcnArgs>;
   private readonly stages: tf.layers.Layer[][];
   private readonly scoreLayers: tf.layers.Layer[];
   private readonly upsample: tf.layers.Layer[];
@@ -68,7 +65,7 @@ export class TinyFcn extends LayerBackbone {
 
   /** @param args - see {@link TinyFcnArgs} */
   constructor(args: TinyFcnArgs = {}) {
-    const parsed = parseArgs(fcnSchema, args) as ResolvedFcnArgs;
+    const parsed = parseArgs(fcnSchema, args) as Required<TinyFcnArgs>;
     const factory = new LayerFactory(parsed.name, parsed.seed);
     const channels = STAGE_MULTIPLIERS.map((m) => parsed.channels * m);
     super(factory, { id: 'fcn', numClasses: parsed.classes, outChannels: channels, levelStrides: [2, 4, 8, 16, 32], outputStride: 8 });

@@ -8,7 +8,7 @@ import { resnetSpec } from './resnet.js';
 import { simDeepLabSpec } from './sim_deeplab.js';
 import { unetSpec } from './unet.js';
 
-export { AtrousResNet, scaledChannels, type AtrousResNetOptions, type ResNetDepth, type OutputStride } from './atrous_resnet.js';
+export { AtrousResNet, scaledChannels, type AtrousResNetOptions, type ResNetOutputs, type ResNetDepth, type OutputStride } from './atrous_resnet.js';
 export { AsppHead } from './aspp.js';
 export { LayerFactory, NAME_PATTERN, type ConvOptions } from './layer_factory.js';
 export { LayerBackbone, LayerRunner, checkImage, type GraphTensor, type BackboneGeometry } from './layer_backbone.js';

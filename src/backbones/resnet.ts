@@ -46,9 +46,6 @@ export interface ResNetBackboneArgs {
   name?: string;
 }
 
-/** Parsed {@link ResNetBackboneArgs}. */
-type ResolvedResNetArgs = Required<ResNetBackboneArgs>;
-
 const resnetSchema = compileArgs<ResNetBackboneArgs>('ResNetBackboneArgs', {
   type: 'object',
   properties: {
@@ -69,13 +66,13 @@ const resnetSchema = compileArgs<ResNetBackboneArgs>('ResNetBackboneArgs', {
  */
 export class ResNetBackbone extends LayerBackbone {
   /** The parsed arguments. */
-  readonly args: ResolvedResNetArgs;
+  readonly args: Required<ResNetBackboneArgs>;
   private readonly body: AtrousResNet;
   private readonly classifier: tf.layers.Layer;
 
   /** @param args - see {@link ResNetBackboneArgs} */
   constructor(args: ResNetBackboneArgs = {}) {
-    const parsed = parseArgs(resnetSchema, args) as ResolvedResNetArgs;
+    const parsed = parseArgs(resnetSchema, args) as Required<ResNetBackboneArgs>;
     const factory = new LayerFactory(parsed.name, parsed.seed);
     const body = new AtrousResNet(factory, { depth: parsed.depth, width: parsed.width, outputStride: parsed.outputStride });
     super(factory, { id: 'resnet', numClasses: parsed.classes, outChannels: body.channels, levelStrides: body.strides, outputStride: parsed.outputStride });

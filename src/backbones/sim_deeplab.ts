@@ -57,9 +57,6 @@ export interface SimDeepLabArgs {
   name?: string;
 }
 
-/** Parsed {@link SimDeepLabArgs}. */
-type ResolvedSimDeepLabArgs = Required<SimDeepLabArgs>;
-
 /** Schema of {@link SimDeepLabArgs}. */
 export const simDeepLabSchema = compileArgs<SimDeepLabArgs>('SimDeepLabArgs', {
   type: 'object',
@@ -83,13 +80,13 @@ export const simDeepLabSchema = compileArgs<SimDeepLabArgs>('SimDeepLabArgs', {
  */
 export class SimDeepLab extends LayerBackbone {
   /** The parsed arguments. */
-  readonly args: ResolvedSimDeepLabArgs;
+  readonly args: Required<SimDeepLabArgs>;
   private readonly body: AtrousResNet;
   private readonly head: AsppHead;
 
   /** @param args - see {@link SimDeepLabArgs} */
   constructor(args: SimDeepLabArgs = {}) {
-    const parsed = parseArgs(simDeepLabSchema, args) as ResolvedSimDeepLabArgs;
+    const parsed = parseArgs(simDeepLabSchema, args) as Required<SimDeepLabArgs>;
     const factory = new LayerFactory(parsed.name, parsed.seed);
     const body = new AtrousResNet(factory, { depth: parsed.depth, width: parsed.width, outputStride: parsed.outputStride });
     super(factory, { id: 'sim-deeplab', numClasses: parsed.classes, outChannels: body.channels, levelStrides: body.strides, outputStride: parsed.outputStride });

@@ -38,9 +38,6 @@ export interface SmallUNetArgs {
   name?: string;
 }
 
-/** Parsed {@link SmallUNetArgs}. */
-type ResolvedUNetArgs = Required<SmallUNetArgs>;
-
 const unetSchema = compileArgs<SmallUNetArgs>('SmallUNetArgs', {
   type: 'object',
   properties: {
@@ -68,7 +65,7 @@ interface DecoderStep {
  */
 export class SmallUNet extends LayerBackbone {
   /** The parsed arguments. */
-  readonly args: ResolvedUNetArgs;
+  readonly args: Required<SmallUNetArgs>;
   private readonly encoder: tf.layers.Layer[][];
   private readonly pools: tf.layers.Layer[];
   private readonly decoder: DecoderStep[];
@@ -76,7 +73,7 @@ export class SmallUNet extends LayerBackbone {
 
   /** @param args - see {@link SmallUNetArgs} */
   constructor(args: SmallUNetArgs = {}) {
-    const parsed = parseArgs(unetSchema, args) as ResolvedUNetArgs;
+    const parsed = parseArgs(unetSchema, args) as Required<SmallUNetArgs>;
     const factory = new LayerFactory(parsed.name, parsed.seed);
     const channels = Array.from({ length: LEVELS }, (_, i) => parsed.channels * 2 ** i);
     super(factory, { id: 'unet', numClasses: parsed.classes, outChannels: channels, levelStrides: channels.map((_, i) => 2 ** i), outputStride: 1 });

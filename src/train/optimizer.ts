@@ -59,8 +59,11 @@ export interface OptimizerArgs {
   power?: number;
 }
 
-/** Parsed {@link OptimizerArgs}. */
-export type ResolvedOptimizerArgs = Required<Omit<OptimizerArgs, 'learningRate'>> & { learningRate: number };
+/** Parsed {@link OptimizerArgs}: every field set. */
+export interface ResolvedOptimizerArgs extends Required<Omit<OptimizerArgs, 'learningRate'>> {
+  /** Base learning rate (the type's default filled in). */
+  learningRate: number;
+}
 
 /** Schema of {@link OptimizerArgs}. */
 export const optimizerSchema = compileArgs<OptimizerArgs>('OptimizerArgs', {

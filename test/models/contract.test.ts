@@ -10,6 +10,7 @@ import { createSegmenter, registryOf, segmentationCrossEntropy, type Backbone } 
 
 const SIZE = 32;
 const CLASSES = 3;
+const BATCH = 1;
 
 /** Tiny widths for the built-ins; anything registered later gets only `classes`. */
 const TINY_ARGS: Record<string, Record<string, unknown>> = {
@@ -30,8 +31,8 @@ function tinyBackbone(id: string, seed = 0): Backbone {
 
 function batch(): { images: tf.Tensor4D; labels: tf.Tensor3D } {
   return tf.tidy(() => ({
-    images: tf.randomUniform([2, SIZE, SIZE, 3], 0, 1, 'float32', 1) as tf.Tensor4D,
-    labels: tf.randomUniform([2, SIZE, SIZE], 0, CLASSES, 'int32', 2) as tf.Tensor3D,
+    images: tf.randomUniform([BATCH, SIZE, SIZE, 3], 0, 1, 'float32', 1) as tf.Tensor4D,
+    labels: tf.randomUniform([BATCH, SIZE, SIZE], 0, CLASSES, 'int32', 2) as tf.Tensor3D,
   }));
 }
 
@@ -55,7 +56,7 @@ describe.each(backboneIds)('backbone %s', (backboneId) => {
     const backbone = tinyBackbone(backboneId);
     const { images } = batch();
     const out = backbone.apply(images);
-    expect(out.scores.shape).toEqual([2, Math.ceil(SIZE / backbone.outputStride), Math.ceil(SIZE / backbone.outputStride), CLASSES]);
+    expect(out.scores.shape).toEqual([BATCH, Math.ceil(SIZE / backbone.outputStride), Math.ceil(SIZE / backbone.outputStride), CLASSES]);
     expect(out.features.map((f) => f.shape[3])).toEqual([...backbone.outChannels]);
     expect(out.features.map((f) => f.shape[1])).toEqual(backbone.levelStrides.map((s) => Math.ceil(SIZE / s)));
     tf.dispose([images, out.scores, ...out.features]);
@@ -68,7 +69,7 @@ describe.each(backboneIds)('backbone %s', (backboneId) => {
       if (spec.differentiable) {
         const model = createSegmenter({ backbone, refiner: { type: refinerId } });
         const logits = model.predict(images) as tf.Tensor;
-        expect(logits.shape).toEqual([2, SIZE, SIZE, CLASSES]);
+        expect(logits.shape).toEqual([BATCH, SIZE, SIZE, CLASSES]);
         logits.dispose();
         expectBackprop(model, images, labels);
         model.dispose();
@@ -76,7 +77,7 @@ describe.each(backboneIds)('backbone %s', (backboneId) => {
         const refiner = registry.createRefiner({ type: refinerId });
         const out = backbone.apply(images);
         const refined = refiner.refine({ scores: out.scores, image: images });
-        expect(refined.shape[0]).toBe(2);
+        expect(refined.shape[0]).toBe(BATCH);
         expect(refined.shape[3]).toBe(CLASSES);
         tf.dispose([refined, out.scores, ...out.features]);
         refiner.dispose();
@@ -88,11 +89,12 @@ describe.each(backboneIds)('backbone %s', (backboneId) => {
 
   it.each(neckSpecs.map((s) => [s.id] as const))('× neck %s: builds inside a segmenter, keeps shapes, backpropagates', (neckId) => {
     const { images, labels } = batch();
+    labels.dispose();
     try {
       const backbone = tinyBackbone(backboneId);
       const model = createSegmenter({ backbone, neck: { type: neckId } });
       const logits = model.predict(images) as tf.Tensor;
-      expect(logits.shape).toEqual([2, SIZE, SIZE, CLASSES]);
+      expect(logits.shape).toEqual([BATCH, SIZE, SIZE, CLASSES]);
       logits.dispose();
       // Through the neck itself: a loss on every output level reaches every neck weight.
       const neck = registry.createNeck({ type: neckId });
@@ -107,11 +109,10 @@ describe.each(backboneIds)('backbone %s', (backboneId) => {
         expect(Object.values(grads).every((g) => tf.all(tf.isFinite(g)).dataSync()[0] === 1)).toBe(true);
       });
       tf.dispose([pyramid.scores, ...pyramid.features]);
-      void labels;
       neck.dispose();
       model.dispose();
     } finally {
-      tf.dispose([images, labels]);
+      images.dispose();
     }
   });
 });
