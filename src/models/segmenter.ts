@@ -111,6 +111,25 @@ export function toImageSize(logits: tf.SymbolicTensor, image: tf.SymbolicTensor,
 }
 
 /**
+ * The neck refines features, not scores, so its pyramid needs a decoder to
+ * reach the logits: a 1×1 classifier on the refined level at the scores'
+ * stride, added to the backbone's scores. Zero-initialised, so training starts
+ * from the plain backbone and the neck's contribution is learned.
+ */
+function neckDecoder(scores: tf.SymbolicTensor, features: tf.SymbolicTensor[], backbone: Backbone, name: string): tf.SymbolicTensor {
+  const strides = backbone.levelStrides;
+  const atScoreStride = strides.lastIndexOf(backbone.outputStride);
+  const level = features[atScoreStride >= 0 ? atScoreStride : features.length - 1]!;
+  const classifier = tf.layers.conv2d({ name: `${name}.neck_decoder`, filters: backbone.numClasses, kernelSize: 1, kernelInitializer: 'zeros' });
+  let correction = classifier.apply(level) as tf.SymbolicTensor;
+  const [, h, w] = correction.shape;
+  if (h === null || w === null || h !== scores.shape[1] || w !== scores.shape[2]) {
+    correction = new ResizeToMatch({ name: `${name}.neck_decoder_resize` }).apply([correction, scores]) as tf.SymbolicTensor;
+  }
+  return tf.layers.add({ name: `${name}.neck_scores` }).apply([scores, correction]) as tf.SymbolicTensor;
+}
+
+/**
  * Assembles backbone → (neck) → refiner into one `tf.LayersModel`:
  * `image [B, H, W, 3] → logits [B, H, W, K]`.
  *
@@ -120,6 +139,10 @@ export function toImageSize(logits: tf.SymbolicTensor, image: tf.SymbolicTensor,
  * taken. Logits are resized bilinearly to the input size when the refiner
  * returns another size. Refiners and necks built from configs are named
  * `refiner` and `neck` (deterministic weight names for checkpoints).
+ *
+ * With a neck, the refined pyramid also feeds a zero-initialised 1×1
+ * decoder whose output is added to the backbone's scores (the neck refines
+ * features, which must reach the logits).
  *
  * Non-layer refiners (the dense CRF) are rejected with a {@link ConfigError}:
  * apply them to the model's output instead.
@@ -138,11 +161,13 @@ export function createSegmenter(options: SegmenterOptions): tf.LayersModel {
   const neck = options.neck === null || options.neck === undefined ? undefined : resolveNeck(options.neck, 'neck', options.container);
 
   const image = tf.input({ shape: [inputSize?.[0] ?? null, inputSize?.[1] ?? null, 3], name: 'image' });
-  const { scores, features: backboneFeatures } = backbone.apply(image);
-  let features = backboneFeatures;
+  const backboneOutputs = backbone.apply(image);
+  let { scores } = backboneOutputs;
+  let features = backboneOutputs.features;
   if (neck !== undefined) {
     if (features.length === 0) throw new ConfigError('neck', `needs a pyramid, but backbone '${backbone.id}' gives none`, backbone.id);
     features = neck.apply(features);
+    scores = neckDecoder(scores, features, backbone, name);
   }
   const pyramid = options.imageAsFeature === true ? [image, ...features] : features;
   const roles = refiner.inputRoles();
