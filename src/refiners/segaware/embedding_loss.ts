@@ -8,7 +8,7 @@ import * as tf from '@tensorflow/tfjs';
 import { ConfigError, ShapeError } from '../../core/errors.js';
 import { requireRank4 } from './local_masks.js';
 import { flatLayout, toRows, windowGeometry, type FlatLayout } from './window.js';
-import { windowDistances } from './window_ops.js';
+import { tapDistances } from './window_ops.js';
 
 /** Options of {@link embeddingLoss}. */
 export interface EmbeddingLossOptions {
@@ -99,8 +99,8 @@ export function embeddingLoss(embedding: tf.Tensor4D, labels: tf.Tensor, options
       let cost: tf.Tensor = tf.scalar(0);
       let pairs: tf.Tensor = tf.scalar(0);
       labelRows(labels4, layout, ignoreLabel).forEach((here, b) => {
-        const all = windowDistances(embeddingRows[b]!, layout, 'l1');
-        const distances = tf.slice(all, [geometry.centre + 1, 0], [forward.length, layout.length]);
+        const rows = tapDistances(embeddingRows[b]!, layout, 'l1');
+        const distances = tf.concat(forward.map((t) => rows[t]!), 0);
         // Neighbour labels, aligned: pad with the ignore label so out-of-image pairs drop out.
         const framed = tf.pad(here, [[0, 0], [layout.reach, layout.reach]], ignoreLabel);
         const there = tf.concat(

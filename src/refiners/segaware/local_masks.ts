@@ -5,8 +5,8 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { ConfigError, ShapeError } from '../../core/errors.js';
-import { flatLayout, inImageTaps, tapMajorToMasks, toRows, windowGeometry, type FlatLayout, type WindowGeometry } from './window.js';
-import { windowDistances, type EmbeddingNorm } from './window_ops.js';
+import { flatLayout, inImageRows, tapMajorToMasks, toRows, windowGeometry, type FlatLayout, type WindowGeometry } from './window.js';
+import { tapDistances, type EmbeddingNorm } from './window_ops.js';
 
 export type { EmbeddingNorm } from './window_ops.js';
 
@@ -34,12 +34,12 @@ export interface LocalMaskOptions {
   norm?: EmbeddingNorm;
 }
 
-/** Masks of a batch in the tap-major layout of `window.ts`. */
+/** Masks of a batch in the row layout of `window.ts`, one row per tap. */
 export interface TapMajorMasks {
   /** Layout of the masks (and of anything they filter). */
   readonly layout: FlatLayout;
-  /** One `[k², L]` per batch item, zero on excluded taps and padded columns. */
-  readonly items: tf.Tensor2D[];
+  /** Per batch item, one `[1, L]` row per tap, zero on excluded taps and padded columns. */
+  readonly items: tf.Tensor2D[][];
 }
 
 /**
@@ -92,14 +92,13 @@ export function tapMajorMasks(
   const [, height, width] = embedding.shape;
   const layout = flatLayout(geometry, height, width, columnPad);
   const items = tf.tidy(() => {
-    const kept = inImageTaps(layout, excludeCentre);
+    const kept = inImageRows(layout, excludeCentre);
     const scale = typeof lambda === 'number' ? -lambda : tf.neg(tf.reshape(lambda, []));
-    return toRows(embedding, layout, false).map((rows) => {
+    return toRows(embedding, layout, false).map((rows) =>
       // Zero excluded taps' distances before exp (exp(0) = 1, then masked to
       // 0): no inf·0 whatever λ and the padding hold.
-      const distances = tf.mul(windowDistances(rows, layout, norm), kept);
-      return tf.mul(tf.exp(tf.mul(distances, scale)), kept) as tf.Tensor2D;
-    });
+      tapDistances(rows, layout, norm).map((distance, t) => tf.mul(tf.exp(tf.mul(tf.mul(distance, kept[t]!), scale)), kept[t]!) as tf.Tensor2D),
+    );
   });
   return { layout, items };
 }
@@ -120,6 +119,6 @@ export function localMasks(embedding: tf.Tensor4D, options: LocalMaskOptions): t
   checkLambda(options.lambda, 'localMasks.lambda');
   return tf.tidy(() => {
     const { layout, items } = tapMajorMasks(embedding, geometry, options.lambda, norm);
-    return tapMajorToMasks(items, layout);
+    return tapMajorToMasks(items.map((rows) => tf.concat(rows, 0) as tf.Tensor2D), layout);
   });
 }

@@ -10,7 +10,7 @@ import { ShapeError } from '../../core/errors.js';
 import { splitLayerArgs } from '../../core/refiner.js';
 import type { LayerNameArgs } from './embedding_head.js';
 import { tapMajorMasks, type EmbeddingNorm } from './local_masks.js';
-import { alignTap, flatLayout, inImageTaps, splitRows, toRows, windowGeometry, type FlatLayout, type WindowGeometry } from './window.js';
+import { alignTap, flatLayout, inImageRows, toRows, windowGeometry, type FlatLayout, type WindowGeometry } from './window.js';
 
 /** Activations {@link SegAwareConv2D} applies after the bias. */
 export type SegAwareActivation = 'linear' | 'relu' | 'sigmoid' | 'tanh';
@@ -177,10 +177,8 @@ export class SegAwareConv2D extends tf.layers.Layer {
     if (x.shape[3] !== channels) throw new ShapeError('inputs[0] (x)', `must have ${channels} channels (the layer was built for it)`, x);
   }
 
-  /** One item: `[L, Cin]` rows and `[k², L]` masks → `[L, filters]` rows. */
-  private convolveItem(rows: tf.Tensor2D, masks: tf.Tensor2D, layout: FlatLayout, taps: tf.Tensor2D[]): tf.Tensor2D {
-    const kept = tf.mul(masks, inImageTaps(layout)) as tf.Tensor2D;
-    const perTap = splitRows(kept);
+  /** One item: `[L, Cin]` rows and per-tap `[1, L]` masks (out-of-image taps 0) → `[L, filters]` rows. */
+  private convolveItem(rows: tf.Tensor2D, perTap: tf.Tensor2D[], layout: FlatLayout, taps: tf.Tensor2D[]): tf.Tensor2D {
     let frame: tf.Tensor2D | undefined;
     for (let t = 0; t < layout.geometry.taps; t++) {
       // (m_t ⊙ x_t)·W_t = m_t ⊙ (x_t·W_t): filter first (fewer columns when filters < Cin), then shift and mask.
@@ -191,9 +189,8 @@ export class SegAwareConv2D extends tf.layers.Layer {
     }
     let out = tf.slice(frame!, [layout.reach, 0], [layout.length, this.args.filters]);
     if (this.args.normalization === 'mean') {
-      const inside = inImageTaps(layout);
-      const count = tf.matMul(tf.ones([1, layout.geometry.taps]), inside);
-      const total = tf.matMul(tf.ones([1, layout.geometry.taps]), kept);
+      const count = tf.addN(inImageRows(layout));
+      const total = tf.addN(perTap);
       out = tf.mul(out, tf.reshape(tf.div(count, tf.maximum(total, 1e-12)), [layout.length, 1]));
     }
     return out;

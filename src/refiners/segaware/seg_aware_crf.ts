@@ -191,9 +191,9 @@ export class SegAwareCrf extends RefinerLayer {
       return Math.exp(-(dy * dy + dx * dx) / twoSigmaSq);
     });
     const spatialLayout = flatLayout(window, layout.height, layout.width, layout.columnPad);
-    const perTapWeights = tf.tidy(() => tf.mul(tf.ones([window.taps, spatialLayout.length]), tf.tensor2d(weights, [window.taps, 1])) as tf.Tensor2D);
-    const prepared = prepareMasks(perTapWeights, spatialLayout, true);
-    perTapWeights.dispose();
+    const rows = weights.map((weight) => tf.fill([1, spatialLayout.length], weight) as tf.Tensor2D);
+    const prepared = prepareMasks(rows, spatialLayout, true);
+    tf.dispose(rows);
     return prepared;
   }
 

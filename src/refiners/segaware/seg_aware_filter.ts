@@ -7,7 +7,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { ConfigError, ShapeError } from '../../core/errors.js';
 import { requireRank4, type TapMajorMasks } from './local_masks.js';
-import { cropRows, flatLayout, inImageTaps, masksToTapMajor, splitRows, toRows, windowGeometry, type FlatLayout, type WindowGeometry } from './window.js';
+import { cropRows, flatLayout, inImageRows, masksToTapMajor, splitRows, toRows, windowGeometry, type FlatLayout, type WindowGeometry } from './window.js';
 import { frameMask, windowSum } from './window_ops.js';
 
 /** Options of {@link segAwareFilter}. */
@@ -40,20 +40,20 @@ export interface PreparedMasks {
 const MIN_MASK_SUM = 1e-12;
 
 /**
- * Applies the exclusion rules to one item's tap-major masks and splits them
- * per tap. Out-of-image taps are zeroed here too, so hand-made masks obey the
- * rule.
- * @param masks - `[k², L]`
- * @param layout - its layout
+ * Applies the exclusion rules to one item's per-tap masks, and frames them.
+ * Out-of-image taps are zeroed here too, so hand-made masks obey the rule.
+ * @param masks - one `[1, L]` row per tap
+ * @param layout - their layout
  * @param excludeCentre - also drop the centre tap
  * @internal
  */
-export function prepareMasks(masks: tf.Tensor2D, layout: FlatLayout, excludeCentre = false): PreparedMasks {
+export function prepareMasks(masks: tf.Tensor2D[], layout: FlatLayout, excludeCentre = false): PreparedMasks {
   const [perTap, inverseSum] = tf.tidy(() => {
-    const kept = tf.mul(masks, inImageTaps(layout, excludeCentre)) as tf.Tensor2D;
-    const total = tf.matMul(tf.ones([1, layout.geometry.taps]), kept);
+    const inside = inImageRows(layout, excludeCentre);
+    const kept = masks.map((m, t) => tf.mul(m, inside[t]!) as tf.Tensor2D);
+    const total = kept.length === 1 ? kept[0]! : tf.addN(kept);
     const inverse = tf.div(1, tf.maximum(total, MIN_MASK_SUM)) as tf.Tensor2D;
-    return [splitRows(kept).map((m) => frameMask(m, layout)), inverse] as [tf.Tensor2D[], tf.Tensor2D];
+    return [kept.map((m) => frameMask(m, layout)), inverse] as [tf.Tensor2D[], tf.Tensor2D];
   });
   return { layout, perTap, inverseSum };
 }
@@ -91,7 +91,7 @@ export function repeatedMaskedAverage(x: tf.Tensor4D, prepared: PreparedMasks[],
 }
 
 /**
- * Prepares tap-major masks of a batch.
+ * Prepares the per-tap masks of a batch.
  * @internal
  */
 export function prepareBatch(masks: TapMajorMasks, excludeCentre = false): PreparedMasks[] {
@@ -134,7 +134,7 @@ export function segAwareFilter(x: tf.Tensor4D, masks: tf.Tensor4D, options: SegA
   return tf.tidy(() => {
     const layout = flatLayout(geometry, x.shape[1], x.shape[2]);
     const items = (masks.shape[0] === 1 ? [tf.squeeze(masks, [0])] : tf.unstack(masks)) as tf.Tensor3D[];
-    const prepared = items.map((m) => prepareMasks(masksToTapMajor(m, layout), layout));
+    const prepared = items.map((m) => prepareMasks(splitRows(masksToTapMajor(m, layout)), layout));
     return repeatedMaskedAverage(x, prepared, repeats);
   });
 }

@@ -22,9 +22,10 @@
  * `docs/refiners/segaware.md`). Padded columns are computed too (their masks
  * are 0) and cropped at the end.
  *
- * Per-tap masks are kept tap-major, `[k², L]`, and split into k² rows by
- * halving (each halving copies its source once: ~2·log₂(k²) copies in all,
- * instead of k² copies for k² row slices).
+ * Per-tap masks are kept as k² separate `[1, L]` rows, made one tap at a time,
+ * because taking the rows of a stacked `[k², L]` tensor apart costs a copy of
+ * the whole stack per slice on wasm. Masks given stacked (the public
+ * `segAwareFilter`) are split by halving: ~2·log₂(k²) copies instead of k².
  * @module
  */
 import * as tf from '@tensorflow/tfjs';
@@ -171,14 +172,8 @@ export function cropRows(rows: tf.Tensor2D[], layout: FlatLayout): tf.Tensor4D {
 const inImageCache = new Map<string, Float32Array>();
 const IN_IMAGE_CACHE_LIMIT = 16;
 
-/**
- * Tap-major `[k², L]` table: 1 where tap t of output position q is a real
- * pixel's neighbour inside the image, 0 elsewhere (out-of-image neighbours,
- * padded columns, and the centre when `excludeCentre`).
- * @param layout - the layout
- * @param excludeCentre - also zero the centre tap (mean-field messages leave a pixel out of its own)
- */
-export function inImageTaps(layout: FlatLayout, excludeCentre = false): tf.Tensor2D {
+/** The in-image table of a layout: `[k²·L]` values, tap-major (cached). */
+function inImageTable(layout: FlatLayout, excludeCentre: boolean): Float32Array {
   const { geometry, height, width, paddedWidth, length } = layout;
   const key = `${geometry.kernelSize},${geometry.dilation},${height},${width},${layout.columnPad},${excludeCentre}`;
   let values = inImageCache.get(key);
@@ -196,7 +191,29 @@ export function inImageTaps(layout: FlatLayout, excludeCentre = false): tf.Tenso
     if (inImageCache.size >= IN_IMAGE_CACHE_LIMIT) inImageCache.delete(inImageCache.keys().next().value!);
     inImageCache.set(key, values);
   }
-  return tf.tensor2d(values, [geometry.taps, length]);
+  return values;
+}
+
+/**
+ * Tap-major `[k², L]` table: 1 where tap t of output position q is a real
+ * pixel's neighbour inside the image, 0 elsewhere (out-of-image neighbours,
+ * padded columns, and the centre when `excludeCentre`).
+ * @param layout - the layout
+ * @param excludeCentre - also zero the centre tap (mean-field messages leave a pixel out of its own)
+ */
+export function inImageTaps(layout: FlatLayout, excludeCentre = false): tf.Tensor2D {
+  return tf.tensor2d(inImageTable(layout, excludeCentre), [layout.geometry.taps, layout.length]);
+}
+
+/**
+ * {@link inImageTaps} as one `[1, L]` row per tap.
+ * @param layout - the layout
+ * @param excludeCentre - also zero the centre tap
+ */
+export function inImageRows(layout: FlatLayout, excludeCentre = false): tf.Tensor2D[] {
+  const table = inImageTable(layout, excludeCentre);
+  const { length } = layout;
+  return Array.from({ length: layout.geometry.taps }, (_, t) => tf.tensor2d(table.subarray(t * length, (t + 1) * length), [1, length]));
 }
 
 /**

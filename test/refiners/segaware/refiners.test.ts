@@ -44,7 +44,7 @@ function referenceCrf(
     const s = e.reduce((a, b) => a + b, 0);
     return e.map((x) => x / s);
   };
-  const average = (q: number[][][], y: number[][], kernel: (dy: number, dx: number, y2: number, x2: number) => number, size: number, dilation: number): number[] => {
+  const average = (q: number[][][], y: [number, number], kernel: (dy: number, dx: number, y2: number, x2: number) => number, size: number, dilation: number): number[] => {
     const c = (size - 1) / 2;
     const sum = new Array<number>(classes).fill(0);
     let norm = 0;
