@@ -169,6 +169,12 @@ export class SegAwareCrf extends RefinerLayer {
     return this.trainable ? [...super.nonTrainableWeights, ...this.head.nonTrainableWeights] : [...super.nonTrainableWeights, ...this.head.weights];
   }
 
+  /** The current embedding-kernel sharpness |λ|. */
+  lambda(): number {
+    if (this.lambdaWeight === undefined) return Math.abs(this.args.lambdaInit);
+    return Math.abs(this.lambdaWeight.read().dataSync()[0]!);
+  }
+
   /**
    * The embeddings `[B, h, w, D]` of the embedding kernel, at the scores'
    * resolution (for `embeddingLoss`). Builds the layer on first use; the
