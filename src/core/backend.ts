@@ -49,6 +49,7 @@ async function tryTensorflow(): Promise<string> {
 
 async function tryWasm(): Promise<string> {
   await import('@tensorflow/tfjs-backend-wasm');
+  installKernelFixes();
   if (!(await tf.setBackend('wasm'))) throw new Error('wasm backend failed to initialise');
   return '@tensorflow/tfjs-backend-wasm';
 }

@@ -82,3 +82,27 @@ describe('conv2d filter gradient kernel on wasm', () => {
     tf.dispose([x, dy, onWasm, onCpu]);
   });
 });
+
+describe('wasm Slice (heap view)', () => {
+  it('gives the same values as a reference slice for contiguous, strided, int32 and large inputs', async () => {
+    expect(tf.getBackend()).toBe('wasm');
+    expect((tf.getKernel('Slice', 'wasm')!.kernelFunc as { segrefine?: boolean }).segrefine).toBe(true);
+    const cases: { x: tf.Tensor; begin: number[]; size: number[] }[] = [
+      { x: tf.randomNormal([2, 9, 8, 5], 0, 1, 'float32', 1), begin: [1, 2, 3, 1], size: [1, 4, 3, 2] },
+      { x: tf.randomNormal([2, 9, 8, 5], 0, 1, 'float32', 2), begin: [0, 3, 0, 0], size: [2, 1, 8, 5] },
+      { x: tf.range(0, 60, 1, 'int32').reshape([3, 4, 5]), begin: [1, 0, 2], size: [2, 4, 3] },
+      { x: tf.randomNormal([1, 300, 300, 16], 0, 1, 'float32', 3), begin: [0, 0, 299, 0], size: [1, 300, 1, 16] },
+      { x: tf.randomNormal([7], 0, 1, 'float32', 4), begin: [2], size: [0] },
+    ];
+    for (const { x, begin, size } of cases) {
+      const got = tf.slice(x, begin, size);
+      const values = await got.data();
+      await tf.setBackend('cpu');
+      const expected = tf.slice(x, begin, size);
+      expectTensorClose(Array.from(values), Array.from(expected.dataSync()), { atol: 0 });
+      expect(got.shape).toEqual(expected.shape);
+      await tf.setBackend('wasm');
+      tf.dispose([x, got, expected]);
+    }
+  });
+});

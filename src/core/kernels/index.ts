@@ -6,8 +6,10 @@
 import { registerDilatedConvGradients } from './gradients.js';
 import { patchDilatedConv2dLayer } from './layers_patch.js';
 import { registerWasmKernels } from './wasm_kernels.js';
+import { registerWasmSlice } from './wasm_slice.js';
 
 export { wasmKernelNames } from './wasm_kernels.js';
+export { registerWasmSlice } from './wasm_slice.js';
 export {
   conv2dFilterGradient,
   conv2dInputGradient,
@@ -21,12 +23,16 @@ let installed = false;
 
 /**
  * Registers the wasm kernels `Conv2DBackpropFilter`,
- * `DepthwiseConv2dNativeBackpropInput/Filter` and `UnsortedSegmentSum`, the
+ * `DepthwiseConv2dNativeBackpropInput/Filter` and `UnsortedSegmentSum`, a
+ * faster wasm `Slice` (once the wasm backend is loaded), the
  * dilation-capable gradients of `Conv2D` and `DepthwiseConv2dNative`, and the
  * dilated `tf.layers.conv2d` routing. Safe to call many times; importing
  * `segrefine` calls it.
  */
 export function installKernelFixes(): void {
+  // The Slice override replaces a kernel the wasm package registers on import,
+  // which may happen after the first call.
+  registerWasmSlice();
   if (installed) return;
   registerWasmKernels();
   registerDilatedConvGradients();
