@@ -105,7 +105,7 @@ export function windowSum(x: tf.Tensor2D, framedMasks: tf.Tensor2D[], layout: Fl
  */
 function distanceTerms(diff: tf.Tensor2D, norm: EmbeddingNorm): { value: tf.Tensor2D; slope: () => tf.Tensor2D } {
   return norm === 'l1'
-    ? { value: tf.abs(diff), slope: () => tf.clipByValue(tf.mul(diff, 1e30), -1, 1) }
+    ? { value: tf.abs(diff), slope: () => tf.clipByValue(tf.mul(diff, 1e30), -1, 1) as tf.Tensor2D }
     : { value: tf.mul(tf.square(diff), 0.5), slope: () => diff };
 }
 
