@@ -49,7 +49,7 @@ export interface RandomWalkInputs {
   path?: WalkPath;
   /**
    * Rows of P per block on the blocked path (an integer ≥ 1).
-   * @defaultValue about 2²⁰ / N, between 64 and 1024
+   * @defaultValue about 2²¹ / N (a multiple of 8), between 64 and 1024
    */
   blockSize?: number;
   /**

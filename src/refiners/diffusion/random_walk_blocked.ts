@@ -30,13 +30,15 @@ export interface BlockedPropagationOptions {
 }
 
 /**
- * The default block: about 2²⁰ elements of S per block (4 MiB, so S, A and
- * C of the backward stay near the caches), between 64 and 1024 rows, so
- * XNNPACK's matMul still gets tall enough operands.
+ * The default block: about 2²¹ elements (8 MiB) per b×N buffer, a multiple
+ * of 8 rows between 64 and 1024. Larger blocks measured faster (fewer passes
+ * over XNNPACK's packed right operands per FLOP); the backward holds three
+ * such buffers, so this keeps one walk's peak near 100 MiB or below at
+ * N = 16384.
  * @param nodes - N
  */
 export function defaultBlockSize(nodes: number): number {
-  return Math.max(64, Math.min(1024, 2 ** Math.round(Math.log2((1 << 20) / Math.max(1, nodes)))));
+  return Math.max(64, Math.min(1024, 8 * Math.floor((1 << 21) / Math.max(1, nodes) / 8)));
 }
 
 /**
@@ -85,7 +87,11 @@ export function forwardRows(
   return [out, lse];
 }
 
-/** The backward's operands shared by every block (XNNPACK packs each right operand once). */
+/**
+ * The backward's operands shared by every block (XNNPACK packs each right
+ * operand once). `psi`, `dOut` and `lse` are borrowed from the caller; the
+ * rest is released by {@link disposeBackwardOperands}.
+ */
 export interface BackwardOperands {
   /** Ψ `[N, d]`. */
   psi: tf.Tensor2D;
@@ -108,7 +114,7 @@ export interface BackwardOperands {
 }
 
 /**
- * Builds the {@link BackwardOperands} (owned by the caller).
+ * Builds the {@link BackwardOperands}.
  * @param psi - Ψ `[N, d]`
  * @param y - `[N, K]`
  * @param d - `D_i = dO_i·O_i` `[N, 1]`
@@ -117,17 +123,20 @@ export interface BackwardOperands {
  */
 export function backwardOperands(psi: tf.Tensor2D, y: tf.Tensor2D, d: tf.Tensor2D, lse: tf.Tensor1D, dOut: tf.Tensor2D): BackwardOperands {
   const n = psi.shape[0];
-  return tf.tidy(() => ({
-    psi: tf.clone(psi),
+  const created = tf.tidy(() => ({
     psiT: tf.transpose(psi),
-    dOut: tf.clone(dOut),
     left1: tf.concat([dOut, d], 1),
     right1: tf.concat([tf.transpose(y), tf.fill([1, n], -1)], 0),
     left2: tf.concat([y, tf.ones([n, 1])], 1),
     right2: tf.concat([tf.transpose(dOut), tf.neg(tf.transpose(d))], 0),
-    lse: tf.clone(lse),
     lseRow: tf.reshape(lse, [1, n]),
-  })) as BackwardOperands;
+  })) as Omit<BackwardOperands, 'psi' | 'dOut' | 'lse'>;
+  return { psi, dOut, lse, ...created };
+}
+
+/** Disposes what {@link backwardOperands} created (not the borrowed inputs). */
+export function disposeBackwardOperands(ops: BackwardOperands): void {
+  tf.dispose([ops.psiT, ops.left1, ops.right1, ops.left2, ops.right2, ops.lseRow]);
 }
 
 /**
@@ -198,7 +207,8 @@ function backwardOne(
   const pending = pool?.backward(psi, y, d, lse, dOut, split, blockSize);
   const ops = backwardOperands(psi, y, d, lse, dOut);
   const local = backwardRows(ops, 0, split, blockSize, kernels);
-  tf.dispose([d, ...Object.values(ops)]);
+  disposeBackwardOperands(ops);
+  d.dispose();
   if (pending === undefined) return local;
   const remote = pending.wait();
   const result: [tf.Tensor2D, tf.Tensor2D] = [tf.concat([local[0], remote[0]]) as tf.Tensor2D, tf.concat([local[1], remote[1]]) as tf.Tensor2D];
@@ -219,27 +229,33 @@ export function blockedPropagation(embedding: tf.Tensor3D, y: tf.Tensor3D, optio
   const blockSize = Math.max(1, Math.floor(options.blockSize ?? defaultBlockSize(n)));
   const kernels = (options.kernels ?? 'fused') === 'fused' ? walkKernels() : null;
   const helpers = options.helpers ?? true;
+  if (n === 0) return tf.zerosLike(y); // no rows, nothing to propagate
+  // Batch elements one at a time (XNNPACK's matMul takes only batch-1
+  // operands); B = 1 needs no slice copies.
+  const item = (t: tf.Tensor3D, b: number): tf.Tensor2D =>
+    tf.reshape(batch === 1 ? t : tf.slice(t, [b, 0, 0], [1, -1, -1]), [t.shape[1], t.shape[2]]);
   const perBatch = <T extends tf.Tensor[]>(tensors: tf.Tensor3D[], body: (...items: tf.Tensor2D[]) => T): T[] =>
-    Array.from({ length: batch }, (_, b) =>
-      tf.tidy(() => body(...tensors.map((t) => tf.reshape(tf.slice(t, [b, 0, 0], [1, -1, -1]), [t.shape[1], t.shape[2]]) as tf.Tensor2D))),
-    );
+    Array.from({ length: batch }, (_, b) => tf.tidy(() => body(...tensors.map((t) => item(t, b)))));
+  const joined = <R extends tf.Rank>(parts: tf.Tensor[]): tf.Tensor<R> =>
+    (batch === 1 ? tf.expandDims(parts[0]!, 0) : tf.stack(parts)) as tf.Tensor<R>;
   const propagate = tf.customGrad((psiIn, yIn, save) => {
+    // The inputs stay alive on the tape; only what the forward made is saved.
     const psi = psiIn as tf.Tensor3D;
     const state = yIn as tf.Tensor3D;
     const results = perBatch([psi, state], (p, s) => forwardOne(p, s, blockSize, kernels, helpers));
-    const out = tf.stack(results.map((r) => r[0])) as tf.Tensor3D;
-    const lse = tf.stack(results.map((r) => r[1])) as tf.Tensor2D;
+    const out = joined<tf.Rank.R3>(results.map((r) => r[0]));
+    const lse = joined<tf.Rank.R2>(results.map((r) => r[1]));
+    (save as tf.GradSaveFunc)([out, lse]);
     tf.dispose(results);
-    (save as tf.GradSaveFunc)([psi, state, out, lse]);
     return {
       value: out,
       gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
-        const [psiS, stateS, outS, lseS] = saved as [tf.Tensor3D, tf.Tensor3D, tf.Tensor3D, tf.Tensor2D];
+        const [outS, lseS] = saved as [tf.Tensor3D, tf.Tensor2D];
         const lse3 = tf.reshape(lseS, [batch, n, 1]) as tf.Tensor3D;
-        const grads = perBatch([psiS, stateS, outS, lse3, dy as tf.Tensor3D], (p, s, o, l, g) =>
+        const grads = perBatch([psi, state, outS, lse3, dy as tf.Tensor3D], (p, s, o, l, g) =>
           backwardOne(p, s, o, tf.reshape(l, [n]) as tf.Tensor1D, g, blockSize, kernels, helpers),
         );
-        const result = [tf.stack(grads.map((g) => g[0])), tf.stack(grads.map((g) => g[1]))];
+        const result = [joined(grads.map((g) => g[0])), joined(grads.map((g) => g[1]))];
         tf.dispose([lse3, ...grads]);
         return result;
       },

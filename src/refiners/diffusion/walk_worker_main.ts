@@ -7,7 +7,7 @@
 import { parentPort } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
-import { backwardOperands, backwardRows, forwardRows } from './random_walk_blocked.js';
+import { backwardOperands, backwardRows, disposeBackwardOperands, forwardRows } from './random_walk_blocked.js';
 import { walkKernels } from './walk_kernels_wasm.js';
 import { finishJob, type WalkJob } from './walk_workers.js';
 
@@ -36,6 +36,7 @@ function run(job: WalkJob): void {
       const dOut = tf.tensor2d(view(job.inputs, offset, n * k), [n, k]);
       const ops = backwardOperands(psi, y, dCol, lse, dOut);
       const [dPsi, dY] = backwardRows(ops, start, end, blockSize, kernels);
+      disposeBackwardOperands(ops);
       out.set(dPsi.dataSync(), 0);
       out.set(dY.dataSync(), rows * d);
     }
