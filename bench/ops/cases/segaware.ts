@@ -2,7 +2,7 @@
  * Segmentation-aware bilateral filter (`npm run bench:ops -- --only segaware`):
  * a 9×9 window on `[1, 128, 128, 21]` scores with 64-d embeddings, ×1 and ×4
  * (same masks), through the public ops (`localMasks` + `segAwareFilter`,
- * pixel-major masks) and through the refiner's internal path (tap-major masks,
+ * pixel-major masks) and through the refiner's internal path (per-tap masks,
  * no layout conversion), forward and forward + backward, with peak memory.
  * Two other ways to unfold the window are measured for the record: one 4-D
  * slice per tap (tfjs autodiff), and the full stack of k² shifted copies.
@@ -121,14 +121,14 @@ export const cases: OpBenchCase[] = [
       row('ops: segAwareFilter only (masks given)', 4, 'forward', forward['filter4']!);
       row('ops: localMasks + segAwareFilter', 1, 'forward', forward['ops1']!, await peakBytes(() => tf.tidy(() => segAwareFilter(x, localMasks(embedding, { kernelSize: WINDOW, lambda: LAMBDA }), { kernelSize: WINDOW }))));
       row('ops: localMasks + segAwareFilter', 4, 'forward', forward['ops4']!);
-      row('refiner path (tap-major masks)', 1, 'forward', forward['internal1']!, await peakBytes(() => internalFilter(x, embedding, LAMBDA, 1)));
-      row('refiner path (tap-major masks)', 4, 'forward', forward['internal4']!, await peakBytes(() => internalFilter(x, embedding, LAMBDA, 4)));
+      row('refiner path (per-tap masks)', 1, 'forward', forward['internal1']!, await peakBytes(() => internalFilter(x, embedding, LAMBDA, 1)));
+      row('refiner path (per-tap masks)', 4, 'forward', forward['internal4']!, await peakBytes(() => internalFilter(x, embedding, LAMBDA, 4)));
 
       const backward = (repeats: number) => (): tf.Tensor[] =>
         tf.grads((a: tf.Tensor, e: tf.Tensor, l: tf.Tensor) => tf.sum(internalFilter(a as tf.Tensor4D, e as tf.Tensor4D, l, repeats)))([x, embedding, lambda]);
       const training = await interleaved({ train1: backward(1), train4: backward(4) }, Math.max(1, count - 1));
-      row('refiner path (tap-major masks)', 1, 'forward + backward', training['train1']!, await peakBytes(backward(1)));
-      row('refiner path (tap-major masks)', 4, 'forward + backward', training['train4']!, await peakBytes(backward(4)));
+      row('refiner path (per-tap masks)', 1, 'forward + backward', training['train1']!, await peakBytes(backward(1)));
+      row('refiner path (per-tap masks)', 4, 'forward + backward', training['train4']!, await peakBytes(backward(4)));
 
       const alternatives = await interleaved({ slices: () => sliceAlternative(x, masks), stack: () => stackAlternative(x, masks) }, Math.max(1, count - 1));
       row('alternative: 4-D slice per tap', 1, 'forward', alternatives['slices']!, await peakBytes(() => sliceAlternative(x, masks)));
