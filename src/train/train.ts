@@ -11,7 +11,7 @@ import { compileArgs, parseArgs, type JSONSchemaType } from '../core/config.js';
 import { ConfigError, DataError, ShapeError } from '../core/errors.js';
 import { hasCheckpoint, readCheckpoint, saveCheckpoint, type TrainingState } from './checkpoint.js';
 import { checkLabelValues, segmentationCrossEntropy, type CrossEntropyOptions } from './loss.js';
-import { learningRateAt, SegmentationOptimizer, type OptimizerArgs } from './optimizer.js';
+import { learningRateAt, SegmentationOptimizer, type OptimizerArgs, type ResolvedOptimizerArgs } from './optimizer.js';
 import type { AuxiliaryLoss, BatchSource, EpochLog, SegmentationBatch, StepLog, TrainCallbacks, TrainResult } from './types.js';
 
 /** Where and how often to checkpoint. */
@@ -149,30 +149,62 @@ export async function train(model: tf.LayersModel, options: TrainOptions): Promi
   if (settings.outputIndex >= model.outputs.length) throw new ConfigError('TrainOptions/outputIndex', `must be < ${model.outputs.length} (the model's outputs)`, settings.outputIndex);
   const classes = model.outputs[settings.outputIndex]!.shape[3];
   if (typeof classes !== 'number') throw new ShapeError('model output', 'must be logits [B, h, w, K] with a known K', model.outputs[settings.outputIndex]!.shape);
-  const totalSteps = settings.totalSteps ?? (settings.stepsPerEpoch !== null ? settings.epochs * settings.stepsPerEpoch : null);
 
   const optimizer = new SegmentationOptimizer(optimizerArgs);
+  try {
+    return await runTraining(model, optimizer, { data, lossOptions, auxiliaryLosses, callbacks, checkpoint, settings, classes });
+  } finally {
+    optimizer.dispose();
+  }
+}
+
+/** Everything {@link runTraining} needs, validated. */
+interface TrainingRun {
+  data: BatchSource;
+  lossOptions: CrossEntropyOptions;
+  auxiliaryLosses: AuxiliaryLoss[];
+  callbacks: TrainCallbacks;
+  checkpoint: Required<CheckpointOptions> | undefined;
+  settings: TrainSettings;
+  classes: number;
+}
+
+/** Whether two optimiser configurations keep the same slot variables. */
+function sameSlots(a: ResolvedOptimizerArgs, b: ResolvedOptimizerArgs): boolean {
+  return a.type === b.type && (a.type === 'adam' || (a.momentum > 0) === (b.momentum > 0));
+}
+
+/** Loads a checkpoint into the model and optimiser; returns its counters. */
+async function resumeFrom(directory: string, model: tf.LayersModel, optimizer: SegmentationOptimizer): Promise<TrainingState> {
+  const loaded = await readCheckpoint(directory);
+  try {
+    if (!sameSlots(loaded.state.optimizer, optimizer.args)) {
+      const saved = loaded.state.optimizer;
+      throw new ConfigError('optimizer', `must match the checkpoint's ('${saved.type}'${saved.type === 'sgd' ? `, momentum ${saved.momentum}` : ''}) to resume`, { type: optimizer.args.type, momentum: optimizer.args.momentum });
+    }
+    try {
+      model.loadWeights(loaded.weights, true);
+    } catch (error) {
+      throw new ConfigError('checkpoint.directory', `must hold the weights of this model to resume (${(error as Error).message})`, directory);
+    }
+    await optimizer.setState(loaded.optimizerState);
+  } finally {
+    tf.dispose(Object.values(loaded.weights));
+    tf.dispose(loaded.optimizerState.weights.map((w) => w.tensor));
+  }
+  return { ...loaded.state, optimizer: optimizer.args };
+}
+
+/** The loop itself (the optimiser is disposed by the caller). */
+async function runTraining(model: tf.LayersModel, optimizer: SegmentationOptimizer, run: TrainingRun): Promise<TrainResult> {
+  const { data, lossOptions, auxiliaryLosses, callbacks, checkpoint, settings, classes } = run;
+  const totalSteps = settings.totalSteps ?? (settings.stepsPerEpoch !== null ? settings.epochs * settings.stepsPerEpoch : null);
   learningRateAt(optimizer.args, 0, totalSteps); // fail now, not at step 1, if poly lacks a length
   const weights = model.trainableWeights;
   let state: TrainingState = { step: 0, epoch: 0, stepInEpoch: 0, optimizer: optimizer.args };
   let resumedFrom: number | null = null;
   if (checkpoint !== undefined && checkpoint.resume && hasCheckpoint(checkpoint.directory)) {
-    const loaded = await readCheckpoint(checkpoint.directory);
-    try {
-      if (loaded.state.optimizer.type !== optimizer.args.type) {
-        throw new ConfigError('optimizer.type', `must match the checkpoint's ('${loaded.state.optimizer.type}') to resume`, optimizer.args.type);
-      }
-      try {
-        model.loadWeights(loaded.weights, true);
-      } catch (error) {
-        throw new ConfigError('checkpoint.directory', `must hold the weights of this model to resume (${(error as Error).message})`, checkpoint.directory);
-      }
-      await optimizer.setState(loaded.optimizerState);
-    } finally {
-      tf.dispose(Object.values(loaded.weights));
-      tf.dispose(loaded.optimizerState.weights.map((w) => w.tensor));
-    }
-    state = { ...loaded.state, optimizer: optimizer.args };
+    state = await resumeFrom(checkpoint.directory, model, optimizer);
     resumedFrom = state.step;
   }
 
@@ -218,47 +250,43 @@ export async function train(model: tf.LayersModel, options: TrainOptions): Promi
   const epochLogs: EpochLog[] = [];
   const done = (): boolean => totalSteps !== null && state.step >= totalSteps;
 
-  try {
-    while (state.epoch < settings.epochs && !done()) {
-      const epoch = state.epoch;
-      const epochLosses: number[] = [];
-      let taken = 0;
-      let exhausted = true;
-      // A checkpoint taken on an epoch's last step, before the epoch ended, resumes straight into the epoch end.
-      const alreadyFull = settings.stepsPerEpoch !== null && state.stepInEpoch >= settings.stepsPerEpoch;
-      for await (const batch of alreadyFull ? [] : iterableFor(data, epoch)) {
-        taken += 1;
-        // Resume: the batches of this epoch already trained on are skipped.
-        if (taken <= state.stepInEpoch) {
-          tf.dispose([batch?.images, batch?.labels]);
-          continue;
-        }
-        const log = await runStep(batch, epoch);
-        history.push(log);
-        epochLosses.push(log.loss);
-        await callbacks.onStep?.(log);
-        if (checkpoint !== undefined && checkpoint.everySteps > 0 && state.step % checkpoint.everySteps === 0) await save();
-        if (done() || (settings.stepsPerEpoch !== null && state.stepInEpoch >= settings.stepsPerEpoch)) {
-          exhausted = false;
-          break;
-        }
+  while (state.epoch < settings.epochs && !done()) {
+    const epoch = state.epoch;
+    const epochLosses: number[] = [];
+    let taken = 0;
+    let exhausted = true;
+    // A checkpoint taken on an epoch's last step, before the epoch ended, resumes straight into the epoch end.
+    const alreadyFull = settings.stepsPerEpoch !== null && state.stepInEpoch >= settings.stepsPerEpoch;
+    for await (const batch of alreadyFull ? [] : iterableFor(data, epoch)) {
+      taken += 1;
+      // Resume: the batches of this epoch already trained on are skipped.
+      if (taken <= state.stepInEpoch) {
+        tf.dispose([batch?.images, batch?.labels]);
+        continue;
       }
-      if (taken === 0 && !alreadyFull) {
-        throw new DataError('data', 'must yield batches in every epoch (pass a function (epoch) => iterable to iterate several epochs); none in epoch', epoch);
+      const log = await runStep(batch, epoch);
+      history.push(log);
+      epochLosses.push(log.loss);
+      await callbacks.onStep?.(log);
+      if (checkpoint !== undefined && checkpoint.everySteps > 0 && state.step % checkpoint.everySteps === 0) await save();
+      if (done() || (settings.stepsPerEpoch !== null && state.stepInEpoch >= settings.stepsPerEpoch)) {
+        exhausted = false;
+        break;
       }
-      const epochComplete = exhausted || (settings.stepsPerEpoch !== null && state.stepInEpoch >= settings.stepsPerEpoch);
-      if (!epochComplete) break; // totalSteps reached mid-epoch
-      state = { ...state, epoch: epoch + 1, stepInEpoch: 0 };
-      const metrics = (await callbacks.evaluate?.(model, epoch)) ?? {};
-      const epochLog: EpochLog = { epoch, steps: epochLosses.length, meanLoss: epochLosses.reduce((a, b) => a + b, 0) / Math.max(1, epochLosses.length), metrics };
-      epochLogs.push(epochLog);
-      await save();
-      await callbacks.onEpochEnd?.(epochLog);
     }
-    if (done() && state.stepInEpoch > 0) await save();
-  } finally {
-    optimizer.dispose();
+    if (taken === 0 && !alreadyFull) {
+      throw new DataError('data', 'must yield batches in every epoch (pass a function (epoch) => iterable to iterate several epochs); none in epoch', epoch);
+    }
+    const epochComplete = exhausted || (settings.stepsPerEpoch !== null && state.stepInEpoch >= settings.stepsPerEpoch);
+    if (!epochComplete) break; // totalSteps reached mid-epoch
+    state = { ...state, epoch: epoch + 1, stepInEpoch: 0 };
+    const metrics = (await callbacks.evaluate?.(model, epoch)) ?? {};
+    const epochLog: EpochLog = { epoch, steps: epochLosses.length, meanLoss: epochLosses.reduce((a, b) => a + b, 0) / Math.max(1, epochLosses.length), metrics };
+    epochLogs.push(epochLog);
+    await save();
+    await callbacks.onEpochEnd?.(epochLog);
   }
+  if (done() && state.stepInEpoch > 0) await save();
   return { steps: state.step, epochsCompleted: state.epoch, history, epochs: epochLogs, resumedFrom };
 }
 
