@@ -50,20 +50,15 @@ function vector(items: number[][]): number[] {
 const SIMD_OPS = {
   'f32x4.lt': 0x43,
   'v128.andnot': 0x4f,
-  'f32x4.nearest': 0x6a,
   'i32x4.shl': 0xab,
-  'i32x4.add': 0xae,
   'f32x4.add': 0xe4,
   'f32x4.sub': 0xe5,
   'f32x4.mul': 0xe6,
-  'f32x4.pmin': 0xea,
   'f32x4.pmax': 0xeb,
-  'i32x4.trunc_sat_f32x4_s': 0xf8,
 } as const;
 
 /** Plain (non-SIMD) opcodes that take no immediate. */
 const PLAIN_OPS = {
-  'i32.eqz': 0x45,
   'i32.lt_u': 0x49,
   'i32.add': 0x6a,
   'i32.sub': 0x6b,
@@ -141,15 +136,9 @@ export class FunctionBuilder {
     return this.f32(value).op('f32x4.splat');
   }
 
-  /** Pushes a v128 with the same i32 in every lane. */
-  i32x4(value: number): this {
-    return this.i32(value).op('i32x4.splat');
-  }
-
   /** Emits an instruction without immediates (or a splat). */
-  op(name: SimpleOp | 'f32x4.splat' | 'i32x4.splat'): this {
+  op(name: SimpleOp | 'f32x4.splat'): this {
     if (name === 'f32x4.splat') this.code.push(0xfd, ...uleb(0x13));
-    else if (name === 'i32x4.splat') this.code.push(0xfd, ...uleb(0x11));
     else if (name in SIMD_OPS) this.code.push(0xfd, ...uleb(SIMD_OPS[name as keyof typeof SIMD_OPS]));
     else this.code.push(PLAIN_OPS[name as keyof typeof PLAIN_OPS]);
     return this;

@@ -37,6 +37,29 @@ describeOnBackends('randomWalk, blocked path', (backend) => {
     expect(walkKernels() !== null).toBe(backend === 'wasm');
   });
 
+  it('computes exp to float32 accuracy in the fused row kernel (wasm)', () => {
+    const kernels = walkKernels();
+    if (kernels === null) return; // tfjs ops elsewhere
+    // One row from 0 down to −100 (max 0, so the kernel returns exp(x) itself), 4003 entries: a ragged tail too.
+    const xs = Float32Array.from({ length: 4003 }, (_, i) => -i * 0.025);
+    const row = tf.tensor2d(xs, [1, xs.length]);
+    const stats = kernels.rowExp(row);
+    const got = row.dataSync();
+    let worst = 0;
+    let sum = 0;
+    xs.forEach((x, i) => {
+      const expected = Math.exp(x);
+      sum += got[i]!;
+      if (x < Math.fround(-87.3)) expect(got[i]).toBe(0);
+      else worst = Math.max(worst, Math.abs(got[i]! - expected) / expected);
+    });
+    expect(worst).toBeLessThan(3e-7);
+    const [max, total] = Array.from(stats.dataSync());
+    expect(Math.abs(max!)).toBe(0);
+    expect(total).toBeCloseTo(sum, 4);
+    tf.dispose([row, stats]);
+  });
+
   it('matches the materialised path, forward and gradients w.r.t. y, seed, embedding, μ and β', () => {
     const xs = walkInputs();
     const R = tf.randomNormal([2, 37, 3], 0, 1, 'float32', 14);
