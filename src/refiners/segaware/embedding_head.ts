@@ -142,6 +142,7 @@ export class EmbeddingHead extends tf.layers.Layer {
     return this.trainable ? [...super.trainableWeights, ...this.sublayers.trainableWeights()] : [];
   }
 
+  /** Replaces this layer's own trainable weights (tfjs bookkeeping; nested weights are unaffected). */
   override set trainableWeights(weights: tf.LayerVariable[]) {
     super.trainableWeights = weights;
   }

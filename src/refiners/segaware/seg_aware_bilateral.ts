@@ -123,6 +123,7 @@ export class SegAwareBilateral extends RefinerLayer {
     return this.trainable ? [...super.trainableWeights, ...this.head.trainableWeights] : [];
   }
 
+  /** Replaces this layer's own trainable weights (tfjs bookkeeping; nested weights are unaffected). */
   override set trainableWeights(weights: tf.LayerVariable[]) {
     super.trainableWeights = weights;
   }

@@ -160,6 +160,7 @@ export class SegAwareCrf extends RefinerLayer {
     return this.trainable ? [...super.trainableWeights, ...this.head.trainableWeights] : [];
   }
 
+  /** Replaces this layer's own trainable weights (tfjs bookkeeping; nested weights are unaffected). */
   override set trainableWeights(weights: tf.LayerVariable[]) {
     super.trainableWeights = weights;
   }
