@@ -106,3 +106,15 @@ describe('wasm Slice (heap view)', () => {
     }
   });
 });
+
+describeOnBackends('resizeBilinear gradient', () => {
+  it('has the input shape for non-square inputs and matches finite differences', () => {
+    const x = tf.randomNormal([1, 3, 5, 2], 0, 1, 'float32', 21);
+    // Bilinear resizing is linear in x: a unit step is exact.
+    const resize = (a: tf.Tensor): tf.Tensor => tf.image.resizeBilinear(a as tf.Tensor4D, [6, 10]);
+    expect(checkGradients(resize, [x], { epsilon: 1 }).maxRelError).toBeLessThan(1e-3);
+    const shrink = (a: tf.Tensor): tf.Tensor => tf.image.resizeBilinear(a as tf.Tensor4D, [2, 3]);
+    expect(checkGradients(shrink, [x], { epsilon: 1 }).maxRelError).toBeLessThan(1e-3);
+    x.dispose();
+  });
+});

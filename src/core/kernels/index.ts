@@ -3,6 +3,7 @@
  * dilation-capable conv gradients, installed once per process.
  * @module
  */
+import { registerCpuResizeBilinearGrad } from './cpu_resize_grad.js';
 import { registerDilatedConvGradients } from './gradients.js';
 import { patchDilatedConv2dLayer } from './layers_patch.js';
 import { registerWasmKernels } from './wasm_kernels.js';
@@ -24,7 +25,8 @@ let installed = false;
 /**
  * Registers the wasm kernels `Conv2DBackpropFilter`,
  * `DepthwiseConv2dNativeBackpropInput/Filter` and `UnsortedSegmentSum`, a
- * faster wasm `Slice` (once the wasm backend is loaded), the
+ * faster wasm `Slice` (once the wasm backend is loaded), a shape-correct cpu
+ * `ResizeBilinearGrad`, the
  * dilation-capable gradients of `Conv2D` and `DepthwiseConv2dNative`, and the
  * dilated `tf.layers.conv2d` routing. Safe to call many times; importing
  * `segrefine` calls it.
@@ -35,6 +37,7 @@ export function installKernelFixes(): void {
   registerWasmSlice();
   if (installed) return;
   registerWasmKernels();
+  registerCpuResizeBilinearGrad();
   registerDilatedConvGradients();
   patchDilatedConv2dLayer();
   installed = true;
