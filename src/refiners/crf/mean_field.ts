@@ -152,8 +152,8 @@ function gather(acc: Float64Array, values: Float32Array, rows: Int32Array, weigh
   }
 }
 
-/** values[rows[e] + m] += weights[e] · q[m] over one pixel's entries, eight/four/one labels at a time. */
-function scatter(values: Float32Array, rows: Int32Array, weights: Float32Array, first: number, end: number, q: Float64Array, labels: number): void {
+/** values[rows[e] + m] += scale · weights[e] · q[m] over one pixel's entries, eight/four/one labels at a time. */
+function scatter(values: Float32Array, rows: Int32Array, weights: Float32Array, first: number, end: number, q: Float64Array, scale: number, labels: number): void {
   let m = 0;
   for (; m + 8 <= labels; m += 8) {
     const q0 = q[m]!;
@@ -166,7 +166,7 @@ function scatter(values: Float32Array, rows: Int32Array, weights: Float32Array, 
     const q7 = q[m + 7]!;
     for (let e = first; e < end; e++) {
       const r = rows[e]! + m;
-      const w = weights[e]!;
+      const w = weights[e]! * scale;
       values[r] += w * q0;
       values[r + 1] += w * q1;
       values[r + 2] += w * q2;
@@ -184,7 +184,7 @@ function scatter(values: Float32Array, rows: Int32Array, weights: Float32Array, 
     const q3 = q[m + 3]!;
     for (let e = first; e < end; e++) {
       const r = rows[e]! + m;
-      const w = weights[e]!;
+      const w = weights[e]! * scale;
       values[r] += w * q0;
       values[r + 1] += w * q1;
       values[r + 2] += w * q2;
@@ -193,7 +193,7 @@ function scatter(values: Float32Array, rows: Int32Array, weights: Float32Array, 
   }
   for (; m < labels; m++) {
     const qm = q[m]!;
-    for (let e = first; e < end; e++) values[rows[e]! + m] += weights[e]! * qm;
+    for (let e = first; e < end; e++) values[rows[e]! + m] += weights[e]! * scale * qm;
   }
 }
 
@@ -219,18 +219,20 @@ function expNonPositive(x: number): number {
   return EXP_SCALE[-(k >> 5)]! * EXP_TABLE[k & 31]! * poly;
 }
 
-/** Writes softmax(acc) to q (both length `labels`). */
-function softmaxRow(acc: Float64Array, q: Float64Array, labels: number): void {
+/**
+ * Writes the unnormalised softmax exp(acc − max) to `e` and returns 1/Σe
+ * (the normalisation is folded into whatever reads `e`).
+ */
+function expRow(acc: Float64Array, e: Float64Array, labels: number): number {
   let max = acc[0]!;
   for (let m = 1; m < labels; m++) if (acc[m]! > max) max = acc[m]!;
   let sum = 0;
   for (let m = 0; m < labels; m++) {
-    const e = expNonPositive(acc[m]! - max);
-    q[m] = e;
-    sum += e;
+    const v = expNonPositive(acc[m]! - max);
+    e[m] = v;
+    sum += v;
   }
-  const inverse = 1 / sum;
-  for (let m = 0; m < labels; m++) q[m] = q[m]! * inverse;
+  return 1 / sum;
 }
 
 /**
@@ -252,15 +254,19 @@ export function meanField(unary: Float32Array, pointCount: number, labels: numbe
   let next = new Float32Array(merged.vertexRows * labels);
   const splatAll = iterations > 0 && entries > 0;
 
+  // Q⁰ = softmax(−U): the output when there are no iterations, else splatted.
   for (let i = 0; i < pointCount; i++) {
     const base = i * labels;
     for (let m = 0; m < labels; m++) acc[m] = -unary[base + m]!;
-    softmaxRow(acc, row, labels);
-    for (let m = 0; m < labels; m++) {
-      q[base + m] = row[m]!;
-      logits[base + m] = acc[m]!;
+    const inverse = expRow(acc, row, labels);
+    if (splatAll) {
+      scatter(current, rows, splatWeights, i * entries, (i + 1) * entries, row, inverse, labels);
+    } else {
+      for (let m = 0; m < labels; m++) {
+        q[base + m] = row[m]! * inverse;
+        logits[base + m] = acc[m]!;
+      }
     }
-    if (splatAll) scatter(current, rows, splatWeights, i * entries, (i + 1) * entries, row, labels);
   }
 
   for (let it = 0; it < iterations; it++) {
@@ -273,12 +279,14 @@ export function meanField(unary: Float32Array, pointCount: number, labels: numbe
       const first = i * entries;
       const end = first + entries;
       gather(acc, current, rows, sliceWeights, first, end, labels);
-      softmaxRow(acc, row, labels);
-      for (let m = 0; m < labels; m++) q[base + m] = row[m]!;
+      const inverse = expRow(acc, row, labels);
       if (last) {
-        for (let m = 0; m < labels; m++) logits[base + m] = acc[m]!;
+        for (let m = 0; m < labels; m++) {
+          q[base + m] = row[m]! * inverse;
+          logits[base + m] = acc[m]!;
+        }
       } else {
-        scatter(next, rows, splatWeights, first, end, row, labels);
+        scatter(next, rows, splatWeights, first, end, row, inverse, labels);
       }
     }
     const swap = current;

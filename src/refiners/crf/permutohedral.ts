@@ -100,7 +100,7 @@ export class PermutohedralLattice {
         sum += r;
       }
       // Rank of each residual coordinate: which simplex of the cell we are in.
-      rank.fill(0);
+      for (let i = 0; i <= d; i++) rank[i] = 0;
       for (let i = 0; i < d; i++) {
         const di = elevated[i]! - rem0[i]!;
         for (let j = i + 1; j <= d; j++) {
@@ -120,7 +120,7 @@ export class PermutohedralLattice {
         }
       }
       // Barycentric coordinates (p. 10).
-      barycentric.fill(0);
+      for (let i = 0; i <= d + 1; i++) barycentric[i] = 0;
       for (let i = 0; i <= d; i++) {
         const v = Math.fround((elevated[i]! - rem0[i]!) * invD1);
         barycentric[d - rank[i]!] += v;
