@@ -3,7 +3,7 @@
  * Cipolla (2018) — the dense CRF's mean field with each Gaussian kernel
  * truncated to a k×k window, optionally on a grid downsampled by `downsample`,
  * in differentiable tfjs ops with learnable kernel weights and a learnable
- * label compatibility matrix. See {@link convCrfMeanField} for the math.
+ * label compatibility matrix (the math is in the CRF guide, `docs/refiners/crf.md`).
  * @module
  */
 import * as tf from '@tensorflow/tfjs';

@@ -38,17 +38,26 @@ export interface ConvCrfConfig {
   readonly clip: number;
 }
 
-/** Window offsets [dy, dx], row-major over the k×k window. */
-function windowOffsets(kernelSize: number): Array<[number, number]> {
-  const r = (kernelSize - 1) / 2;
-  const offsets: Array<[number, number]> = [];
-  for (let dy = -r; dy <= r; dy++) for (let dx = -r; dx <= r; dx++) offsets.push([dy, dx]);
-  return offsets;
+/** `[B, h, w, C]` ↔ `[B, w, h, C]`. */
+function transposed(x: tf.Tensor4D): tf.Tensor4D {
+  return tf.transpose(x, [0, 2, 1, 3]);
 }
 
-/** `x` shifted so that entry p reads x(p + o), zero outside; x is `[B, h, w, C]`, padded by r. */
-function shifted(padded: tf.Tensor4D, offset: [number, number], r: number, h: number, w: number): tf.Tensor4D {
-  return tf.slice(padded, [0, r + offset[0], r + offset[1], 0], [-1, h, w, -1]);
+/**
+ * x(p + o) for every window offset o = (dy, dx), dy outer and dx inner, zero
+ * outside the grid, each in the *transposed* layout `[B, w, h, C]`. Slicing
+ * NHWC with an offset along W is ~6× slower than along H on wasm, so each
+ * row shift is transposed once and the column shifts become row slices.
+ */
+function windowShifts(x: tf.Tensor4D, r: number): tf.Tensor4D[] {
+  const [, h, w] = x.shape;
+  const padded = padBy(x, r);
+  const shifts: tf.Tensor4D[] = [];
+  for (let dy = -r; dy <= r; dy++) {
+    const rows = transposed(tf.slice(padded, [0, r + dy, 0, 0], [-1, h, -1, -1]));
+    for (let dx = -r; dx <= r; dx++) shifts.push(tf.slice(rows, [0, r + dx, 0, 0], [-1, w, -1, -1]));
+  }
+  return shifts;
 }
 
 function padBy(x: tf.Tensor4D, r: number): tf.Tensor4D {
@@ -109,37 +118,34 @@ function kernelFeatures(kernel: ResolvedKernel, positions: tf.Tensor4D, colours:
 }
 
 /**
- * The merged, normalised, weighted window kernel A `[B, h, w, k²]`.
+ * The merged, normalised, weighted window kernel: one tap A_o per offset,
+ * `[B, w, h, 1]` (transposed layout, like {@link windowShifts}).
  * @param features - per kernel, `[B, h, w, D_k]`
  * @param weights - per kernel, a scalar tensor
  */
-function windowKernel(features: tf.Tensor4D[], weights: tf.Tensor[], config: ConvCrfConfig): tf.Tensor4D {
-  const offsets = windowOffsets(config.kernelSize);
+function windowKernel(features: tf.Tensor4D[], weights: tf.Tensor[], config: ConvCrfConfig): tf.Tensor4D[] {
   const r = (config.kernelSize - 1) / 2;
   const [batch, h, w] = features[0]!.shape;
-  const inside = padBy(tf.ones([batch, h, w, 1]) as tf.Tensor4D, r);
-  const terms = features.map((f, k) => {
-    const padded = padBy(f, r);
-    const values = offsets.map((o) => {
-      const diff = tf.sub(f, shifted(padded, o, r, h, w));
-      return tf.mul(tf.exp(tf.mul(tf.sum(tf.square(diff), 3, true), -0.5)), shifted(inside, o, r, h, w));
-    });
-    const kernel = tf.concat(values, 3) as tf.Tensor4D;
-    const norm = tf.sum(kernel, 3, true);
-    let normalised: tf.Tensor;
+  const inside = windowShifts(tf.ones([batch, h, w, 1]) as tf.Tensor4D, r);
+  const perKernel = features.map((f, k) => {
+    const centre = transposed(f);
+    const kernel = windowShifts(f, r).map((neighbour, o) =>
+      tf.mul(tf.exp(tf.mul(tf.sum(tf.square(tf.sub(centre, neighbour)), 3, true), -0.5)), inside[o]!),
+    );
+    const norm = kernel.length === 1 ? kernel[0]! : tf.addN(kernel);
+    let normalised: tf.Tensor[];
     if (config.normalization === 'symmetric') {
       const inverseRoot = tf.rsqrt(norm) as tf.Tensor4D;
-      const paddedRoot = padBy(inverseRoot, r);
-      const neighbourRoot = tf.concat(offsets.map((o) => shifted(paddedRoot, o, r, h, w)), 3);
-      normalised = tf.mul(tf.mul(kernel, inverseRoot), neighbourRoot);
+      const neighbourRoots = windowShifts(transposed(inverseRoot), r);
+      normalised = kernel.map((tap, o) => tf.mul(tf.mul(tap, inverseRoot), neighbourRoots[o]!));
     } else if (config.normalization === 'after') {
-      normalised = tf.div(kernel, norm);
+      normalised = kernel.map((tap) => tf.div(tap, norm));
     } else {
       normalised = kernel;
     }
-    return tf.mul(normalised, weights[k]!);
+    return normalised.map((tap) => tf.mul(tap, weights[k]!));
   });
-  return (terms.length === 1 ? terms[0] : tf.addN(terms)) as tf.Tensor4D;
+  return perKernel[0]!.map((tap, o) => (perKernel.length === 1 ? tap : tf.addN(perKernel.map((taps) => taps[o]!)))) as tf.Tensor4D[];
 }
 
 /**
@@ -165,17 +171,15 @@ export function convCrfMeanField(scores: tf.Tensor4D, image: tf.Tensor4D, kernel
     const positions = poolBy(tf.concat([cols, rows], 3) as tf.Tensor4D, s);
     const colours = poolBy(image, s);
     const features = config.kernels.map((k) => kernelFeatures(k, positions, colours));
-    const window = windowKernel(features, kernelWeights, config);
-    const [, h, w, taps] = window.shape;
-    const windowTaps = tf.split(window, taps, 3);
-    const offsets = windowOffsets(config.kernelSize);
+    const taps = windowKernel(features, kernelWeights, config);
     const r = (config.kernelSize - 1) / 2;
 
     let logits = negUnary;
     let q = tf.softmax(negUnary) as tf.Tensor4D;
     for (let it = 0; it < config.iterations; it++) {
-      const padded = padBy(poolBy(q, s), r);
-      const message = tf.addN(offsets.map((o, t) => tf.mul(windowTaps[t]!, shifted(padded, o, r, h, w)))) as tf.Tensor4D;
+      const neighbours = windowShifts(poolBy(q, s), r);
+      const terms = taps.map((tap, o) => tf.mul(tap, neighbours[o]!));
+      const message = transposed((terms.length === 1 ? terms[0] : tf.addN(terms)) as tf.Tensor4D);
       const full = unpoolBy(message, s, height, width);
       const pairwise = tf.reshape(tf.matMul(tf.reshape(full, [-1, labels]), compatibility), [batch, height, width, labels]);
       logits = tf.add(negUnary, pairwise) as tf.Tensor4D;
