@@ -3,7 +3,8 @@
  * and the materialised path at N ∈ {1024, 4096, 10201, 16384}, d = 64, K = 21,
  * B = 1, against the same backend's plain matMul measured in the same run.
  * Timings are interleaved (each round runs every variant once) and reported
- * as medians, so load from other processes hits all variants alike.
+ * as medians; the ratios are medians of per-round ratios, so load from other
+ * processes that drifts between rounds cancels.
  *
  * `SEGREFINE_BENCH_WALK_N=1024,4096` restricts the sizes,
  * `SEGREFINE_BENCH_WALK_REPS=5` sets the rounds, `SEGREFINE_BENCH_WALK_HELPERS=0`
@@ -28,7 +29,7 @@ function sizes(): number[] {
 function rounds(n: number): number {
   const env = process.env['SEGREFINE_BENCH_WALK_REPS'];
   if (env) return Number(env);
-  return n <= 4096 ? 7 : 3;
+  return n <= 4096 ? 7 : 5;
 }
 
 /** Wall time of one call, with its data awaited and then disposed. */
@@ -42,8 +43,8 @@ async function timeOnce(fn: () => tf.TensorContainer): Promise<number> {
   return elapsed;
 }
 
-/** Runs every variant once per round (after one warm-up round); medians in ms. */
-async function interleaved(variants: Record<string, () => tf.TensorContainer>, count: number): Promise<Record<string, number>> {
+/** Runs every variant once per round (after one warm-up round); times in ms per variant, one per round. */
+async function interleaved(variants: Record<string, () => tf.TensorContainer>, count: number): Promise<Record<string, number[]>> {
   const times: Record<string, number[]> = {};
   for (let round = 0; round <= count; round++) {
     for (const [name, fn] of Object.entries(variants)) {
@@ -51,7 +52,13 @@ async function interleaved(variants: Record<string, () => tf.TensorContainer>, c
       if (round > 0) (times[name] ??= []).push(ms);
     }
   }
-  return Object.fromEntries(Object.entries(times).map(([name, values]) => [name, median(values)]));
+  return times;
+}
+
+/** Median over rounds of a / b, each pair from the same round (robust to load that drifts between rounds). */
+function medianRatio(a: number[] | undefined, b: number[] | undefined): number | undefined {
+  if (a === undefined || b === undefined) return undefined;
+  return median(a.map((x, i) => x / b[i]!));
 }
 
 interface WalkInputs {
@@ -92,17 +99,20 @@ async function sizeRows(n: number, threads: number): Promise<BenchRow[]> {
   // Helpers take rows only from N = 2048 on (startWalkWorkers' minNodes).
   if (threads > 1 && n >= 2048) configs.splice(1, 0, { label: `blocked ×${threads}`, variant: { path: 'blocked', helpers: true }, forward: true, backward: true });
   const variants: Record<string, () => tf.TensorContainer> = { matMul: () => tf.matMul(a, b) };
-  for (const c of configs) {
-    if (c.forward) variants[`${c.label} fwd`] = forward(inputs, c.variant);
-    if (c.backward) variants[`${c.label} fwd+bwd`] = forwardBackward(inputs, c.variant);
-  }
-  const ms = await interleaved(variants, rounds(n));
+  // Forward variants right after the matMul they are compared with.
+  for (const c of configs) if (c.forward) variants[`${c.label} fwd`] = forward(inputs, c.variant);
+  for (const c of configs) if (c.backward) variants[`${c.label} fwd+bwd`] = forwardBackward(inputs, c.variant);
+  const times = await interleaved(variants, rounds(n));
+  const ms = (name: string): number | undefined => (times[name] === undefined ? undefined : median(times[name]!));
   const flops = 2 * n * n * (D + K);
-  const matMulGflops = (2 * n * n * D) / (ms['matMul']! * 1e6);
+  const matMulGflops = (2 * n * n * D) / (ms('matMul')! * 1e6);
   const rows: BenchRow[] = [];
   for (const c of configs) {
-    const fwd = ms[`${c.label} fwd`];
-    const fwdBwd = ms[`${c.label} fwd+bwd`];
+    const fwd = ms(`${c.label} fwd`);
+    const fwdBwd = ms(`${c.label} fwd+bwd`);
+    // Throughput ratio walk / matMul = (flops / fwd) / (matMul flops / matMul ms), per round.
+    const throughputRatio = medianRatio(times['matMul'], times[`${c.label} fwd`]);
+    const backwardRatio = medianRatio(times[`${c.label} fwd+bwd`], times[`${c.label} fwd`]);
     const peakFwd = fwd === undefined ? undefined : await peakBytes(forward(inputs, c.variant));
     const peakFwdBwd = fwdBwd === undefined ? undefined : await peakBytes(forwardBackward(inputs, c.variant));
     const notes = [
@@ -117,8 +127,8 @@ async function sizeRows(n: number, threads: number): Promise<BenchRow[]> {
       'fwd+bwd ms': fwdBwd ?? '',
       'fwd GFLOP/s': fwd === undefined ? '' : flops / (fwd * 1e6),
       'matMul GFLOP/s': matMulGflops,
-      'fwd / matMul': fwd === undefined ? '' : flops / (fwd * 1e6) / matMulGflops,
-      'fwd+bwd / fwd': fwd === undefined || fwdBwd === undefined ? '' : fwdBwd / fwd,
+      'fwd / matMul': throughputRatio === undefined ? '' : (throughputRatio * (D + K)) / D,
+      'fwd+bwd / fwd': backwardRatio ?? '',
       'peak fwd MiB': peakFwd === undefined ? '' : peakFwd / MIB,
       'peak fwd+bwd MiB': peakFwdBwd === undefined ? '' : peakFwdBwd / MIB,
       'N² buffer MiB': pBytes / MIB,
@@ -155,16 +165,16 @@ async function blockRows(n: number): Promise<BenchRow[]> {
     variants[`fwd ${block}`] = forward(inputs, { path: 'blocked', helpers: false, blockSize: block });
     variants[`matMuls ${block}`] = matMulsOnly(block);
   }
-  const ms = await interleaved(variants, rounds(n));
+  const times = await interleaved(variants, rounds(n));
   tf.dispose([inputs.y, inputs.embedding, psiT]);
   const flops = 2 * n * n * (D + K);
   return blocks.map((block) => ({
     N: n,
     block,
-    'fwd ms': ms[`fwd ${block}`]!,
-    'fwd GFLOP/s': flops / (ms[`fwd ${block}`]! * 1e6),
-    'matMuls only ms': ms[`matMuls ${block}`]!,
-    'exp + rest share': 1 - ms[`matMuls ${block}`]! / ms[`fwd ${block}`]!,
+    'fwd ms': median(times[`fwd ${block}`]!),
+    'fwd GFLOP/s': flops / (median(times[`fwd ${block}`]!) * 1e6),
+    'matMuls only ms': median(times[`matMuls ${block}`]!),
+    'exp + rest share': 1 - medianRatio(times[`matMuls ${block}`], times[`fwd ${block}`])!,
   }));
 }
 
