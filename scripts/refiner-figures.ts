@@ -35,6 +35,7 @@ import {
   segmentationCrossEntropy,
   train,
   type Backbone,
+  type Neck,
   type Refiner,
   type SegmentationDataset,
 } from '../src/index.js';
@@ -54,7 +55,8 @@ const only = flag('--only')?.split(',');
 /** The run's settings (written next to the figures). */
 const settings = fast
   ? { seed: 1, size: 32, classes: 4, stride: 8, logitScale: 4, noise: 0.5, train: 8, val: 4, shown: 2, batchSize: 4, refinerEpochs: 1, backboneEpochs: 1, channels: 8, learningRate: 0.01 }
-  : { seed: 1, size: 64, classes: 4, stride: 8, logitScale: 4, noise: 0.5, train: 64, val: 16, shown: 3, batchSize: 8, refinerEpochs: 2, backboneEpochs: 4, channels: 16, learningRate: 0.01 };
+  : { seed: 1, size: 48, classes: 4, stride: 8, logitScale: 4, noise: 0.5, train: 64, val: 16, shown: 3, batchSize: 8, refinerEpochs: 2, backboneEpochs: 4, channels: 16, learningRate: 0.01 };
+if (flag('--refiner-epochs') !== undefined) settings.refinerEpochs = Number(flag('--refiner-epochs'));
 const SIZE: [number, number] = [settings.size, settings.size];
 
 /** DifNet as in the bench's frozen entry (five walks, d = 32). */
@@ -194,8 +196,30 @@ async function difnetTiles(head: DiffusionHead, image: tf.Tensor4D, outputs: Ora
   }
 }
 
+/**
+ * What a neck did to one pyramid level of one image: the per-pixel norm of
+ * the features before and after it, and of the change (heat maps, each on its
+ * own scale), upsampled to the image.
+ */
+async function neckTiles(backbone: Backbone, neck: Neck, image: tf.Tensor4D, level: number): Promise<PanelTile[]> {
+  const maps = tf.tidy(() => {
+    const { features } = backbone.apply(image, { training: false });
+    const refined = neck.apply(features);
+    const norm = (t: tf.Tensor4D): tf.Tensor4D => tf.image.resizeNearestNeighbor(tf.sqrt(tf.sum(tf.square(t), 3, true)) as tf.Tensor4D, SIZE);
+    return [norm(features[level]!), norm(refined[level]!), norm(tf.sub(refined[level]!, features[level]!) as tf.Tensor4D)];
+  });
+  const [before, after, change] = await Promise.all(maps.map(async (m) => (await m.data()) as Float32Array));
+  tf.dispose(maps);
+  const stride = backbone.levelStrides[level];
+  return [
+    heatTile(`‖features‖, stride ${stride}, before`, before!, settings.size, settings.size),
+    heatTile('after the neck', after!, settings.size, settings.size),
+    heatTile('‖change‖', change!, settings.size, settings.size),
+  ];
+}
+
 /** Trains a segmenter (backbone + optional neck, refiner `none`) end to end. */
-async function trainSegmenter(data: SegmentationDataset, neck: { type: string } | null): Promise<{ backbone: Backbone; model: tf.LayersModel; seconds: number }> {
+async function trainSegmenter(data: SegmentationDataset, neck: Neck | null): Promise<{ backbone: Backbone; model: tf.LayersModel; seconds: number }> {
   const backbone = registryOf().createBackbone({ type: 'fcn', classes: settings.classes, channels: settings.channels, seed: settings.seed, name: neck ? 'fcn_sdn' : 'fcn' });
   const model = createSegmenter({ backbone, refiner: { type: 'none' }, neck, inputSize: SIZE, name: neck ? 'with_neck' : 'backbone' });
   const started = performance.now();
@@ -224,7 +248,7 @@ async function main(): Promise<void> {
   mkdirSync(outDir, { recursive: true });
 
   const legend = 'changes: green = fixed, red = broken, amber = changed but still wrong';
-  const figure = async (id: string, title: string, baseline: { caption: string; labels: Uint8Array[] }, labels: Uint8Array[], extras: (i: number) => Promise<PanelTile[]>): Promise<void> => {
+  const figure = async (id: string, title: string, baseline: { caption: string; labels: Uint8Array[] }, labels: Uint8Array[], extras: (i: number) => Promise<PanelTile[]>, caption = id): Promise<void> => {
     const rows: FigureRow[] = [];
     for (let i = 0; i < settings.shown; i++) {
       // Captions on the first row only; a second row per image holds the extras.
@@ -234,7 +258,7 @@ async function main(): Promise<void> {
           { caption: 'image', rgb: imageBytes[i]!, width: settings.size, height: settings.size },
           labelTile('truth', truth[i]!, settings.size, settings.size),
           labelTile(baseline.caption, baseline.labels[i]!, settings.size, settings.size),
-          labelTile(id, labels[i]!, settings.size, settings.size),
+          labelTile(caption, labels[i]!, settings.size, settings.size),
           changeTile(baseline.labels[i]!, labels[i]!, truth[i]!),
         ].map(named),
       });
@@ -249,6 +273,10 @@ async function main(): Promise<void> {
   for (const spec of registryOf().refiners()) {
     if (spec.id === 'none' || spec.kind !== 'refiner' || (only !== undefined && !only.includes(spec.id))) continue;
     const refiner = registryOf().createRefiner({ type: spec.id, ...(refinerArgs[spec.id] ?? {}) });
+    // The untrained refiner's score tells what training changed (layers build on first use).
+    const initialLogits = predict(refiner, valImages, val);
+    const initialIou = meanIou(await labelsOf(initialLogits), truth);
+    initialLogits.dispose();
     const t0 = performance.now();
     const losses = refiner instanceof RefinerLayer ? await trainRefiner(refiner, data) : [];
     const seconds = (performance.now() - t0) / 1000;
@@ -257,7 +285,11 @@ async function main(): Promise<void> {
     logits.dispose();
     const iou = meanIou(labels, truth);
     const trained = losses.length > 0 ? `trained ${losses.length} steps` : 'not trained';
-    const title = `${spec.id} (${trained}) on stride-${settings.stride} scores: val mIoU ${(100 * scoreIou).toFixed(1)}% → ${(100 * iou).toFixed(1)}%`;
+    const pct = (v: number): string => `${(100 * v).toFixed(1)}%`;
+    const title =
+      losses.length > 0
+        ? `${spec.id} on stride-${settings.stride} scores, val mIoU: scores ${pct(scoreIou)}, untrained ${spec.id} ${pct(initialIou)}, after ${losses.length} training steps ${pct(iou)}`
+        : `${spec.id} on stride-${settings.stride} scores (no training), val mIoU: scores ${pct(scoreIou)}, ${spec.id} ${pct(iou)}`;
     const extras = async (i: number): Promise<PanelTile[]> => {
       if (!(refiner instanceof DiffusionHead)) return [];
       const one = tf.tidy(() => ({ image: tf.slice(valImages, [i, 0, 0, 0], [1, -1, -1, -1]) as tf.Tensor4D, scores: tf.slice(val.scores, [i, 0, 0, 0], [1, -1, -1, -1]) as tf.Tensor4D, features: val.features.map((f) => tf.slice(f, [i, 0, 0, 0], [1, -1, -1, -1]) as tf.Tensor4D) }));
@@ -268,8 +300,8 @@ async function main(): Promise<void> {
       }
     };
     await figure(spec.id, title, { caption: `scores (stride ${settings.stride})`, labels: scoreLabels }, labels, extras);
-    summary.push({ id: spec.id, kind: 'refiner', trainSteps: losses.length, trainSeconds: Number(seconds.toFixed(1)), firstLoss: losses[0] ?? null, lastLoss: losses[losses.length - 1] ?? null, valMeanIou: iou });
-    console.log(`${spec.id}: ${trained} in ${seconds.toFixed(0)} s, val mIoU ${(100 * scoreIou).toFixed(1)}% → ${(100 * iou).toFixed(1)}%`);
+    summary.push({ id: spec.id, kind: 'refiner', untrainedMeanIou: initialIou, trainSteps: losses.length, trainSeconds: Number(seconds.toFixed(1)), firstLoss: losses[0] ?? null, lastLoss: losses[losses.length - 1] ?? null, valMeanIou: iou });
+    console.log(`${spec.id}: ${trained} in ${seconds.toFixed(0)} s, val mIoU ${pct(scoreIou)} (scores) → ${pct(initialIou)} (untrained) → ${pct(iou)}`);
     refiner.dispose();
   }
 
@@ -283,13 +315,22 @@ async function main(): Promise<void> {
     const plainIou = meanIou(plainLabels, truth);
     console.log(`fcn: trained ${plain.seconds.toFixed(0)} s, val mIoU ${(100 * plainIou).toFixed(1)}%`);
     for (const spec of necks) {
-      const withNeck = await trainSegmenter(data, { type: spec.id });
+      const neck = registryOf().createNeck({ type: spec.id });
+      const withNeck = await trainSegmenter(data, neck);
       const logits = withNeck.model.predict(valImages) as tf.Tensor4D;
       const labels = await labelsOf(logits);
       logits.dispose();
       const iou = meanIou(labels, truth);
-      const title = `fcn + ${spec.id} neck vs fcn, both trained ${settings.backboneEpochs} epochs end to end: val mIoU ${(100 * plainIou).toFixed(1)}% → ${(100 * iou).toFixed(1)}%`;
-      await figure(spec.id, title, { caption: 'fcn', labels: plainLabels }, labels, async () => []);
+      const title = `fcn + ${spec.id} neck vs fcn, both trained ${settings.backboneEpochs} epoch${settings.backboneEpochs === 1 ? '' : 's'} end to end: val mIoU ${(100 * plainIou).toFixed(1)}% → ${(100 * iou).toFixed(1)}%`;
+      const extras = async (i: number): Promise<PanelTile[]> => {
+        const image = tf.slice(valImages, [i, 0, 0, 0], [1, -1, -1, -1]) as tf.Tensor4D;
+        try {
+          return await neckTiles(withNeck.backbone, neck, image, 1);
+        } finally {
+          image.dispose();
+        }
+      };
+      await figure(spec.id, title, { caption: 'fcn', labels: plainLabels }, labels, extras, `fcn + ${spec.id}`);
       summary.push({ id: spec.id, kind: 'neck', trainSeconds: Number(withNeck.seconds.toFixed(1)), baselineMeanIou: plainIou, valMeanIou: iou });
       console.log(`${spec.id} neck: trained ${withNeck.seconds.toFixed(0)} s, val mIoU ${(100 * plainIou).toFixed(1)}% → ${(100 * iou).toFixed(1)}%`);
       withNeck.model.dispose();
@@ -298,9 +339,10 @@ async function main(): Promise<void> {
   }
 
   const seconds = (performance.now() - started) / 1000;
-  const record = { generatedBy: 'scripts/refiner-figures.ts', backend: info.name, tfjs: tf.version.tfjs, settings, scoresMeanIou: scoreIou, refiners: summary, seconds: Number(seconds.toFixed(0)) };
+  const cpuSeconds = process.cpuUsage().user / 1e6;
+  const record = { generatedBy: 'scripts/refiner-figures.ts', backend: info.name, tfjs: tf.version.tfjs, settings, scoresMeanIou: scoreIou, refiners: summary, seconds: Number(seconds.toFixed(0)), cpuSeconds: Number(cpuSeconds.toFixed(0)) };
   writeFileSync(join(outDir, 'refiner-figures.json'), `${JSON.stringify(record, null, 2)}\n`);
-  console.log(`done in ${seconds.toFixed(0)} s`);
+  console.log(`done in ${seconds.toFixed(0)} s (${cpuSeconds.toFixed(0)} s of CPU)`);
   tf.dispose([valImages, valLabels, val.scores, ...val.features]);
 }
 
