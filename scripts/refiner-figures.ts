@@ -20,7 +20,7 @@
  *   npx tsx scripts/refiner-figures.ts --fast --out /tmp/figures   # smoke test
  *   npx tsx scripts/refiner-figures.ts --only spn,difnet
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import {
@@ -325,7 +325,8 @@ async function main(): Promise<void> {
       const extras = async (i: number): Promise<PanelTile[]> => {
         const image = tf.slice(valImages, [i, 0, 0, 0], [1, -1, -1, -1]) as tf.Tensor4D;
         try {
-          return await neckTiles(withNeck.backbone, neck, image, 1);
+          // The level the segmenter's neck decoder reads (at the scores' stride): the one the logits see.
+          return await neckTiles(withNeck.backbone, neck, image, withNeck.backbone.levelStrides.lastIndexOf(withNeck.backbone.outputStride));
         } finally {
           image.dispose();
         }
@@ -341,7 +342,15 @@ async function main(): Promise<void> {
   const seconds = (performance.now() - started) / 1000;
   const cpuSeconds = process.cpuUsage().user / 1e6;
   const record = { generatedBy: 'scripts/refiner-figures.ts', backend: info.name, tfjs: tf.version.tfjs, settings, scoresMeanIou: scoreIou, refiners: summary, seconds: Number(seconds.toFixed(0)), cpuSeconds: Number(cpuSeconds.toFixed(0)) };
-  writeFileSync(join(outDir, 'refiner-figures.json'), `${JSON.stringify(record, null, 2)}\n`);
+  const recordFile = join(outDir, 'refiner-figures.json');
+  if (only !== undefined && existsSync(recordFile)) {
+    // A partial run (--only) updates its entries in the record of the last full run.
+    const previous = JSON.parse(readFileSync(recordFile, 'utf8')) as typeof record;
+    record.refiners = [...previous.refiners.filter((r) => !only.includes(String(r['id']))), ...summary];
+    record.seconds = previous.seconds;
+    record.cpuSeconds = previous.cpuSeconds;
+  }
+  writeFileSync(recordFile, `${JSON.stringify(record, null, 2)}\n`);
   console.log(`done in ${seconds.toFixed(0)} s (${cpuSeconds.toFixed(0)} s of CPU)`);
   tf.dispose([valImages, valLabels, val.scores, ...val.features]);
 }
