@@ -3,10 +3,11 @@
 // ```text output block shown under it. Blocks fenced ```ts illustrative are
 // only shown. Run with `npm run test:docs`.
 import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { registryOf } from '../../src/index.js';
 import { collectSnippets, normaliseOutput, programsOf, repoRoot, runProgram, snippetsOf, writeProgramFile } from '../../scripts/doc-snippets.js';
 
 const { snippets, problems } = collectSnippets();
@@ -51,6 +52,28 @@ describe('the snippet conventions', () => {
   it('holds on every page', () => {
     expect(problems.map((p) => `${p.file}:${p.line}: ${p.message}`)).toEqual([]);
     expect(programs.length).toBeGreaterThan(0);
+  });
+});
+
+describe('refiner pages', () => {
+  // Which page documents which registered refiner or neck.
+  const pageOf: Record<string, string> = { difnet: 'difnet', spn: 'spn', 'segaware-bf': 'segaware', 'segaware-crf': 'segaware', 'dense-crf': 'crf', 'conv-crf': 'crf', sdn: 'sdn' };
+  const specs = [...registryOf().refiners(), ...registryOf().necks()].filter((s) => s.id !== 'none');
+
+  it('exist for every registered refiner and neck, and name every argument of its schema', () => {
+    const missing: string[] = [];
+    for (const spec of specs) {
+      const page = join(repoRoot, 'docs', 'refiners', `${pageOf[spec.id] ?? spec.id}.md`);
+      if (!existsSync(page)) {
+        missing.push(`${spec.id}: no page ${page}`);
+        continue;
+      }
+      const text = readFileSync(page, 'utf8');
+      const args = Object.keys((spec.schema.schema as { properties?: object }).properties ?? {});
+      const unnamed = args.filter((arg) => !text.includes(`\`${arg}\``));
+      if (unnamed.length > 0) missing.push(`${spec.id}: ${unnamed.join(', ')} not named on ${pageOf[spec.id] ?? spec.id}.md`);
+    }
+    expect(missing).toEqual([]);
   });
 });
 
