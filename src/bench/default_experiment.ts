@@ -11,7 +11,7 @@
 export const defaultExperiment: Readonly<Record<string, unknown>> = {
   name: 'default',
   seed: 1,
-  dataset: { type: 'synthetic', size: [64, 64], train: 128, val: 32, classes: 6 },
+  dataset: { type: 'synthetic', size: [64, 64], train: 128, val: 32, classes: 6, objects: [1, 3], colourBias: 0.7 },
   backbone: { type: 'sim-deeplab', depth: 18, width: 0.25 },
   protocol: 'refine-frozen',
   entries: [

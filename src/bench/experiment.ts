@@ -22,6 +22,10 @@ export type DatasetConfig =
       val?: number;
       /** Number of classes (background included). */
       classes?: number;
+      /** Objects per scene `[min, max]`. */
+      objects?: [number, number];
+      /** Probability that an object's colour is near its class hue (0: colour carries no class information). */
+      colourBias?: number;
     }
   | {
       /** A VOC-layout folder (Pascal VOC 2012, SBD-augmented, or `segrefine data export`). */
@@ -135,6 +139,8 @@ const experimentSchema = compileArgs<Experiment>('Experiment', {
             train: { type: 'integer', minimum: 1, default: 192 },
             val: { type: 'integer', minimum: 1, default: 32 },
             classes: { type: 'integer', minimum: 2, default: 6 },
+            objects: { type: 'array', items: { type: 'integer', minimum: 1, maximum: 16 }, minItems: 2, maxItems: 2 },
+            colourBias: { type: 'number', minimum: 0, maximum: 1 },
           },
           required: ['type'],
           additionalProperties: false,
