@@ -5,7 +5,6 @@
  */
 import type { NeckSpec, RefinerSpec } from '../core/registry.js';
 import { convCrfSpec, denseCrfSpec } from './crf/index.js';
-import { convCrfSpec, denseCrfSpec } from './crf/index.js';
 import { difnetSpec } from './diffusion/index.js';
 import { identitySpec } from './identity/identity_refiner.js';
 import { sdnNeckSpec } from './sdn/index.js';
@@ -13,7 +12,6 @@ import { segAwareBilateralSpec, segAwareCrfSpec } from './segaware/index.js';
 import { spnSpec } from './spn/index.js';
 
 export { IdentityRefiner, identitySpec, type IdentityRefinerArgs } from './identity/identity_refiner.js';
-export * from './crf/index.js';
 export * from './crf/index.js';
 export * from './diffusion/index.js';
 export * from './segaware/index.js';
@@ -26,8 +24,6 @@ export const builtinRefinerSpecs: readonly RefinerSpec<never>[] = [
   segAwareBilateralSpec as RefinerSpec<never>,
   segAwareCrfSpec as RefinerSpec<never>,
   spnSpec as RefinerSpec<never>,
-  denseCrfSpec as RefinerSpec<never>,
-  convCrfSpec as RefinerSpec<never>,
   denseCrfSpec as RefinerSpec<never>,
   convCrfSpec as RefinerSpec<never>,
 ];
