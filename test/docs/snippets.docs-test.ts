@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { registryOf } from '../../src/index.js';
+import { syncOpsTables } from '../../scripts/ops-tables.js';
 import { collectSnippets, normaliseOutput, programsOf, repoRoot, runProgram, snippetsOf, writeProgramFile } from '../../scripts/doc-snippets.js';
 
 const { snippets, problems } = collectSnippets();
@@ -47,6 +48,10 @@ describe('the snippet conventions', () => {
     expect(broken.map((p) => p.line)).toEqual([12, 15]);
     expect(programsOf(found).map((p) => p.blocks.map((b) => b.line))).toEqual([[2], [12, 18]]);
     expect(snippetsOf('page.md', '```ts continued\nx;\n```\n').problems).toHaveLength(1);
+  });
+
+  it('measured tables match bench/ops.json (scripts/ops-tables.ts)', () => {
+    expect(syncOpsTables(true)).toEqual([]);
   });
 
   it('holds on every page', () => {
