@@ -12,14 +12,14 @@
  *
  *   node scripts/check-docs-site.mjs [docs-site] [--keep <dir>]
  *
- * Screenshots go to a temporary folder (or `--keep <dir>`). Uses
- * scripts/screenshot.mjs (Debian's /usr/bin/chromium, or $CHROMIUM).
+ * Screenshots go to a temporary folder (or `--keep <dir>`). Uses Debian's
+ * /usr/bin/chromium (or $CHROMIUM) with the flags of scripts/screenshot.mjs.
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import sharp from 'sharp';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -87,14 +87,46 @@ function documentTitled(title) {
   return found;
 }
 
-function screenshot(page, name, minInk, minColours) {
+/**
+ * Screenshots a page with the flags of scripts/screenshot.mjs, plus a
+ * virtual-time budget: typedoc hides the body until its script shows the
+ * page (up to 500 ms), and a capture taken before that is blank. Then the
+ * same ink/colour check. One retry, from a clean profile, for a busy machine.
+ */
+async function screenshot(page, name, minInk, minColours) {
   const out = join(shots, `${name}.png`);
-  try {
-    const line = execFileSync(process.execPath, [join(root, 'scripts', 'screenshot.mjs'), page, out, '--min-ink', String(minInk), '--min-colours', String(minColours), '--height', '2400'], { encoding: 'utf8' });
-    process.stdout.write(line);
-    return out;
-  } catch (error) {
-    fail(`${name}: ${error.stderr || error.message}`);
+  const browser = process.env.CHROMIUM ?? '/usr/bin/chromium';
+  for (let attempt = 1; ; attempt++) {
+    rmSync(out, { force: true });
+    rmSync(`${out}.profile`, { recursive: true, force: true });
+    let problem;
+    try {
+      execFileSync(browser, [
+        '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
+        '--disable-component-update', '--disable-sync', '--hide-scrollbars', `--user-data-dir=${out}.profile`,
+        '--virtual-time-budget=5000', '--window-size=1280,2400', `--screenshot=${out}`, pathToFileURL(page).href,
+      ], { stdio: 'pipe', timeout: 120_000 });
+      const { data, info } = await sharp(out).removeAlpha().raw().toBuffer({ resolveWithObject: true });
+      let ink = 0;
+      const colours = new Set();
+      for (let i = 0; i < data.length; i += 3) {
+        if (data[i] < 240 || data[i + 1] < 240 || data[i + 2] < 240) ink++;
+        colours.add((data[i] >> 4) * 256 + (data[i + 1] >> 4) * 16 + (data[i + 2] >> 4));
+      }
+      const fraction = ink / (info.width * info.height);
+      console.log(`${out}: ${info.width}x${info.height}, ink ${(100 * fraction).toFixed(1)}%, ${colours.size} colours`);
+      if (fraction >= minInk && colours.size >= minColours) return out;
+      problem = `the page looks blank (ink ${(100 * fraction).toFixed(1)}% < ${100 * minInk}% or ${colours.size} colours < ${minColours})`;
+    } catch (error) {
+      problem = String(error.stderr || error.message).trim();
+    } finally {
+      rmSync(`${out}.profile`, { recursive: true, force: true });
+    }
+    if (attempt < 2) {
+      console.log(`${name}: ${problem} — retrying once`);
+      continue;
+    }
+    fail(`${name}: ${problem}`);
     return undefined;
   }
 }
@@ -109,7 +141,7 @@ if (gettingStarted !== undefined) {
   for (const wanted of ['A first refinement', 'dense CRF:        mIoU', 'npm install-scripts approve @tensorflow/tfjs-node-gpu']) {
     if (!text.includes(wanted)) fail(`Getting started: the page does not contain "${wanted}"`);
   }
-  screenshot(gettingStarted, 'getting-started', 0.05, 12);
+  await screenshot(gettingStarted, 'getting-started', 0.05, 12);
 }
 
 // 4. A refiner page renders with its figure.
@@ -123,7 +155,7 @@ const VOC = [
 const difnet = documentTitled('DifNet (DiffusionHead)');
 if (difnet !== undefined) {
   if (!/<img[^>]*src="[^"]*difnet\.png"/.test(readFileSync(difnet, 'utf8'))) fail('DifNet page: no <img> of difnet.png');
-  const shot = screenshot(difnet, 'refiner-difnet', 0.05, 12);
+  const shot = await screenshot(difnet, 'refiner-difnet', 0.05, 12);
   if (shot !== undefined) {
     const { data } = await sharp(shot).removeAlpha().raw().toBuffer({ resolveWithObject: true });
     let labelPixels = 0;
