@@ -85,11 +85,24 @@ describe('comparison page', () => {
     expect(page).toContain('| SPN | 90.00 | 50.00 | – |');
     expect(page).toContain('| Entry | 1 px | 5 px |');
     expect(page).toContain('3.0 min in all');
+    expect(page).not.toContain('single class everywhere');
     for (const file of ['comparison-accuracy-speed.svg', 'comparison-trimap.svg', 'comparison-panels.png']) expect(existsSync(join(out, 'media', file))).toBe(true);
     expect(page).toContain('![predictions of every entry](media/comparison-panels.png)');
     // One row (the panel's image), 2 + 3 tiles of 32 px upscaled ×4 (≈ 112 px), gaps of 8 px.
     const figure = await sharp(join(out, 'media', 'comparison-panels.png')).metadata();
     expect(figure.width).toBe(5 * (128 + 8) + 8);
+  });
+
+  it('says when models predict a single class everywhere', async () => {
+    const one = { perClassIou: [0.88, 0, 0] };
+    const run = await fakeRun(defaultExperiment as Record<string, unknown>, [entry('Backbone', 'none', 0.29, one), entry('SPN', 'spn', 0.29, one)]);
+    const out = mkdtempSync(join(tmpdir(), 'segrefine-comparison-page-'));
+    dirs.push(out);
+    await writeComparisonPage(run, join(out, 'comparison.md'), join(out, 'media'));
+    expect(readFileSync(join(out, 'comparison.md'), 'utf8')).toContain('No entry of this run learned more than one class');
+    const partly = await fakeRun(defaultExperiment as Record<string, unknown>, [entry('Backbone', 'none', 0.29, one), entry('SPN', 'spn', 0.55)]);
+    await writeComparisonPage(partly, join(out, 'comparison.md'), join(out, 'media'));
+    expect(readFileSync(join(out, 'comparison.md'), 'utf8')).toContain('`Backbone` predicts a single class everywhere');
   });
 
   it('refuses panels that do not match the entries', async () => {
