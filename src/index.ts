@@ -32,7 +32,7 @@ export {
   type SplitLayerArgs,
 } from './core/refiner.js';
 export type { Backbone, BackboneOutputs, BackboneCallKwargs } from './core/backbone.js';
-export { NeckLayer, shapeList, type Neck, type NeckCallKwargs, type NeckOptions } from './core/neck.js';
+export { NeckLayer, shapeList, type Neck, type NeckCallKwargs, type NeckOptions, type LayerInput } from './core/neck.js';
 export {
   createContainer,
   createRefiner,

@@ -68,7 +68,8 @@ export interface Neck {
 }
 
 /** Input of `tf.layers.Layer.apply`: one or several tensors or symbolic tensors. */
-type LayerInput = tf.Tensor | tf.Tensor[] | tf.SymbolicTensor | tf.SymbolicTensor[];
+/** What a layer's `apply()` accepts: one or several tensors, concrete or symbolic. */
+export type LayerInput = tf.Tensor | tf.Tensor[] | tf.SymbolicTensor | tf.SymbolicTensor[];
 
 /** A shape list as tfjs hands it to `build`/`computeOutputShape` (a single shape for one input). */
 export function shapeList(inputShape: tf.Shape | tf.Shape[]): tf.Shape[] {

@@ -4,7 +4,7 @@
  * and an evaluator that accumulates all of them.
  * @module
  */
-export { toLabelMaps, toLabelPair, imageViews, type LabelInput, type LabelMaps, type MetricUpdateOptions, type ImageView } from './labels.js';
+export { toLabelMaps, toLabelPair, type LabelPair, imageViews, type LabelInput, type LabelMaps, type MetricUpdateOptions, type ImageView } from './labels.js';
 export { ConfusionMatrix, type ConfusionMatrixOptions, type ConfusionMatrixJson } from './confusion_matrix.js';
 export { squaredDistanceTransform } from './distance_transform.js';
 export { labelBoundaries, type BoundaryRule } from './boundaries.js';

@@ -66,6 +66,14 @@ export function toLabelMaps(input: LabelInput, argument: string, shape?: readonl
   return { data: input, batch, height, width };
 }
 
+/** Predicted and true label maps of the same shape. */
+export interface LabelPair {
+  /** Predicted labels. */
+  pred: LabelMaps;
+  /** True labels (255 = ignore). */
+  truth: LabelMaps;
+}
+
 /**
  * Converts a prediction/target pair and checks that they match in shape.
  * The shape comes from whichever is a tensor, else from `shape`.
@@ -73,7 +81,7 @@ export function toLabelMaps(input: LabelInput, argument: string, shape?: readonl
  * @param truth - target labels (255 = ignore)
  * @param shape - shape for array inputs
  */
-export function toLabelPair(pred: LabelInput, truth: LabelInput, shape?: readonly number[]): { pred: LabelMaps; truth: LabelMaps } {
+export function toLabelPair(pred: LabelInput, truth: LabelInput, shape?: readonly number[]): LabelPair {
   let truthMaps = truth instanceof tf.Tensor || isLabelMaps(truth) ? toLabelMaps(truth, 'truth') : undefined;
   let predMaps = pred instanceof tf.Tensor || isLabelMaps(pred) ? toLabelMaps(pred, 'pred', undefined, true) : undefined;
   const known = shape ?? (truthMaps ? [truthMaps.batch, truthMaps.height, truthMaps.width] : predMaps ? [predMaps.batch, predMaps.height, predMaps.width] : undefined);
