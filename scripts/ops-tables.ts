@@ -9,7 +9,7 @@
  * (`columns` and `where` are optional; `where` holds `column=value` pairs
  * separated by `;`) and this script writes the table from the group's rows,
  * formatted as `npm run bench:ops` prints them (numbers to 4 significant
- * digits).
+ * digits, whole numbers from 1000 on).
  *
  *   npx tsx scripts/ops-tables.ts           # rewrite the tables of every page
  *   npx tsx scripts/ops-tables.ts --check   # exit 1 if a page differs from bench/ops.json
@@ -31,10 +31,11 @@ export interface OpsFile {
   groups: Record<string, OpsRow[]>;
 }
 
-/** A cell as `npm run bench:ops` prints it. */
+/** A cell as `npm run bench:ops` prints it (but 14457, not 1.446e+4). */
 export function formatCell(value: number | string | undefined): string {
   if (value === undefined || value === null) return '';
-  if (typeof value === 'number') return Number.isInteger(value) ? String(value) : value.toPrecision(4);
+  // Four significant digits, but never exponent notation (which toPrecision uses from 10⁴ on).
+  if (typeof value === 'number') return Number.isInteger(value) ? String(value) : Math.abs(value) >= 1000 ? String(Math.round(value)) : value.toPrecision(4);
   return String(value).replace(/\|/g, '\\|');
 }
 

@@ -15,7 +15,7 @@ const ops: OpsFile = {
 
 describe('ops tables', () => {
   it('formats cells as bench:ops prints them', () => {
-    expect([formatCell(4096), formatCell(36.431962), formatCell(0.000123456), formatCell('x|y'), formatCell(undefined)]).toEqual(['4096', '36.43', '0.0001235', 'x\\|y', '']);
+    expect([formatCell(4096), formatCell(36.431962), formatCell(0.000123456), formatCell(14456.79), formatCell('x|y'), formatCell(undefined)]).toEqual(['4096', '36.43', '0.0001235', '14457', 'x\\|y', '']);
   });
 
   it('renders a group, with columns and filters', () => {
