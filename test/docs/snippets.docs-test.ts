@@ -7,9 +7,9 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { registryOf } from '../../src/index.js';
+import { parseExperiment, registryOf } from '../../src/index.js';
 import { syncOpsTables } from '../../scripts/ops-tables.js';
-import { collectSnippets, normaliseOutput, programsOf, repoRoot, runProgram, snippetsOf, writeProgramFile } from '../../scripts/doc-snippets.js';
+import { collectSnippets, docPages, normaliseOutput, parseCodeBlocks, programsOf, repoRoot, runProgram, snippetsOf, writeProgramFile } from '../../scripts/doc-snippets.js';
 
 const { snippets, problems } = collectSnippets();
 const programs = programsOf(snippets);
@@ -48,6 +48,26 @@ describe('the snippet conventions', () => {
     expect(broken.map((p) => p.line)).toEqual([12, 15]);
     expect(programsOf(found).map((p) => p.blocks.map((b) => b.line))).toEqual([[2], [12, 18]]);
     expect(snippetsOf('page.md', '```ts continued\nx;\n```\n').problems).toHaveLength(1);
+  });
+
+  it('experiment files shown as ```json validate against the experiment schema', () => {
+    const invalid: string[] = [];
+    let experiments = 0;
+    for (const page of docPages()) {
+      for (const block of parseCodeBlocks(readFileSync(join(repoRoot, page), 'utf8'))) {
+        if (block.lang !== 'json') continue;
+        const value = JSON.parse(block.code) as Record<string, unknown>;
+        if (!('entries' in value)) continue; // not an experiment
+        experiments++;
+        try {
+          parseExperiment(value);
+        } catch (error) {
+          invalid.push(`${page}:${block.line}: ${(error as Error).message}`);
+        }
+      }
+    }
+    expect(invalid).toEqual([]);
+    expect(experiments).toBeGreaterThan(0);
   });
 
   it('measured tables match bench/ops.json (scripts/ops-tables.ts)', () => {
