@@ -64,14 +64,16 @@ export async function writeFigure(path: string, rows: readonly FigureRow[], opti
     return lines === 0 ? 0 : lines * CAPTION_LINE + 4;
   });
   const rowTop = (r: number): number => titleH + captionH.slice(0, r).reduce((a, b) => a + b, 0) + r * (tileH + GAP);
-  const titleLines = options.title === undefined ? [] : typeof options.title === 'string' ? [options.title] : options.title;
+  // Titles wrap to the grid's width, so a long title never shrinks the tiles on the page.
+  const gridWidth = labelW + columns * (tileW + GAP) + GAP;
+  const titles = options.title === undefined ? [] : typeof options.title === 'string' ? [options.title] : options.title;
+  const titleLines = titles.flatMap((line, i) => wrap(line, Math.max(gridWidth, 480) - 2 * GAP, i === 0 ? 16 : 13).map((text) => ({ text, bold: i === 0 })));
   const titleH = titleLines.length === 0 ? 0 : 10 + 20 * titleLines.length;
-  const titleWidth = Math.max(0, ...titleLines.map((line, i) => GAP * 2 + line.length * 0.6 * (i === 0 ? 16 : 13)));
-  const width = Math.ceil(Math.max(labelW + columns * (tileW + GAP) + GAP, titleWidth));
+  const width = Math.max(gridWidth, 480);
   const height = rowTop(rows.length) + GAP;
   const text: string[] = [];
   titleLines.forEach((line, i) =>
-    text.push(`<text x="${GAP}" y="${20 + 20 * i}" font-size="${i === 0 ? 16 : 13}"${i === 0 ? ' font-weight="bold"' : ''}>${escapeXml(line)}</text>`),
+    text.push(`<text x="${GAP}" y="${20 + 20 * i}" font-size="${line.bold ? 16 : 13}"${line.bold ? ' font-weight="bold"' : ''}>${escapeXml(line.text)}</text>`),
   );
   const composites: OverlayOptions[] = [];
   for (const [r, row] of rows.entries()) {

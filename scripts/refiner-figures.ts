@@ -266,7 +266,7 @@ async function main(): Promise<void> {
       if (more.length > 0) rows.push({ tiles: more.map(named) });
     }
     const file = join(outDir, `${id}.png`);
-    await writeFigure(file, rows, { scale: Math.max(1, Math.round(112 / settings.size)), title: [title, legend] });
+    await writeFigure(file, rows, { scale: Math.max(1, Math.round(128 / settings.size)), title: [title, legend] });
     console.log(`wrote ${relative(repoRoot, file)}`);
   };
 
