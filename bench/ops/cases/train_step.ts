@@ -46,10 +46,13 @@ function setup(build: () => tf.LayersModel): Setup {
   return { model, optimizer, batch };
 }
 
-async function timeStep(s: Setup): Promise<number> {
+async function timeStep(s: Setup, label: string): Promise<number> {
   const start = performance.now();
   await trainOnBatch(s.model, s.batch, s.optimizer);
-  return performance.now() - start;
+  const ms = performance.now() - start;
+  // Progress on stderr: a cpu step of the full-width models takes minutes.
+  process.stderr.write(`    ${label}: ${(ms / 1000).toFixed(1)} s\n`);
+  return ms;
 }
 
 export const cases: OpBenchCase[] = [
@@ -65,13 +68,13 @@ export const cases: OpBenchCase[] = [
           for (const backend of BACKENDS) {
             await tf.setBackend(backend);
             setups[backend] = setup(build);
-            await timeStep(setups[backend]!); // warm-up: builds optimiser slots, kernel caches
+            await timeStep(setups[backend]!, `${name} ${backend} warm-up`); // builds optimiser slots, kernel caches
           }
           const times: Record<string, number[]> = { wasm: [], cpu: [] };
           for (let r = 0; r < reps(); r++) {
             for (const backend of BACKENDS) {
               await tf.setBackend(backend);
-              times[backend]!.push(await timeStep(setups[backend]!));
+              times[backend]!.push(await timeStep(setups[backend]!, `${name} ${backend} rep ${r + 1}`));
             }
           }
           const ms = { wasm: median(times['wasm']!), cpu: median(times['cpu']!) };
