@@ -17,12 +17,7 @@ export interface OpBenchCase {
   run(): Promise<BenchRow[]>;
 }
 
-/** Median of a list of numbers. */
-export function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-}
+export { median } from '../../src/bench/stats.js';
 
 /**
  * Median wall time of `fn` in ms. `fn` must return a tensor (or tensors)
