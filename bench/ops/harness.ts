@@ -17,7 +17,9 @@ export interface OpBenchCase {
   run(): Promise<BenchRow[]>;
 }
 
-export { median } from '../../src/bench/stats.js';
+import { median } from '../../src/bench/stats.js';
+
+export { median };
 
 /**
  * Median wall time of `fn` in ms. `fn` must return a tensor (or tensors)
