@@ -1,7 +1,7 @@
 /**
  * A tiny WebAssembly assembler: just enough of the binary format (i32, f32 and
  * 128-bit SIMD instructions, structured loops, an imported memory) to build the
- * random walk's fused kernels at run time from readable TypeScript, with no
+ * run-time kernels (the random walk's, the dense CRF's) from readable TypeScript, with no
  * toolchain and no opaque binary blob in the repository.
  * @module
  */
