@@ -1,8 +1,15 @@
 /**
  * A tiny WebAssembly assembler: just enough of the binary format (i32, f32 and
- * 128-bit SIMD instructions, structured loops, an imported memory) to build the
- * run-time kernels (the random walk's, the dense CRF's) from readable TypeScript, with no
- * toolchain and no opaque binary blob in the repository.
+ * 128-bit SIMD instructions, structured control flow, an imported memory) to
+ * build the run-time kernels (the random walk's, the dense CRF's) from
+ * readable TypeScript, with no toolchain and no opaque binary blob in the
+ * repository.
+ *
+ * Control flow is structured as in the text format: {@link FunctionBuilder.block},
+ * {@link FunctionBuilder.loop} and {@link FunctionBuilder.ifElse} open a label,
+ * and {@link FunctionBuilder.br} / {@link FunctionBuilder.brIf} name a label
+ * by its depth (0 = the innermost enclosing one). {@link FunctionBuilder.loopWhile}
+ * covers the common `while (cond) body` without depths.
  * @module
  */
 
@@ -48,18 +55,33 @@ function vector(items: number[][]): number[] {
 
 /** SIMD opcodes (after the 0xfd prefix) that take no immediate. */
 const SIMD_OPS = {
+  'f32x4.eq': 0x41,
   'f32x4.lt': 0x43,
+  'f32x4.gt': 0x44,
+  'v128.and': 0x4e,
   'v128.andnot': 0x4f,
+  'v128.or': 0x50,
   'i32x4.shl': 0xab,
   'f32x4.add': 0xe4,
   'f32x4.sub': 0xe5,
   'f32x4.mul': 0xe6,
+  'f32x4.div': 0xe7,
+  'f32x4.min': 0xe8,
+  'f32x4.max': 0xe9,
+  'f32x4.pmin': 0xea,
   'f32x4.pmax': 0xeb,
 } as const;
 
 /** Plain (non-SIMD) opcodes that take no immediate. */
 const PLAIN_OPS = {
+  'i32.eqz': 0x45,
+  'i32.eq': 0x46,
+  'i32.ne': 0x47,
+  'i32.lt_s': 0x48,
   'i32.lt_u': 0x49,
+  'i32.gt_u': 0x4b,
+  'i32.le_u': 0x4d,
+  'i32.ge_u': 0x4f,
   'i32.add': 0x6a,
   'i32.sub': 0x6b,
   'i32.mul': 0x6c,
@@ -68,8 +90,13 @@ const PLAIN_OPS = {
   'f32.add': 0x92,
   'f32.sub': 0x93,
   'f32.mul': 0x94,
+  'f32.div': 0x95,
+  'f32.min': 0x96,
   'f32.max': 0x97,
 } as const;
+
+/** Block type "no result" of `block`, `loop` and `if`. */
+const EMPTY_BLOCK = 0x40;
 
 /** An instruction without immediates, by its text-format name. */
 export type SimpleOp = keyof typeof SIMD_OPS | keyof typeof PLAIN_OPS;
@@ -118,6 +145,12 @@ export class FunctionBuilder {
     return this;
   }
 
+  /** Stores the top of the stack in a local and keeps it on the stack (`local.tee`). */
+  tee(name: string): this {
+    this.code.push(0x22, ...uleb(this.index(name)));
+    return this;
+  }
+
   /** Pushes an i32 constant. */
   i32(value: number): this {
     this.code.push(0x41, ...sleb(value));
@@ -156,6 +189,18 @@ export class FunctionBuilder {
     return this;
   }
 
+  /** `i32.load` from the address on the stack (+ byte offset). */
+  loadI32(offset = 0): this {
+    this.code.push(0x28, 2, ...uleb(offset));
+    return this;
+  }
+
+  /** `i32.store` (stack: address, value). */
+  storeI32(offset = 0): this {
+    this.code.push(0x36, 2, ...uleb(offset));
+    return this;
+  }
+
   /** `v128.load` (unaligned allowed; hint 4-byte alignment). */
   loadV128(offset = 0): this {
     this.code.push(0xfd, ...uleb(0x00), 2, ...uleb(offset));
@@ -175,7 +220,8 @@ export class FunctionBuilder {
   }
 
   /**
-   * `while (cond) body`: `cond` must push one i32.
+   * `while (cond) body`: `cond` must push one i32. Inside `body`, `br(0)`
+   * continues with the next test and `br(1)` breaks out.
    * @param cond - emits the condition
    * @param body - emits the loop body
    */
@@ -185,6 +231,63 @@ export class FunctionBuilder {
     this.code.push(0x45, 0x0d, 1); // i32.eqz, br_if to the block's end
     body(this);
     this.code.push(0x0c, 0, 0x0b, 0x0b); // br loop; end loop; end block
+    return this;
+  }
+
+  /**
+   * `block … end`: a `br` to it (depth counted from inside `body`) jumps past its end.
+   * @param body - emits the block's instructions
+   */
+  block(body: (f: this) => void): this {
+    this.code.push(0x02, EMPTY_BLOCK);
+    body(this);
+    this.code.push(0x0b);
+    return this;
+  }
+
+  /**
+   * `loop … end`: a `br` to it jumps back to its start; falling off the end leaves it.
+   * @param body - emits the loop's instructions
+   */
+  loop(body: (f: this) => void): this {
+    this.code.push(0x03, EMPTY_BLOCK);
+    body(this);
+    this.code.push(0x0b);
+    return this;
+  }
+
+  /**
+   * `if … else … end` on the i32 popped from the stack (non-zero runs `then`).
+   * Inside either branch the `if` itself is label depth 0.
+   * @param then - emits the taken branch
+   * @param otherwise - emits the other branch, if any
+   */
+  ifElse(then: (f: this) => void, otherwise?: (f: this) => void): this {
+    this.code.push(0x04, EMPTY_BLOCK);
+    then(this);
+    if (otherwise !== undefined) {
+      this.code.push(0x05);
+      otherwise(this);
+    }
+    this.code.push(0x0b);
+    return this;
+  }
+
+  /**
+   * `br depth`: leaves the enclosing block/if `depth` levels out, or restarts that loop.
+   * @param depth - 0 for the innermost enclosing label
+   */
+  br(depth: number): this {
+    this.code.push(0x0c, ...uleb(depth));
+    return this;
+  }
+
+  /**
+   * `br_if depth`: {@link FunctionBuilder.br} when the popped i32 is non-zero.
+   * @param depth - 0 for the innermost enclosing label
+   */
+  brIf(depth: number): this {
+    this.code.push(0x0d, ...uleb(depth));
     return this;
   }
 
