@@ -14,24 +14,24 @@
  * Speed: all kernels' lattice vertices live in one buffer pair (rows of M
  * labels), so each pixel has one list of (row, slice weight, splat weight)
  * entries — d+1 per kernel — with the normalisation, α and w_k folded into
- * the weights once. Per iteration every lattice is blurred in place, then one
- * pass over the pixels slices, adds the unary, takes the softmax and splats
- * the new Q straight into the other buffer for the next iteration.
+ * the weights once (`merged_kernels.ts`). Per iteration every lattice is
+ * blurred in place, then one pass over the pixels slices, adds the unary,
+ * takes the softmax and splats the new Q straight into the other buffer for
+ * the next iteration.
+ *
+ * Two implementations of the same iterations: WebAssembly SIMD kernels
+ * (`mean_field_wasm.ts`, float32, the default wherever WebAssembly SIMD
+ * compiles) and the TypeScript below (float64 accumulators; the fallback and
+ * the reference the kernels are tested against). The environment variable
+ * `SEGREFINE_CRF_KERNEL=js|wasm` forces one (for benchmarks and debugging).
  * @module
  * @internal
  */
-import type { CrfNormalization } from './params.js';
-import { blurChains, type LatticeChains, type PermutohedralLattice } from './permutohedral.js';
+import { mergeKernels, type MeanFieldKernel } from './merged_kernels.js';
+import { meanFieldWasm, meanFieldWasmAvailable } from './mean_field_wasm.js';
+import { blurChains } from './permutohedral.js';
 
-/** One pairwise term for {@link meanField}. */
-export interface MeanFieldKernel {
-  /** The lattice built from the term's features. */
-  readonly lattice: PermutohedralLattice;
-  /** Potts weight w. */
-  readonly compat: number;
-  /** How the kernel is normalised. */
-  readonly normalization: CrfNormalization;
-}
+export type { MeanFieldKernel } from './merged_kernels.js';
 
 /** Output of {@link meanField}. */
 export interface MeanFieldResult {
@@ -39,55 +39,6 @@ export interface MeanFieldResult {
   readonly q: Float32Array;
   /** The last iteration's softmax argument (−U + messages), `[N, M]`: logits of Q. */
   readonly logits: Float32Array;
-}
-
-/** Every kernel's splat/slice entries merged per pixel, and their blur chains. */
-interface MergedKernels {
-  /** Entries per pixel: Σ_k (d_k + 1). */
-  readonly entries: number;
-  /** `[N, entries]` buffer offsets (vertex row × M). */
-  readonly rows: Int32Array;
-  /** `[N, entries]` splat weights (barycentric × pre-normalisation). */
-  readonly splatWeights: Float32Array;
-  /** `[N, entries]` slice weights (barycentric × post-normalisation × α × w). */
-  readonly sliceWeights: Float32Array;
-  /** Blur chains of every kernel and direction, rows shifted into the merged buffer. */
-  readonly chains: LatticeChains[];
-  /** Rows of the merged buffer (row 0 of each kernel stays zero). */
-  readonly vertexRows: number;
-}
-
-function merge(kernels: readonly MeanFieldKernel[], pointCount: number, labels: number): MergedKernels {
-  const entries = kernels.reduce((sum, k) => sum + k.lattice.dims + 1, 0);
-  const rows = new Int32Array(pointCount * entries);
-  const splatWeights = new Float32Array(pointCount * entries);
-  const sliceWeights = new Float32Array(pointCount * entries);
-  const chains: LatticeChains[] = [];
-  let column = 0;
-  let rowBase = 0;
-  for (const kernel of kernels) {
-    const lattice = kernel.lattice;
-    const d1 = lattice.dims + 1;
-    // n_i = (K·1)_i from the lattice itself, as densecrf computes it.
-    const norm = lattice.filter(new Float32Array(pointCount).fill(1), 1);
-    for (let i = 0; i < pointCount; i++) {
-      const n = norm[i]! + 1e-20;
-      const inverse = Math.fround(kernel.normalization === 'symmetric' ? 1 / Math.sqrt(n) : kernel.normalization === 'after' ? 1 / n : 1);
-      const pre = kernel.normalization === 'symmetric' ? inverse : 1;
-      const post = inverse * lattice.alpha * kernel.compat;
-      for (let r = 0; r < d1; r++) {
-        const at = i * entries + column + r;
-        const w = lattice.weights[i * d1 + r]!;
-        rows[at] = (rowBase + lattice.offsets[i * d1 + r]!) * labels;
-        splatWeights[at] = w * pre;
-        sliceWeights[at] = w * post;
-      }
-    }
-    for (const chain of lattice.chains) chains.push({ vertices: chain.vertices.map((v) => v + rowBase), starts: chain.starts });
-    column += d1;
-    rowBase += lattice.vertexCount + 1;
-  }
-  return { entries, rows, splatWeights, sliceWeights, chains, vertexRows: rowBase };
 }
 
 /**
@@ -235,6 +186,20 @@ function expRow(acc: Float64Array, e: Float64Array, labels: number): number {
   return 1 / sum;
 }
 
+/** Which implementation runs the iterations. */
+export type MeanFieldImplementation = 'wasm' | 'js';
+
+/**
+ * The implementation {@link meanField} picks when none is given:
+ * `SEGREFINE_CRF_KERNEL` if set to `js` or `wasm`, else `wasm` when
+ * WebAssembly SIMD compiles here, else `js`.
+ */
+export function defaultMeanFieldImplementation(): MeanFieldImplementation {
+  const forced = typeof process === 'object' ? process.env?.['SEGREFINE_CRF_KERNEL'] : undefined;
+  if (forced === 'js' || forced === 'wasm') return forced;
+  return meanFieldWasmAvailable() ? 'wasm' : 'js';
+}
+
 /**
  * Runs `iterations` mean-field updates.
  * @param unary - U = −log p, `[N, M]`, label fastest
@@ -242,13 +207,33 @@ function expRow(acc: Float64Array, e: Float64Array, labels: number): number {
  * @param labels - M
  * @param kernels - the pairwise terms (lattices over the same N points)
  * @param iterations - number of updates (0 returns softmax(−U))
+ * @param implementation - force one implementation (a forced `wasm` that
+ *   cannot run throws); by default {@link defaultMeanFieldImplementation},
+ *   falling back to `js` when the wasm memory cannot be allocated
  */
-export function meanField(unary: Float32Array, pointCount: number, labels: number, kernels: readonly MeanFieldKernel[], iterations: number): MeanFieldResult {
+export function meanField(
+  unary: Float32Array,
+  pointCount: number,
+  labels: number,
+  kernels: readonly MeanFieldKernel[],
+  iterations: number,
+  implementation?: MeanFieldImplementation,
+): MeanFieldResult {
+  if ((implementation ?? defaultMeanFieldImplementation()) === 'wasm') {
+    const result = meanFieldWasm(unary, pointCount, labels, kernels, iterations);
+    if (result !== null) return result;
+    if (implementation === 'wasm') throw new Error('meanField: the WebAssembly SIMD kernels cannot run here (no SIMD, or not enough memory)');
+  }
+  return meanFieldJs(unary, pointCount, labels, kernels, iterations);
+}
+
+/** The TypeScript implementation of {@link meanField}. */
+function meanFieldJs(unary: Float32Array, pointCount: number, labels: number, kernels: readonly MeanFieldKernel[], iterations: number): MeanFieldResult {
   const q = new Float32Array(pointCount * labels);
   const logits = new Float32Array(pointCount * labels);
   const acc = new Float64Array(labels);
   const row = new Float64Array(labels);
-  const merged = merge(kernels, pointCount, labels);
+  const merged = mergeKernels(kernels, pointCount, labels);
   const { entries, rows, splatWeights, sliceWeights } = merged;
   let current = new Float32Array(merged.vertexRows * labels);
   let next = new Float32Array(merged.vertexRows * labels);

@@ -1,0 +1,263 @@
+/**
+ * The dense CRF's mean-field iterations as WebAssembly SIMD kernels, assembled
+ * at run time by {@link assembleModule} (see `mean_field_wasm.ts` for the
+ * memory layout they work on).
+ *
+ * Label vectors are padded to whole v128s (M → Mp, a multiple of 4) and
+ * handled in *chunks* of `width` v128s held in locals (registers); a row of
+ * Mp labels is `Mp / (4·width)` chunks. The kernels are specialised for the
+ * chunk widths (known when assembling), the chunk count is a run-time loop.
+ *
+ * Exports:
+ * - `blur(buffer, stream, streamEnd, rowBytes)`: the in-place lattice blur
+ *   `v ← v + ½(prev + next)` along chains. The stream lists, chain after
+ *   chain, the byte offsets of the chain's vertex rows in `buffer`, each
+ *   chain ended by a 0 (row 0 is the never-blurred zero row).
+ * - `initial`, `update`, `finish`, `softmax` — one pass over the pixels,
+ *   all with the parameters `(unary, entries, entryBytes, pixels, rowBytes,
+ *   source, target, scratch, out, logits, outBytes)`. Per pixel: a = −U
+ *   (+ the gather Σ_e slice_e · source[row_e] for `update` and `finish`),
+ *   Q = softmax(a); then either the scatter target[row_e] += splat_e · Q
+ *   (`initial`, `update`) or the output (`finish`, `softmax`): Q to `out`
+ *   and a to `logits`, unpadded (rows of `outBytes`). The output rows are
+ *   stored as whole padded rows in pixel order, so each row's padding is
+ *   overwritten by the next row; the regions need `rowBytes − outBytes` bytes
+ *   of slack at the end.
+ * @module
+ * @internal
+ */
+import { assembleModule, FunctionBuilder } from '../../core/wasm/assembler.js';
+import { emitExp, expConstants } from '../../core/wasm/simd_exp.js';
+
+/** Bytes of one pixel entry: (row byte offset i32, splat weight f32, slice weight f32). */
+export const ENTRY_BYTES = 12;
+const SPLAT_AT = 4;
+const SLICE_AT = 8;
+/** Bytes of a v128. */
+const V = 16;
+
+/** Chunk widths (v128s per chunk) a kernel module is specialised for. */
+export interface KernelWidths {
+  /** v128s per chunk in the pixel passes (1 … 8). */
+  readonly pixel: number;
+  /** v128s per chunk in the blur (1 … 8). */
+  readonly blur: number;
+}
+
+/** `i32 local ← local + constant`. */
+function increment(f: FunctionBuilder, local: string, by: number | string): void {
+  f.get(local);
+  if (typeof by === 'number') f.i32(by);
+  else f.get(by);
+  f.op('i32.add').set(local);
+}
+
+/** Pushes the sum of the i32 locals. */
+function sum(f: FunctionBuilder, ...locals: string[]): void {
+  f.get(locals[0]!);
+  for (const local of locals.slice(1)) f.get(local).op('i32.add');
+}
+
+/** `for (c = 0; c < rowBytes; c += width·16) body`: the loop over a row's chunks. */
+function forEachChunk(f: FunctionBuilder, width: number, body: (f: FunctionBuilder) => void): void {
+  f.i32(0).set('c');
+  f.loopWhile((f) => f.get('c').get('row_bytes').op('i32.lt_u'), (f) => {
+    body(f);
+    increment(f, 'c', width * V);
+  });
+}
+
+/** Horizontal reduction of a v128 local to an f32 on the stack. */
+function reduceLanes(f: FunctionBuilder, local: string, op: 'f32.max' | 'f32.add'): void {
+  f.get(local).lane(0);
+  for (let lane = 1; lane < 4; lane++) f.get(local).lane(lane).op(op);
+}
+
+/**
+ * The blur over a stream of chains (see the module comment), `width` v128s of
+ * each vertex row at a time: the previous and current rows stay in locals, so
+ * every vertex is loaded and stored once per chunk.
+ */
+function buildBlur(width: number): FunctionBuilder {
+  const f = new FunctionBuilder([['buffer', 'i32'], ['stream', 'i32'], ['stream_end', 'i32'], ['row_bytes', 'i32']]);
+  for (const name of ['c', 'p', 'here', 'next', 'there']) f.local(name, 'i32');
+  const lanes = Array.from({ length: width }, (_, k) => k);
+  for (const k of lanes) f.local(`prev${k}`, 'v128').local(`old${k}`, 'v128').local(`new${k}`, 'v128');
+  f.local('half', 'v128').f32x4(0.5).set('half');
+  forEachChunk(f, width, (f) => {
+    f.get('stream').set('p');
+    f.loopWhile((f) => f.get('p').get('stream_end').op('i32.lt_u'), (f) => {
+      // The chain's head: no predecessor.
+      sum(f, 'buffer', 'c');
+      f.get('p').loadI32().op('i32.add').set('here');
+      increment(f, 'p', 4);
+      for (const k of lanes) f.get('here').loadV128(k * V).set(`old${k}`).f32x4(0).set(`prev${k}`);
+      // Until the chain's 0: here ← old + ½(prev + next), then shift the window.
+      f.loopWhile((f) => f.get('p').loadI32().tee('next'), (f) => {
+        sum(f, 'buffer', 'c', 'next');
+        f.set('there');
+        for (const k of lanes) {
+          f.get('there').loadV128(k * V).set(`new${k}`);
+          f.get('here').get(`old${k}`).get(`prev${k}`).get(`new${k}`).op('f32x4.add').get('half').op('f32x4.mul').op('f32x4.add').storeV128(k * V);
+          f.get(`old${k}`).set(`prev${k}`).get(`new${k}`).set(`old${k}`);
+        }
+        f.get('there').set('here');
+        increment(f, 'p', 4);
+      });
+      increment(f, 'p', 4); // past the 0
+      // The chain's tail: no successor.
+      for (const k of lanes) f.get('here').get(`old${k}`).get(`prev${k}`).get('half').op('f32x4.mul').op('f32x4.add').storeV128(k * V);
+    });
+  });
+  return f;
+}
+
+/**
+ * One pass over the pixels (see the module comment).
+ * @param width - v128s per chunk
+ * @param gather - add the messages sliced from `source` to −U
+ * @param scatter - splat Q into `target`; otherwise write Q and the logits
+ */
+function buildPixelPass(width: number, gather: boolean, scatter: boolean): FunctionBuilder {
+  const f = new FunctionBuilder([
+    ['unary', 'i32'],
+    ['entries', 'i32'],
+    ['entry_bytes', 'i32'],
+    ['pixels', 'i32'],
+    ['row_bytes', 'i32'],
+    ['source', 'i32'],
+    ['target', 'i32'],
+    ['scratch', 'i32'],
+    ['out', 'i32'],
+    ['logits', 'i32'],
+    ['out_bytes', 'i32'],
+  ]);
+  for (const name of ['i', 'c', 'e', 'first', 'end', 'at', 'exps']) f.local(name, 'i32');
+  const lanes = Array.from({ length: width }, (_, k) => k);
+  for (const k of lanes) f.local(`a${k}`, 'v128');
+  for (const name of ['max', 'shift', 'total', 'inverse', 'w', 'x']) f.local(name, 'v128');
+  expConstants(f);
+  f.get('scratch').get('row_bytes').op('i32.add').set('exps'); // exp(a − max) row after the a row
+  f.get('entries').set('first');
+  f.i32(0).set('i');
+  f.loopWhile((f) => f.get('i').get('pixels').op('i32.lt_u'), (f) => {
+    sum(f, 'first', 'entry_bytes');
+    f.set('end');
+    // a = −U + Σ_e slice_e · source[row_e], chunk by chunk, kept in scratch; its max.
+    f.f32x4(-Infinity).set('max');
+    forEachChunk(f, width, (f) => {
+      sum(f, 'unary', 'c');
+      f.set('at');
+      for (const k of lanes) f.get('at').loadV128(k * V).set(`a${k}`);
+      if (gather) {
+        f.get('first').set('e');
+        f.loopWhile((f) => f.get('e').get('end').op('i32.lt_u'), (f) => {
+          f.get('source').get('e').loadI32().op('i32.add').get('c').op('i32.add').set('at');
+          f.get('e').loadF32(SLICE_AT).op('f32x4.splat').set('w');
+          for (const k of lanes) f.get(`a${k}`).get('w').get('at').loadV128(k * V).op('f32x4.mul').op('f32x4.add').set(`a${k}`);
+          increment(f, 'e', ENTRY_BYTES);
+        });
+      }
+      sum(f, 'scratch', 'c');
+      f.set('at');
+      for (const k of lanes) {
+        f.get('at').get(`a${k}`).storeV128(k * V);
+        f.get('max').get(`a${k}`).op('f32x4.pmax').set('max');
+      }
+    });
+    // Q ∝ exp(a − max a); padded lanes hold −1e30 and give exactly 0.
+    reduceLanes(f, 'max', 'f32.max');
+    f.op('f32x4.splat').set('shift');
+    f.f32x4(0).set('total');
+    forEachChunk(f, width, (f) => {
+      for (const k of lanes) {
+        sum(f, 'exps', 'c');
+        sum(f, 'scratch', 'c');
+        f.loadV128(k * V).get('shift').op('f32x4.sub');
+        emitExp(f);
+        f.tee('x').storeV128(k * V);
+        f.get('total').get('x').op('f32x4.add').set('total');
+      }
+    });
+    f.f32(1);
+    reduceLanes(f, 'total', 'f32.add');
+    f.op('f32.div').op('f32x4.splat').set('inverse');
+    if (scatter) {
+      // target[row_e] += splat_e · Q, chunk by chunk.
+      forEachChunk(f, width, (f) => {
+        sum(f, 'exps', 'c');
+        f.set('at');
+        for (const k of lanes) f.get('at').loadV128(k * V).get('inverse').op('f32x4.mul').set(`a${k}`);
+        f.get('first').set('e');
+        f.loopWhile((f) => f.get('e').get('end').op('i32.lt_u'), (f) => {
+          f.get('target').get('e').loadI32().op('i32.add').get('c').op('i32.add').set('at');
+          f.get('e').loadF32(SPLAT_AT).op('f32x4.splat').set('w');
+          for (const k of lanes) f.get('at').get('at').loadV128(k * V).get('w').get(`a${k}`).op('f32x4.mul').op('f32x4.add').storeV128(k * V);
+          increment(f, 'e', ENTRY_BYTES);
+        });
+      });
+    } else {
+      // Q to out, a to logits (unpadded rows; this row's padding lands on the next row).
+      forEachChunk(f, width, (f) => {
+        for (const k of lanes) {
+          sum(f, 'out', 'c');
+          sum(f, 'exps', 'c');
+          f.loadV128(k * V).get('inverse').op('f32x4.mul').storeV128(k * V);
+          sum(f, 'logits', 'c');
+          sum(f, 'scratch', 'c');
+          f.loadV128(k * V).storeV128(k * V);
+        }
+      });
+      increment(f, 'out', 'out_bytes');
+      increment(f, 'logits', 'out_bytes');
+    }
+    increment(f, 'unary', 'row_bytes');
+    f.get('end').set('first');
+    increment(f, 'i', 1);
+  });
+  return f;
+}
+
+/** A pixel pass's signature (byte addresses and sizes; see the module comment). */
+export type PixelPass = (
+  unary: number,
+  entries: number,
+  entryBytes: number,
+  pixels: number,
+  rowBytes: number,
+  source: number,
+  target: number,
+  scratch: number,
+  out: number,
+  logits: number,
+  outBytes: number,
+) => void;
+
+/** The kernels' exports (byte addresses into the module's memory). */
+export interface MeanFieldKernelExports {
+  /** In-place blur of `buffer` along the chain stream `[stream, streamEnd)`. */
+  blur(buffer: number, stream: number, streamEnd: number, rowBytes: number): void;
+  /** Q⁰ = softmax(−U) splatted into `target`. */
+  initial: PixelPass;
+  /** Q = softmax(−U + slice(source)) splatted into `target`. */
+  update: PixelPass;
+  /** Q = softmax(−U + slice(source)) to `out`, the logits to `logits`. */
+  finish: PixelPass;
+  /** Q = softmax(−U) to `out`, the logits to `logits` (no iterations). */
+  softmax: PixelPass;
+}
+
+/**
+ * The module's bytes for the given chunk widths (it imports its memory as
+ * `env.memory`).
+ * @param widths - v128s per chunk of the pixel passes and of the blur
+ */
+export function assembleMeanFieldKernels(widths: KernelWidths): Uint8Array<ArrayBuffer> {
+  return assembleModule({
+    blur: buildBlur(widths.blur),
+    initial: buildPixelPass(widths.pixel, false, true),
+    update: buildPixelPass(widths.pixel, true, true),
+    finish: buildPixelPass(widths.pixel, true, false),
+    softmax: buildPixelPass(widths.pixel, false, false),
+  });
+}
