@@ -48,8 +48,9 @@ export interface RandomWalkInputs {
    */
   path?: WalkPath;
   /**
-   * Rows of P per block on the blocked path (an integer ≥ 1).
-   * @defaultValue about 2²¹ / N (a multiple of 8), between 64 and 1024
+   * On the blocked path, rows of P per block of the forward and the edge of
+   * the backward's square tiles (an integer ≥ 1).
+   * @defaultValue forward: about 2²¹ / N rows (a multiple of 8), between 64 and 1024; backward: 256
    */
   blockSize?: number;
   /**
@@ -134,7 +135,7 @@ export function randomWalk(inputs: RandomWalkInputs): tf.Tensor3D {
     throw new DataError('randomWalk.blockSize', 'must be an integer ≥ 1', blockSize);
   }
   return tf.tidy(() => {
-    const propagated = path === 'blocked' ? blockedPropagation(embedding, y, { blockSize, helpers: inputs.helpers }) : (tf.matMul(transitionMatrix(embedding), y) as tf.Tensor3D);
+    const propagated = path === 'blocked' ? blockedPropagation(embedding, y, { blockSize, tileSize: blockSize, helpers: inputs.helpers }) : (tf.matMul(transitionMatrix(embedding), y) as tf.Tensor3D);
     return combineWalk(propagated, y, seed, mu, beta);
   });
 }

@@ -7,22 +7,22 @@
  * (m_i the row max), `l_i = Σ_j E_ij`, `O_i = E_i y / l_i`, and the row's
  * log-sum-exp `lse_i = m_i + log l_i` is kept (N floats).
  *
- * Backward (dO given): `D_i = dO_i·O_i`. As S is symmetric, one block of rows
- * of S gives rows of both P and Pᵀ: `P_ij = exp(S_ij − lse_i)` and
- * `Q_ij = P_ji = exp(S_ij − lse_j)`. With `A_ij = dO_i·y_j − D_i` and
- * `C_ij = y_i·dO_j − D_j` (two skinny matMuls), `dS = P∘A` and `dSᵀ = Q∘C`, so
- * `dΨ_i = (P∘A + Q∘C)_i Ψ` and `dy_i = Q_i dO`: every product is a plain
- * row-block matMul, no transposed N×b product, no N×N buffer.
+ * Backward (dO given): `D_i = dO_i·O_i`, and S is recomputed tile by tile,
+ * using its symmetry (see `walk_backward_tiles.ts`): no N×N buffer, and S,
+ * A and C for the upper triangle of tiles only.
  * @module
  */
 import * as tf from '@tensorflow/tfjs';
+import { backwardTiles, balancedTileRanges, DEFAULT_BACKWARD_TILE, disposeTileOperands, tileOperands } from './walk_backward_tiles.js';
 import { walkKernels, type WalkKernels } from './walk_kernels_wasm.js';
 import { activeWalkPool } from './walk_workers.js';
 
 /** Options of {@link blockedPropagation}. */
 export interface BlockedPropagationOptions {
-  /** Rows of P per block (≥ 1); default {@link defaultBlockSize}. */
+  /** Rows of P per block of the forward (≥ 1); default {@link defaultBlockSize}. */
   blockSize?: number;
+  /** Edge of the backward's square tiles (≥ 1); default `DEFAULT_BACKWARD_TILE`. */
+  tileSize?: number;
   /** `fused` (default): the SIMD kernels when on tfjs-wasm; `ops`: plain tfjs ops everywhere. */
   kernels?: 'fused' | 'ops';
   /** Share rows with the helper threads when they run (default true). */
@@ -87,92 +87,6 @@ export function forwardRows(
   return [out, lse];
 }
 
-/**
- * The backward's operands shared by every block (XNNPACK packs each right
- * operand once). `psi`, `dOut` and `lse` are borrowed from the caller; the
- * rest is released by {@link disposeBackwardOperands}.
- */
-export interface BackwardOperands {
-  /** Ψ `[N, d]`. */
-  psi: tf.Tensor2D;
-  /** Ψᵀ `[d, N]`. */
-  psiT: tf.Tensor2D;
-  /** dO `[N, K]`. */
-  dOut: tf.Tensor2D;
-  /** `[dO, D]` `[N, K + 1]`: A = left1 · right1. */
-  left1: tf.Tensor2D;
-  /** `[yᵀ; −1]` `[K + 1, N]`. */
-  right1: tf.Tensor2D;
-  /** `[y, 1]` `[N, K + 1]`: C = left2 · right2. */
-  left2: tf.Tensor2D;
-  /** `[dOᵀ; −Dᵀ]` `[K + 1, N]`. */
-  right2: tf.Tensor2D;
-  /** Row log-sum-exp `[N]`. */
-  lse: tf.Tensor1D;
-  /** The same as a row `[1, N]`. */
-  lseRow: tf.Tensor2D;
-}
-
-/**
- * Builds the {@link BackwardOperands}.
- * @param psi - Ψ `[N, d]`
- * @param y - `[N, K]`
- * @param d - `D_i = dO_i·O_i` `[N, 1]`
- * @param lse - row log-sum-exp `[N]`
- * @param dOut - dO `[N, K]`
- */
-export function backwardOperands(psi: tf.Tensor2D, y: tf.Tensor2D, d: tf.Tensor2D, lse: tf.Tensor1D, dOut: tf.Tensor2D): BackwardOperands {
-  const n = psi.shape[0];
-  const created = tf.tidy(() => ({
-    psiT: tf.transpose(psi),
-    left1: tf.concat([dOut, d], 1),
-    right1: tf.concat([tf.transpose(y), tf.fill([1, n], -1)], 0),
-    left2: tf.concat([y, tf.ones([n, 1])], 1),
-    right2: tf.concat([tf.transpose(dOut), tf.neg(tf.transpose(d))], 0),
-    lseRow: tf.reshape(lse, [1, n]),
-  })) as Omit<BackwardOperands, 'psi' | 'dOut' | 'lse'>;
-  return { psi, dOut, lse, ...created };
-}
-
-/** Disposes what {@link backwardOperands} created (not the borrowed inputs). */
-export function disposeBackwardOperands(ops: BackwardOperands): void {
-  tf.dispose([ops.psiT, ops.left1, ops.right1, ops.left2, ops.right2, ops.lseRow]);
-}
-
-/**
- * Rows `[start, end)` of the backward: `[dΨ, dy]` for those rows.
- * @param ops - see {@link backwardOperands}
- */
-export function backwardRows(ops: BackwardOperands, start: number, end: number, blockSize: number, kernels: WalkKernels | null): [tf.Tensor2D, tf.Tensor2D] {
-  const dPsis: tf.Tensor2D[] = [];
-  const dYs: tf.Tensor2D[] = [];
-  for (let first = start; first < end; first += blockSize) {
-    const rows = Math.min(blockSize, end - first);
-    const [dPsi, dY] = tf.tidy(() => {
-      const s = tf.matMul(tf.slice(ops.psi, [first, 0], [rows, -1]), ops.psiT) as tf.Tensor2D;
-      const a = tf.matMul(tf.slice(ops.left1, [first, 0], [rows, -1]), ops.right1) as tf.Tensor2D;
-      const c = tf.matMul(tf.slice(ops.left2, [first, 0], [rows, -1]), ops.right2) as tf.Tensor2D;
-      let combined: tf.Tensor2D;
-      let q: tf.Tensor2D;
-      if (kernels !== null) {
-        kernels.combine(s, a, c, ops.lse, first); // a ← P∘A + Q∘C, s ← Q
-        combined = a;
-        q = s;
-      } else {
-        const p = tf.exp(tf.sub(s, tf.reshape(tf.slice(ops.lse, [first], [rows]), [rows, 1])));
-        q = tf.exp(tf.sub(s, ops.lseRow)) as tf.Tensor2D;
-        combined = tf.add(tf.mul(p, a), tf.mul(q, c)) as tf.Tensor2D;
-      }
-      return [tf.matMul(combined, ops.psi), tf.matMul(q, ops.dOut)] as [tf.Tensor2D, tf.Tensor2D];
-    });
-    dPsis.push(dPsi);
-    dYs.push(dY);
-  }
-  const grads = [tf.concat(dPsis), tf.concat(dYs)] as [tf.Tensor2D, tf.Tensor2D];
-  tf.dispose([...dPsis, ...dYs]);
-  return grads;
-}
-
 /** Per-batch-element forward, rows shared with the helper threads when they run. */
 function forwardOne(psi: tf.Tensor2D, y: tf.Tensor2D, blockSize: number, kernels: WalkKernels | null, helpers: boolean): [tf.Tensor2D, tf.Tensor1D] {
   const n = psi.shape[0];
@@ -189,30 +103,40 @@ function forwardOne(psi: tf.Tensor2D, y: tf.Tensor2D, blockSize: number, kernels
   return result;
 }
 
-/** Per-batch-element backward: `[dΨ, dy]`. */
+/** Per-batch-element backward: `[dΨ, dy]`, tile pairs shared with the helper threads when they run. */
 function backwardOne(
   psi: tf.Tensor2D,
   y: tf.Tensor2D,
   out: tf.Tensor2D,
   lse: tf.Tensor1D,
   dOut: tf.Tensor2D,
-  blockSize: number,
+  tile: number,
   kernels: WalkKernels | null,
   helpers: boolean,
 ): [tf.Tensor2D, tf.Tensor2D] {
   const n = psi.shape[0];
   const d = tf.sum(tf.mul(dOut, out), 1, true) as tf.Tensor2D; // D_i = dO_i·O_i
+  const count = Math.ceil(n / tile);
   const pool = helpers ? activeWalkPool(n) : undefined;
-  const split = pool?.localRows(n) ?? n;
-  const pending = pool?.backward(psi, y, d, lse, dOut, split, blockSize);
-  const ops = backwardOperands(psi, y, d, lse, dOut);
-  const local = backwardRows(ops, 0, split, blockSize, kernels);
-  disposeBackwardOperands(ops);
+  const bounds = balancedTileRanges(count, 1 + (pool?.helperCount ?? 0));
+  const pending = pool?.backward(psi, y, d, lse, dOut, tile, bounds.slice(1));
+  const ops = tileOperands(psi, y, d, lse, dOut, tile);
+  const local = backwardTiles(ops, 0, bounds[1]!, kernels);
+  disposeTileOperands(ops);
   d.dispose();
   if (pending === undefined) return local;
+  // Each helper's partial covers rows [its first tile · tile, N): pad and add.
   const remote = pending.wait();
-  const result: [tf.Tensor2D, tf.Tensor2D] = [tf.concat([local[0], remote[0]]) as tf.Tensor2D, tf.concat([local[1], remote[1]]) as tf.Tensor2D];
-  tf.dispose([...local, ...remote]);
+  const result = tf.tidy(() => {
+    let [dPsi, dY] = local as [tf.Tensor, tf.Tensor];
+    for (const share of remote) {
+      const before = n - share.dPsi.shape[0];
+      dPsi = tf.add(dPsi, tf.pad(share.dPsi, [[before, 0], [0, 0]]));
+      dY = tf.add(dY, tf.pad(share.dY, [[before, 0], [0, 0]]));
+    }
+    return [dPsi, dY] as [tf.Tensor2D, tf.Tensor2D];
+  });
+  tf.dispose([...local, ...remote.flatMap((share) => [share.dPsi, share.dY])]);
   return result;
 }
 
@@ -227,6 +151,7 @@ function backwardOne(
 export function blockedPropagation(embedding: tf.Tensor3D, y: tf.Tensor3D, options: BlockedPropagationOptions = {}): tf.Tensor3D {
   const [batch, n] = embedding.shape;
   const blockSize = Math.max(1, Math.floor(options.blockSize ?? defaultBlockSize(n)));
+  const tileSize = Math.max(1, Math.floor(options.tileSize ?? DEFAULT_BACKWARD_TILE));
   const kernels = (options.kernels ?? 'fused') === 'fused' ? walkKernels() : null;
   const helpers = options.helpers ?? true;
   if (n === 0) return tf.zerosLike(y); // no rows, nothing to propagate
@@ -253,7 +178,7 @@ export function blockedPropagation(embedding: tf.Tensor3D, y: tf.Tensor3D, optio
         const [outS, lseS] = saved as [tf.Tensor3D, tf.Tensor2D];
         const lse3 = tf.reshape(lseS, [batch, n, 1]) as tf.Tensor3D;
         const grads = perBatch([psi, state, outS, lse3, dy as tf.Tensor3D], (p, s, o, l, g) =>
-          backwardOne(p, s, o, tf.reshape(l, [n]) as tf.Tensor1D, g, blockSize, kernels, helpers),
+          backwardOne(p, s, o, tf.reshape(l, [n]) as tf.Tensor1D, g, tileSize, kernels, helpers),
         );
         const result = [joined(grads.map((g) => g[0])), joined(grads.map((g) => g[1]))];
         tf.dispose([lse3, ...grads]);

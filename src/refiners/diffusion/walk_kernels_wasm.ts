@@ -95,21 +95,33 @@ function buildRowExp(): FunctionBuilder {
 }
 
 /**
- * `combine(s, a, c, lse, rowStart, rows, n)`: the backward block. With
- * `P = exp(s − lse[rowStart + r])` (rows of P) and `Q = exp(s − lse[j])`
- * (the same rows of Pᵀ, as S is symmetric), in place
- * `a ← P∘a + Q∘c` and `s ← Q`.
+ * `combine(s, a, c, lseRows, lseCols, rows, n)`: the backward tile. With
+ * `P = exp(s − lseRows[r])` (rows of P) and `Q = exp(s − lseCols[j])` (the
+ * same entries of Pᵀ, as S is symmetric), in place `a ← P∘a + Q∘c` and
+ * `s ← Q`. `combineTransposed(…, combT, pT)` also writes `(P∘a + Q∘c)ᵀ` and
+ * `Pᵀ` `[n, rows]`, the operands of the mirrored tile's products.
  */
-function buildCombine(): FunctionBuilder {
-  const f = new FunctionBuilder([['s', 'i32'], ['a', 'i32'], ['c', 'i32'], ['lse', 'i32'], ['row_start', 'i32'], ['rows', 'i32'], ['n', 'i32']]);
-  for (const name of ['r', 'j', 'vec_end', 'end', 'row_off']) f.local(name, 'i32');
+function buildCombine(transposed: boolean): FunctionBuilder {
+  const params: Array<[string, 'i32']> = [['s', 'i32'], ['a', 'i32'], ['c', 'i32'], ['lse_rows', 'i32'], ['lse_cols', 'i32'], ['rows', 'i32'], ['n', 'i32']];
+  if (transposed) params.push(['comb_t', 'i32'], ['p_t', 'i32']);
+  const f = new FunctionBuilder(params);
+  for (const name of ['r', 'j', 'vec_end', 'end', 'row_off', 't', 'stride']) f.local(name, 'i32');
   for (const name of ['row_lse', 'sv', 'pv', 'qv', 'out']) f.local(name, 'v128');
   expConstants(f);
   const at = (base: string) => (f: FunctionBuilder): void => void f.get(base).get('row_off').op('i32.add').get('j').op('i32.add');
+  // Column j of row r lands at (j·rows + r)·4 bytes of a transposed [n, rows] buffer; lanes are one row (rows·4 bytes) apart.
+  const storeTransposed = (base: string, value: string, lanes: number): void => {
+    for (let lane = 0; lane < lanes; lane++) {
+      f.get(base).get('t').op('i32.add');
+      if (lane > 0) f.get('stride').i32(lane).op('i32.mul').op('i32.add');
+      f.get(value).lane(lane).storeF32();
+    }
+  };
+  f.get('rows').i32(2).op('i32.shl').set('stride');
   f.i32(0).set('r');
   f.loopWhile((f) => f.get('r').get('rows').op('i32.lt_u'), (f) => {
     rowBounds(f);
-    f.get('lse').get('row_start').get('r').op('i32.add').i32(2).op('i32.shl').op('i32.add').loadF32().op('f32x4.splat').set('row_lse');
+    f.get('lse_rows').get('r').i32(2).op('i32.shl').op('i32.add').loadF32().op('f32x4.splat').set('row_lse');
     f.i32(0).set('j');
     for (const scalar of [false, true]) {
       f.loopWhile((f) => f.get('j').get(scalar ? 'end' : 'vec_end').op('i32.lt_u'), (f) => {
@@ -119,7 +131,7 @@ function buildCombine(): FunctionBuilder {
         emitExp(f);
         f.set('pv');
         f.get('sv');
-        load(f, (f) => void f.get('lse').get('j').op('i32.add'), scalar);
+        load(f, (f) => void f.get('lse_cols').get('j').op('i32.add'), scalar);
         f.op('f32x4.sub');
         emitExp(f);
         f.set('qv');
@@ -130,6 +142,12 @@ function buildCombine(): FunctionBuilder {
         f.op('f32x4.mul').op('f32x4.add').set('out');
         store(f, at('a'), 'out', scalar);
         store(f, at('s'), 'qv', scalar);
+        if (transposed) {
+          // t = (j/4)·rows·4 + r·4 bytes: column j/4, row r.
+          f.get('j').get('rows').op('i32.mul').get('r').i32(2).op('i32.shl').op('i32.add').set('t');
+          storeTransposed('comb_t', 'out', scalar ? 1 : 4);
+          storeTransposed('p_t', 'pv', scalar ? 1 : 4);
+        }
         f.get('j').i32(scalar ? 4 : 16).op('i32.add').set('j');
       });
     }
@@ -141,7 +159,8 @@ function buildCombine(): FunctionBuilder {
 /** The assembled module's exports. */
 interface KernelExports {
   rowExp(s: number, rows: number, n: number, stats: number): void;
-  combine(s: number, a: number, c: number, lse: number, rowStart: number, rows: number, n: number): void;
+  combine(s: number, a: number, c: number, lseRows: number, lseCols: number, rows: number, n: number): void;
+  combineTransposed(s: number, a: number, c: number, lseRows: number, lseCols: number, rows: number, n: number, combT: number, pT: number): void;
 }
 
 /** The part of tfjs-wasm's backend the kernels use. */
@@ -159,10 +178,16 @@ export interface WalkKernels {
    */
   rowExp(s: tf.Tensor2D): tf.Tensor2D;
   /**
-   * In place `a ← P∘a + Q∘c`, `s ← Q` (see the module docs); `lse` is the
-   * log-sum-exp of every row `[N]`, `rowStart` the block's first row.
+   * The backward tile `[rows, cols]` at rows `rowStart…`, columns
+   * `colStart…` of S: in place `a ← P∘a + Q∘c`, `s ← Q` (see
+   * `buildCombine`); `lse` is the log-sum-exp of every row `[N]`.
    */
-  combine(s: tf.Tensor2D, a: tf.Tensor2D, c: tf.Tensor2D, lse: tf.Tensor1D, rowStart: number): void;
+  combine(s: tf.Tensor2D, a: tf.Tensor2D, c: tf.Tensor2D, lse: tf.Tensor1D, rowStart: number, colStart: number): void;
+  /**
+   * {@link WalkKernels.combine}, and returns `[(P∘a + Q∘c)ᵀ, Pᵀ]`
+   * (`[cols, rows]` each) for the mirrored tile.
+   */
+  combineTransposed(s: tf.Tensor2D, a: tf.Tensor2D, c: tf.Tensor2D, lse: tf.Tensor1D, rowStart: number, colStart: number): [tf.Tensor2D, tf.Tensor2D];
 }
 
 const cache = new WeakMap<object, WalkKernels | null>();
@@ -170,7 +195,7 @@ let moduleBytes: Uint8Array<ArrayBuffer> | undefined;
 
 /** The kernel module's bytes (assembled once). */
 export function walkKernelModule(): Uint8Array<ArrayBuffer> {
-  moduleBytes ??= assembleModule({ rowExp: buildRowExp(), combine: buildCombine() });
+  moduleBytes ??= assembleModule({ rowExp: buildRowExp(), combine: buildCombine(false), combineTransposed: buildCombine(true) });
   return moduleBytes;
 }
 
@@ -196,6 +221,14 @@ export function walkKernels(): WalkKernels | null {
   return kernels;
 }
 
+/** The tile's `[rows, cols]`, after checking that the operands agree and `lse` covers it. */
+function checkTile(s: tf.Tensor2D, a: tf.Tensor2D, c: tf.Tensor2D, lse: tf.Tensor1D, rowStart: number, colStart: number): [number, number] {
+  const [rows, cols] = s.shape;
+  if (a.shape.some((size, i) => size !== s.shape[i]) || c.shape.some((size, i) => size !== s.shape[i])) throw new Error('walk kernel: s, a and c must have one shape');
+  if (rowStart < 0 || colStart < 0 || rowStart + rows > lse.size || colStart + cols > lse.size) throw new Error('walk kernel: lse must hold every row of the tile');
+  return [rows, cols];
+}
+
 function bindKernels(exports: KernelExports, backend: Required<WasmBackendLike>): WalkKernels {
   const pointer = (t: tf.Tensor): number => {
     if (t.dtype !== 'float32') throw new Error(`walk kernel: expected float32, got ${t.dtype}`);
@@ -209,10 +242,17 @@ function bindKernels(exports: KernelExports, backend: Required<WasmBackendLike>)
       exports.rowExp(pointer(s), rows, n, pointer(stats));
       return stats;
     },
-    combine(s, a, c, lse, rowStart) {
-      const [rows, n] = s.shape;
-      if (lse.size !== n || rowStart + rows > n) throw new Error('walk kernel: lse must hold every row');
-      exports.combine(pointer(s), pointer(a), pointer(c), pointer(lse), rowStart, rows, n);
+    combine(s, a, c, lse, rowStart, colStart) {
+      const [rows, cols] = checkTile(s, a, c, lse, rowStart, colStart);
+      const lsePointer = pointer(lse);
+      exports.combine(pointer(s), pointer(a), pointer(c), lsePointer + 4 * rowStart, lsePointer + 4 * colStart, rows, cols);
+    },
+    combineTransposed(s, a, c, lse, rowStart, colStart) {
+      const [rows, cols] = checkTile(s, a, c, lse, rowStart, colStart);
+      const outputs = [0, 1].map(() => tf.engine().makeTensorFromTensorInfo(backend.makeOutput([cols, rows], 'float32')) as tf.Tensor2D) as [tf.Tensor2D, tf.Tensor2D];
+      const lsePointer = pointer(lse);
+      exports.combineTransposed(pointer(s), pointer(a), pointer(c), lsePointer + 4 * rowStart, lsePointer + 4 * colStart, rows, cols, pointer(outputs[0]), pointer(outputs[1]));
+      return outputs;
     },
   };
 }

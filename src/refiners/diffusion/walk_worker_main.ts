@@ -7,7 +7,8 @@
 import { parentPort } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
-import { backwardOperands, backwardRows, disposeBackwardOperands, forwardRows } from './random_walk_blocked.js';
+import { forwardRows } from './random_walk_blocked.js';
+import { backwardTiles, disposeTileOperands, tileOperands } from './walk_backward_tiles.js';
 import { walkKernels } from './walk_kernels_wasm.js';
 import { finishJob, type WalkJob } from './walk_workers.js';
 
@@ -34,11 +35,12 @@ function run(job: WalkJob): void {
       const lse = tf.tensor1d(view(job.inputs, offset, n));
       offset += n;
       const dOut = tf.tensor2d(view(job.inputs, offset, n * k), [n, k]);
-      const ops = backwardOperands(psi, y, dCol, lse, dOut);
-      const [dPsi, dY] = backwardRows(ops, start, end, blockSize, kernels);
-      disposeBackwardOperands(ops);
+      // start/end are row tiles here; the partial covers rows [start · tile, N).
+      const ops = tileOperands(psi, y, dCol, lse, dOut, blockSize);
+      const [dPsi, dY] = backwardTiles(ops, start, end, kernels);
+      disposeTileOperands(ops);
       out.set(dPsi.dataSync(), 0);
-      out.set(dY.dataSync(), rows * d);
+      out.set(dY.dataSync(), dPsi.shape[0] * d);
     }
   });
 }

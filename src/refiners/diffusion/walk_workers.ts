@@ -50,15 +50,15 @@ export interface WalkJob {
   d: number;
   /** Classes K. */
   k: number;
-  /** First row of this helper's share. */
+  /** First row (forward) or row tile (backward) of this helper's share. */
   start: number;
-  /** One past its last row. */
+  /** One past its last row or row tile. */
   end: number;
-  /** Rows per block. */
+  /** Rows per block (forward) or the tile edge (backward). */
   blockSize: number;
   /** Inputs: Ψ, y, then for the backward D `[N]`, lse `[N]`, dO `[N, K]`. */
   inputs: SharedArrayBuffer;
-  /** Outputs: forward O then lse; backward dΨ then dy. */
+  /** Outputs: forward O then lse of its rows; backward partial dΨ then dy of rows `[start · blockSize, N)`. */
   outputs: SharedArrayBuffer;
   /** Int32 state word (RUNNING → DONE / FAILED) and error length. */
   control: SharedArrayBuffer;
@@ -78,22 +78,27 @@ export interface PendingShare<T> {
   wait(): T;
 }
 
+/** A helper's partial backward: rows `[N − rows, N)` of dΨ and dy. */
+export interface BackwardShare {
+  /** Partial dΨ `[rows, d]`. */
+  dPsi: tf.Tensor2D;
+  /** Partial dy `[rows, K]`. */
+  dY: tf.Tensor2D;
+}
+
 /** The started helpers, as the walk sees them. */
 export interface WalkPool {
-  /** Rows `[0, localRows)` stay on the calling thread. */
+  /** Helper threads. */
+  readonly helperCount: number;
+  /** Rows `[0, localRows)` of the forward stay on the calling thread. */
   localRows(n: number): number;
   /** Posts rows `[split, N)` of the forward to the helpers. */
   forward(psi: tf.Tensor2D, y: tf.Tensor2D, split: number, blockSize: number): PendingShare<[tf.Tensor2D, tf.Tensor1D]>;
-  /** Posts rows `[split, N)` of the backward to the helpers. */
-  backward(
-    psi: tf.Tensor2D,
-    y: tf.Tensor2D,
-    d: tf.Tensor2D,
-    lse: tf.Tensor1D,
-    dOut: tf.Tensor2D,
-    split: number,
-    blockSize: number,
-  ): PendingShare<[tf.Tensor2D, tf.Tensor2D]>;
+  /**
+   * Posts row tiles to the helpers: helper h takes tiles
+   * `[bounds[h], bounds[h + 1])` (see `backwardTiles`).
+   */
+  backward(psi: tf.Tensor2D, y: tf.Tensor2D, d: tf.Tensor2D, lse: tf.Tensor1D, dOut: tf.Tensor2D, tile: number, bounds: number[]): PendingShare<BackwardShare[]>;
 }
 
 let helpers: Helper[] = [];
@@ -188,13 +193,17 @@ function toShared(tensors: tf.Tensor[]): SharedArrayBuffer {
   return buffer;
 }
 
-function post(job: Omit<WalkJob, 'control' | 'error' | 'start' | 'end' | 'outputs'>, split: number, outputWidth: number): Array<{ helper: Helper; job: WalkJob }> {
-  rowsShared += job.n - split;
-  return shares(split, job.n).map(([start, end], i) => {
+/** Posts one job per range; `outputFloats` sizes each range's output buffer. */
+function post(
+  job: Omit<WalkJob, 'control' | 'error' | 'start' | 'end' | 'outputs'>,
+  ranges: Array<[number, number]>,
+  outputFloats: (start: number, end: number) => number,
+): Array<{ helper: Helper; job: WalkJob }> {
+  return ranges.map(([start, end], i) => {
     const helper = helpers[i]!;
     const control = new Int32Array(helper.control);
     Atomics.store(control, 0, RUNNING);
-    const full: WalkJob = { ...job, start, end, outputs: new SharedArrayBuffer(Math.max(1, (end - start) * outputWidth) * 4), control: helper.control, error: helper.error };
+    const full: WalkJob = { ...job, start, end, outputs: new SharedArrayBuffer(Math.max(1, outputFloats(start, end)) * 4), control: helper.control, error: helper.error };
     helper.worker.postMessage(full);
     return { helper, job: full };
   });
@@ -223,13 +232,17 @@ function read(buffer: SharedArrayBuffer, offset: number, rows: number, width: nu
 }
 
 const pool: WalkPool = {
+  get helperCount() {
+    return helpers.length;
+  },
   localRows(n) {
     return Math.round(n / (helpers.length + 1));
   },
   forward(psi, y, split, blockSize) {
     const [n, d] = psi.shape;
     const k = y.shape[1];
-    const posted = post({ kind: 'forward', n, d, k, blockSize, inputs: toShared([psi, y]) }, split, k + 1);
+    rowsShared += n - split;
+    const posted = post({ kind: 'forward', n, d, k, blockSize, inputs: toShared([psi, y]) }, shares(split, n), (start, end) => (end - start) * (k + 1));
     return {
       wait() {
         waitAll(posted);
@@ -241,18 +254,23 @@ const pool: WalkPool = {
       },
     };
   },
-  backward(psi, y, d, lse, dOut, split, blockSize) {
+  backward(psi, y, d, lse, dOut, tile, bounds) {
     const [n, dim] = psi.shape;
     const k = y.shape[1];
-    const posted = post({ kind: 'backward', n, d: dim, k, blockSize, inputs: toShared([psi, y, d, lse, dOut]) }, split, dim + k);
+    const ranges = helpers.map((_, i): [number, number] => [bounds[i]!, bounds[i + 1]!]);
+    rowsShared += n - Math.min(n, bounds[0]! * tile);
+    const rowsFrom = (start: number): number => Math.max(0, n - start * tile);
+    const posted = post({ kind: 'backward', n, d: dim, k, blockSize: tile, inputs: toShared([psi, y, d, lse, dOut]) }, ranges, (start) => rowsFrom(start) * (dim + k));
     return {
       wait() {
         waitAll(posted);
-        const dPsis = posted.map(({ job }) => tf.tensor2d(read(job.outputs, 0, job.end - job.start, dim), [job.end - job.start, dim]));
-        const dYs = posted.map(({ job }) => tf.tensor2d(read(job.outputs, (job.end - job.start) * dim, job.end - job.start, k), [job.end - job.start, k]));
-        const result: [tf.Tensor2D, tf.Tensor2D] = [tf.concat(dPsis) as tf.Tensor2D, tf.concat(dYs) as tf.Tensor2D];
-        tf.dispose([...dPsis, ...dYs]);
-        return result;
+        return posted.map(({ job }) => {
+          const rows = job.start < job.end ? rowsFrom(job.start) : 0;
+          return {
+            dPsi: tf.tensor2d(read(job.outputs, 0, rows, dim), [rows, dim]),
+            dY: tf.tensor2d(read(job.outputs, rows * dim, rows, k), [rows, k]),
+          };
+        });
       },
     };
   },

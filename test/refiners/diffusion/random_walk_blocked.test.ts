@@ -13,6 +13,7 @@ import {
   type WalkPath,
 } from '../../../src/index.js';
 import { blockedPropagation } from '../../../src/refiners/diffusion/random_walk_blocked.js';
+import { balancedTileRanges } from '../../../src/refiners/diffusion/walk_backward_tiles.js';
 import { walkKernels } from '../../../src/refiners/diffusion/walk_kernels_wasm.js';
 import { walkWorkerRows } from '../../../src/refiners/diffusion/walk_workers.js';
 import { checkGradients, expectNoLeak, expectTensorClose } from '../../../src/testing/index.js';
@@ -83,7 +84,7 @@ describeOnBackends('randomWalk, blocked path', (backend) => {
       const [y, , e] = walkInputs(23) as tf.Tensor3D[];
       const R = tf.randomNormal([2, 23, 3], 0, 1, 'float32', 15);
       const loss = (kernels: 'fused' | 'ops') => (p: tf.Tensor, v: tf.Tensor): tf.Scalar =>
-        tf.sum(tf.mul(blockedPropagation(p as tf.Tensor3D, v as tf.Tensor3D, { blockSize: 6, kernels }), R));
+        tf.sum(tf.mul(blockedPropagation(p as tf.Tensor3D, v as tf.Tensor3D, { blockSize: 6, tileSize: 5, kernels }), R));
       const [fused, ops] = [loss('fused'), loss('ops')].map((f) => tf.valueAndGrads(f)([e!, y!]));
       expectTensorClose(fused!.value, ops!.value, { atol: 1e-4, rtol: 1e-5 });
       fused!.grads.forEach((g, i) => expectTensorClose(g, ops!.grads[i]!, { atol: 1e-5, rtol: 1e-4 }));
@@ -186,8 +187,9 @@ it('shares rows with a helper thread (wasm) and gives the same values and gradie
   expect(walkWorkerCount()).toBe(1);
   const rowsBefore = walkWorkerRows();
   const shared = tf.valueAndGrads(loss)(xs);
-  // Both batch elements, forward and backward: the helper took rows 21..40 each time.
-  expect(walkWorkerRows() - rowsBefore).toBe(4 * 20);
+  // Both batch elements: forward rows 21..40; backward the row tiles of 6 from tile 2 on (rows 12..40), as balancedTileRanges splits 7 tiles.
+  expect(balancedTileRanges(7, 2)).toEqual([0, 2, 7]);
+  expect(walkWorkerRows() - rowsBefore).toBe(2 * 20 + 2 * 29);
   expectTensorClose(shared.value, alone.value, { atol: 1e-5, rtol: 1e-6 });
   shared.grads.forEach((g, i) => expectTensorClose(g, alone.grads[i]!, { atol: 1e-6, rtol: 1e-6 }));
   await expectNoLeak(() => tf.grads(loss)(xs));
