@@ -9,28 +9,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { assembleModule, FunctionBuilder } from '../../core/wasm/assembler.js';
 import { emitExp, expConstants } from '../../core/wasm/simd_exp.js';
-
-/** Pushes 4 floats from `address` (or one float splatted, for row tails). */
-function load(f: FunctionBuilder, address: (f: FunctionBuilder) => void, scalar: boolean): void {
-  address(f);
-  if (scalar) f.loadF32().op('f32x4.splat');
-  else f.loadV128();
-}
-
-/** Stores the v128 in `local` to `address` (only lane 0 for row tails). */
-function store(f: FunctionBuilder, address: (f: FunctionBuilder) => void, local: string, scalar: boolean): void {
-  address(f);
-  f.get(local);
-  if (scalar) f.lane(0).storeF32();
-  else f.storeV128();
-}
-
-/** Sets `row` = base + r·n·4 and the byte ends of the vector part and of the row. */
-function rowBounds(f: FunctionBuilder): void {
-  f.get('n').i32(-4).op('i32.and').i32(2).op('i32.shl').set('vec_end');
-  f.get('n').i32(2).op('i32.shl').set('end');
-  f.get('r').get('n').op('i32.mul').i32(2).op('i32.shl').set('row_off');
-}
+import { load, rowBounds, store, storeTransposed } from './walk_kernel_parts.js';
 
 /**
  * `rowExp(s, rows, n, stats)`: for each row of `s` [rows, n], in place
@@ -109,14 +88,6 @@ function buildCombine(transposed: boolean): FunctionBuilder {
   for (const name of ['row_lse', 'sv', 'pv', 'qv', 'out']) f.local(name, 'v128');
   expConstants(f);
   const at = (base: string) => (f: FunctionBuilder): void => void f.get(base).get('row_off').op('i32.add').get('j').op('i32.add');
-  // Column j of row r lands at (j·rows + r)·4 bytes of a transposed [n, rows] buffer; lanes are one row (rows·4 bytes) apart.
-  const storeTransposed = (base: string, value: string, lanes: number): void => {
-    for (let lane = 0; lane < lanes; lane++) {
-      f.get(base).get('t').op('i32.add');
-      if (lane > 0) f.get('stride').i32(lane).op('i32.mul').op('i32.add');
-      f.get(value).lane(lane).storeF32();
-    }
-  };
   f.get('rows').i32(2).op('i32.shl').set('stride');
   f.i32(0).set('r');
   f.loopWhile((f) => f.get('r').get('rows').op('i32.lt_u'), (f) => {
@@ -145,8 +116,8 @@ function buildCombine(transposed: boolean): FunctionBuilder {
         if (transposed) {
           // t = (j/4)·rows·4 + r·4 bytes: column j/4, row r.
           f.get('j').get('rows').op('i32.mul').get('r').i32(2).op('i32.shl').op('i32.add').set('t');
-          storeTransposed('comb_t', 'out', scalar ? 1 : 4);
-          storeTransposed('p_t', 'pv', scalar ? 1 : 4);
+          storeTransposed(f, 'comb_t', 'out', scalar ? 1 : 4);
+          storeTransposed(f, 'p_t', 'pv', scalar ? 1 : 4);
         }
         f.get('j').i32(scalar ? 4 : 16).op('i32.add').set('j');
       });
