@@ -3,9 +3,11 @@
  * rows of P are produced block by block and consumed at once (as flash
  * attention does), and a custom gradient recomputes each block.
  *
- * Forward, per block of rows i: `S_i = Ψ_i Ψᵀ`, `E_i = exp(S_i − m_i)`
- * (m_i the row max), `l_i = Σ_j E_ij`, `O_i = E_i y / l_i`, and the row's
- * log-sum-exp `lse_i = m_i + log l_i` is kept (N floats).
+ * Forward: `O_i = Σ_j exp(S_ij − m_i) y_j / l_i` with `l_i = Σ_j exp(S_ij − m_i)`,
+ * and the row's log-sum-exp `lse_i = m_i + log l_i` is kept (N floats).
+ * With the fused wasm kernels it runs over symmetric tile pairs with an
+ * online softmax (`walk_forward_tiles.ts`); with tfjs ops, per block of rows
+ * (`S_i = Ψ_i Ψᵀ`, exact row max m_i).
  *
  * Backward (dO given): `D_i = dO_i·O_i`, and S is recomputed tile by tile,
  * using its symmetry (see `walk_backward_tiles.ts`): no N×N buffer, and S,
@@ -13,15 +15,16 @@
  * @module
  */
 import * as tf from '@tensorflow/tfjs';
-import { backwardTiles, balancedTileRanges, DEFAULT_BACKWARD_TILE, disposeTileOperands, tileOperands } from './walk_backward_tiles.js';
+import { backwardTiles, balancedTileRanges, DEFAULT_WALK_TILE, disposeTileOperands, tileOperands } from './walk_backward_tiles.js';
+import { disposeForwardTileOperands, finishOnlineState, forwardTileOperands, forwardTiles, mergeOnlineStates } from './walk_forward_tiles.js';
 import { walkKernels, type WalkKernels } from './walk_kernels_wasm.js';
 import { activeWalkPool } from './walk_workers.js';
 
 /** Options of {@link blockedPropagation}. */
 export interface BlockedPropagationOptions {
-  /** Rows of P per block of the forward (≥ 1); default {@link defaultBlockSize}. */
+  /** Rows of P per block of the forward with tfjs ops (≥ 1); default {@link defaultBlockSize}. */
   blockSize?: number;
-  /** Edge of the backward's square tiles (≥ 1); default `DEFAULT_BACKWARD_TILE`. */
+  /** Edge of the square tiles of S: the backward's, and the forward's with the fused kernels (≥ 1); default `DEFAULT_WALK_TILE`. */
   tileSize?: number;
   /** `fused` (default): the SIMD kernels when on tfjs-wasm; `ops`: plain tfjs ops everywhere. */
   kernels?: 'fused' | 'ops';
@@ -42,40 +45,22 @@ export function defaultBlockSize(nodes: number): number {
 }
 
 /**
- * Rows `[start, end)` of the forward: `O = P·y` `[end − start, K]` and the
- * rows' log-sum-exp `[end − start]`.
+ * Rows `[start, end)` of the forward with tfjs ops (the path without the
+ * fused kernels): `O = P·y` `[end − start, K]` and the rows' log-sum-exp.
  * @param psi - Ψ `[N, d]`
  * @param psiT - Ψᵀ `[d, N]` (explicit: wasm's transposeB matMul is far slower)
  * @param y - `[N, K]`
  */
-export function forwardRows(
-  psi: tf.Tensor2D,
-  psiT: tf.Tensor2D,
-  y: tf.Tensor2D,
-  start: number,
-  end: number,
-  blockSize: number,
-  kernels: WalkKernels | null,
-): [tf.Tensor2D, tf.Tensor1D] {
+export function forwardRows(psi: tf.Tensor2D, psiT: tf.Tensor2D, y: tf.Tensor2D, start: number, end: number, blockSize: number): [tf.Tensor2D, tf.Tensor1D] {
   const outs: tf.Tensor2D[] = [];
   const lses: tf.Tensor2D[] = [];
   for (let first = start; first < end; first += blockSize) {
     const rows = Math.min(blockSize, end - first);
     const [o, lse] = tf.tidy(() => {
       const s = tf.matMul(tf.slice(psi, [first, 0], [rows, -1]), psiT) as tf.Tensor2D;
-      let e: tf.Tensor2D;
-      let max: tf.Tensor2D;
-      let sum: tf.Tensor2D;
-      if (kernels !== null) {
-        const stats = kernels.rowExp(s); // s now holds exp(s − max)
-        e = s;
-        max = tf.slice(stats, [0, 0], [rows, 1]) as tf.Tensor2D;
-        sum = tf.slice(stats, [0, 1], [rows, 1]) as tf.Tensor2D;
-      } else {
-        max = tf.max(s, 1, true) as tf.Tensor2D;
-        e = tf.exp(tf.sub(s, max)) as tf.Tensor2D;
-        sum = tf.sum(e, 1, true) as tf.Tensor2D;
-      }
+      const max = tf.max(s, 1, true) as tf.Tensor2D;
+      const e = tf.exp(tf.sub(s, max)) as tf.Tensor2D;
+      const sum = tf.sum(e, 1, true) as tf.Tensor2D;
       return [tf.div(tf.matMul(e, y), sum) as tf.Tensor2D, tf.add(max, tf.log(sum)) as tf.Tensor2D];
     });
     outs.push(o);
@@ -87,19 +72,30 @@ export function forwardRows(
   return [out, lse];
 }
 
-/** Per-batch-element forward, rows shared with the helper threads when they run. */
-function forwardOne(psi: tf.Tensor2D, y: tf.Tensor2D, blockSize: number, kernels: WalkKernels | null, helpers: boolean): [tf.Tensor2D, tf.Tensor1D] {
+/**
+ * Per-batch-element forward: `[O, lse]`. With the fused kernels, symmetric
+ * tile pairs and an online softmax (pairs shared with the helper threads
+ * when they run); otherwise row blocks with tfjs ops.
+ */
+function forwardOne(psi: tf.Tensor2D, y: tf.Tensor2D, blockSize: number, tile: number, kernels: WalkKernels | null, helpers: boolean): [tf.Tensor2D, tf.Tensor1D] {
   const n = psi.shape[0];
+  if (kernels === null) {
+    const psiT = tf.transpose(psi) as tf.Tensor2D;
+    const result = forwardRows(psi, psiT, y, 0, n, blockSize);
+    psiT.dispose();
+    return result;
+  }
   const pool = helpers ? activeWalkPool(n) : undefined;
-  const split = pool?.localRows(n) ?? n;
-  const pending = pool?.forward(psi, y, split, blockSize);
-  const psiT = tf.transpose(psi) as tf.Tensor2D;
-  const local = forwardRows(psi, psiT, y, 0, split, blockSize, kernels);
-  psiT.dispose();
-  if (pending === undefined) return local;
-  const remote = pending.wait();
-  const result: [tf.Tensor2D, tf.Tensor1D] = [tf.concat([local[0], remote[0]]) as tf.Tensor2D, tf.concat([local[1], remote[1]]) as tf.Tensor1D];
-  tf.dispose([...local, ...remote]);
+  const bounds = balancedTileRanges(Math.ceil(n / tile), 1 + (pool?.helperCount ?? 0));
+  const pending = pool?.forward(psi, y, tile, bounds.slice(1));
+  const ops = forwardTileOperands(psi, y, tile);
+  const local = forwardTiles(ops, n, 0, bounds[1]!, kernels);
+  disposeForwardTileOperands(ops);
+  local.alpha.dispose();
+  const remote = pending?.wait() ?? [];
+  const merged = remote.length === 0 ? local : mergeOnlineStates([local, ...remote]);
+  const result = finishOnlineState(merged);
+  tf.dispose([local, merged, ...remote].flatMap((state) => [state.u, state.m, state.l]));
   return result;
 }
 
@@ -151,7 +147,7 @@ function backwardOne(
 export function blockedPropagation(embedding: tf.Tensor3D, y: tf.Tensor3D, options: BlockedPropagationOptions = {}): tf.Tensor3D {
   const [batch, n] = embedding.shape;
   const blockSize = Math.max(1, Math.floor(options.blockSize ?? defaultBlockSize(n)));
-  const tileSize = Math.max(1, Math.floor(options.tileSize ?? DEFAULT_BACKWARD_TILE));
+  const tileSize = Math.max(1, Math.floor(options.tileSize ?? DEFAULT_WALK_TILE));
   const kernels = (options.kernels ?? 'fused') === 'fused' ? walkKernels() : null;
   const helpers = options.helpers ?? true;
   if (n === 0) return tf.zerosLike(y); // no rows, nothing to propagate
@@ -167,7 +163,7 @@ export function blockedPropagation(embedding: tf.Tensor3D, y: tf.Tensor3D, optio
     // The inputs stay alive on the tape; only what the forward made is saved.
     const psi = psiIn as tf.Tensor3D;
     const state = yIn as tf.Tensor3D;
-    const results = perBatch([psi, state], (p, s) => forwardOne(p, s, blockSize, kernels, helpers));
+    const results = perBatch([psi, state], (p, s) => forwardOne(p, s, blockSize, tileSize, kernels, helpers));
     const out = joined<tf.Rank.R3>(results.map((r) => r[0]));
     const lse = joined<tf.Rank.R2>(results.map((r) => r[1]));
     (save as tf.GradSaveFunc)([out, lse]);

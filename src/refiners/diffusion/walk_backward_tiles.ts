@@ -19,13 +19,14 @@ import * as tf from '@tensorflow/tfjs';
 import type { WalkKernels } from './walk_kernels_wasm.js';
 
 /**
- * Default tile edge of the backward. Measured against the row-block backward
+ * Default edge of the walk's square tiles of S (forward with the fused
+ * kernels, and backward). Measured against the row-block backward
  * (d = 64, K = 21, one thread): tiles of 128–384 took 0.52–0.57× its time at
  * N = 4096 and 256 took 0.59× at N = 10201, while 512 and 1024 were slower
  * (0.67–0.9×: a tile's buffers stop fitting the cache) and much smaller
  * tiles multiply the per-pair op overhead.
  */
-export const DEFAULT_BACKWARD_TILE = 256;
+export const DEFAULT_WALK_TILE = 256;
 
 /** The backward's operands cut into row (or column) tiles once; each is reused by every pair it joins. */
 export interface TileOperands {

@@ -9,69 +9,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { assembleModule, FunctionBuilder } from '../../core/wasm/assembler.js';
 import { emitExp, expConstants } from '../../core/wasm/simd_exp.js';
+import { buildScaleAdd, buildTileExp } from './walk_forward_kernels.js';
 import { load, rowBounds, store, storeTransposed } from './walk_kernel_parts.js';
-
-/**
- * `rowExp(s, rows, n, stats)`: for each row of `s` [rows, n], in place
- * `s ← exp(s − max_j s)`, and `stats[r] = (max, Σ exp)`.
- */
-function buildRowExp(): FunctionBuilder {
-  const f = new FunctionBuilder([['s', 'i32'], ['rows', 'i32'], ['n', 'i32'], ['stats', 'i32']]);
-  for (const name of ['r', 'j', 'vec_end', 'end', 'row_off', 'p']) f.local(name, 'i32');
-  for (const name of ['mx0', 'mx1', 'shift', 'e', 'sum']) f.local(name, 'v128');
-  f.local('m', 'f32').local('l', 'f32');
-  expConstants(f);
-  const at = (f: FunctionBuilder): void => void f.get('p');
-  f.i32(0).set('r');
-  f.loopWhile((f) => f.get('r').get('rows').op('i32.lt_u'), (f) => {
-    rowBounds(f);
-    f.get('s').get('row_off').op('i32.add').set('p');
-    f.get('p').get('vec_end').op('i32.add').set('vec_end');
-    f.get('p').get('end').op('i32.add').set('end');
-    // Row max, with two accumulators (max has a 4-cycle latency).
-    f.f32x4(-Infinity).set('mx0').f32x4(-Infinity).set('mx1');
-    f.loopWhile((f) => f.get('p').i32(16).op('i32.add').get('vec_end').op('i32.lt_u'), (f) => {
-      f.get('mx0').get('p').loadV128().op('f32x4.pmax').set('mx0');
-      f.get('mx1').get('p').loadV128(16).op('f32x4.pmax').set('mx1');
-      f.get('p').i32(32).op('i32.add').set('p');
-    });
-    f.loopWhile((f) => f.get('p').get('vec_end').op('i32.lt_u'), (f) => {
-      f.get('mx0').get('p').loadV128().op('f32x4.pmax').set('mx0');
-      f.get('p').i32(16).op('i32.add').set('p');
-    });
-    f.get('mx0').get('mx1').op('f32x4.pmax').set('mx0');
-    f.get('mx0').lane(0).get('mx0').lane(1).op('f32.max').get('mx0').lane(2).op('f32.max').get('mx0').lane(3).op('f32.max').set('m');
-    f.loopWhile((f) => f.get('p').get('end').op('i32.lt_u'), (f) => {
-      f.get('m').get('p').loadF32().op('f32.max').set('m');
-      f.get('p').i32(4).op('i32.add').set('p');
-    });
-    // exp(s − max) in place, summed.
-    f.get('m').op('f32x4.splat').set('shift');
-    f.f32x4(0).set('sum');
-    f.get('s').get('row_off').op('i32.add').set('p');
-    for (const scalar of [false, true]) {
-      f.loopWhile((f) => f.get('p').get(scalar ? 'end' : 'vec_end').op('i32.lt_u'), (f) => {
-        load(f, at, scalar);
-        f.get('shift').op('f32x4.sub');
-        emitExp(f);
-        f.set('e');
-        store(f, at, 'e', scalar);
-        f.get('sum').get('e').op('f32x4.add').set('sum');
-        f.get('p').i32(scalar ? 4 : 16).op('i32.add').set('p');
-      });
-      if (!scalar) {
-        // Fold the vector sum to a scalar; row tails then add into lane 0 only.
-        f.get('sum').lane(0).get('sum').lane(1).op('f32.add').get('sum').lane(2).op('f32.add').get('sum').lane(3).op('f32.add').set('l');
-        f.f32x4(0).set('sum');
-      }
-    }
-    f.get('l').get('sum').lane(0).op('f32.add').set('l');
-    f.get('stats').get('r').i32(3).op('i32.shl').op('i32.add').get('m').storeF32();
-    f.get('stats').get('r').i32(3).op('i32.shl').op('i32.add').get('l').storeF32(4);
-    f.get('r').i32(1).op('i32.add').set('r');
-  });
-  return f;
-}
 
 /**
  * `combine(s, a, c, lseRows, lseCols, rows, n)`: the backward tile. With
@@ -129,9 +68,26 @@ function buildCombine(transposed: boolean): FunctionBuilder {
 
 /** The assembled module's exports. */
 interface KernelExports {
-  rowExp(s: number, rows: number, n: number, stats: number): void;
   combine(s: number, a: number, c: number, lseRows: number, lseCols: number, rows: number, n: number): void;
   combineTransposed(s: number, a: number, c: number, lseRows: number, lseCols: number, rows: number, n: number, combT: number, pT: number): void;
+  tileExp(s: number, mRows: number, mCols: number, lRows: number, lCols: number, aRows: number, aCols: number, rows: number, n: number): void;
+  tileExpMirrored(s: number, mRows: number, mCols: number, lRows: number, lCols: number, aRows: number, aCols: number, rows: number, n: number, fT: number): void;
+  scaleAdd(u: number, alpha: number, prod: number, rows: number, k: number): void;
+}
+
+/**
+ * The running state of the tiled forward's online softmax, per node (all
+ * `[N]` or `[N, K]`, owned by the forward and updated in place).
+ */
+export interface OnlineSoftmaxState {
+  /** Running `Σ_j exp(S_ij − m_i)·y_j` `[N, K]`. */
+  u: tf.Tensor2D;
+  /** Running row maximum m_i `[N]` (−∞ before the first tile). */
+  m: tf.Tensor1D;
+  /** Running `Σ_j exp(S_ij − m_i)` `[N]`. */
+  l: tf.Tensor1D;
+  /** The last tile's rescaling factors `exp(m_old − m_new)` `[N]`. */
+  alpha: tf.Tensor1D;
 }
 
 /** The part of tfjs-wasm's backend the kernels use. */
@@ -144,11 +100,6 @@ interface WasmBackendLike {
 /** Fused kernels bound to one tfjs-wasm backend instance. */
 export interface WalkKernels {
   /**
-   * In place `s ← exp(s − rowmax)`; returns `[rows, 2]` (row max, row sum).
-   * `s` must be a private, freshly computed 2-D float32 tensor.
-   */
-  rowExp(s: tf.Tensor2D): tf.Tensor2D;
-  /**
    * The backward tile `[rows, cols]` at rows `rowStart…`, columns
    * `colStart…` of S: in place `a ← P∘a + Q∘c`, `s ← Q` (see
    * `buildCombine`); `lse` is the log-sum-exp of every row `[N]`.
@@ -159,6 +110,17 @@ export interface WalkKernels {
    * (`[cols, rows]` each) for the mirrored tile.
    */
   combineTransposed(s: tf.Tensor2D, a: tf.Tensor2D, c: tf.Tensor2D, lse: tf.Tensor1D, rowStart: number, colStart: number): [tf.Tensor2D, tf.Tensor2D];
+  /** A fresh {@link OnlineSoftmaxState} for N nodes and K classes. */
+  onlineState(n: number, k: number): OnlineSoftmaxState;
+  /**
+   * Folds the tile `s` (rows `rowStart…`, columns `colStart…` of S) into
+   * the running maxima and sums (see `buildTileExp`): in place
+   * `s ← exp(s − m_rows)`; off the diagonal (`rowStart ≠ colStart`) also
+   * returns `exp(s − m_cols)ᵀ` `[cols, rows]`, the mirrored tile's rows of P.
+   */
+  tileExp(s: tf.Tensor2D, state: OnlineSoftmaxState, rowStart: number, colStart: number): tf.Tensor2D | undefined;
+  /** `u[rows] ← alpha[rows]·u[rows] + prod` for the rows `rowStart…` of `prod` `[rows, K]`. */
+  scaleAdd(state: OnlineSoftmaxState, rowStart: number, prod: tf.Tensor2D): void;
 }
 
 const cache = new WeakMap<object, WalkKernels | null>();
@@ -166,7 +128,13 @@ let moduleBytes: Uint8Array<ArrayBuffer> | undefined;
 
 /** The kernel module's bytes (assembled once). */
 export function walkKernelModule(): Uint8Array<ArrayBuffer> {
-  moduleBytes ??= assembleModule({ rowExp: buildRowExp(), combine: buildCombine(false), combineTransposed: buildCombine(true) });
+  moduleBytes ??= assembleModule({
+    combine: buildCombine(false),
+    combineTransposed: buildCombine(true),
+    tileExp: buildTileExp(false),
+    tileExpMirrored: buildTileExp(true),
+    scaleAdd: buildScaleAdd(),
+  });
   return moduleBytes;
 }
 
@@ -206,13 +174,6 @@ function bindKernels(exports: KernelExports, backend: Required<WasmBackendLike>)
     return backend.getMemoryOffset(t.dataId);
   };
   return {
-    rowExp(s) {
-      const [rows, n] = s.shape;
-      const info = backend.makeOutput([rows, 2], 'float32');
-      const stats = tf.engine().makeTensorFromTensorInfo(info) as tf.Tensor2D;
-      exports.rowExp(pointer(s), rows, n, pointer(stats));
-      return stats;
-    },
     combine(s, a, c, lse, rowStart, colStart) {
       const [rows, cols] = checkTile(s, a, c, lse, rowStart, colStart);
       const lsePointer = pointer(lse);
@@ -224,6 +185,36 @@ function bindKernels(exports: KernelExports, backend: Required<WasmBackendLike>)
       const lsePointer = pointer(lse);
       exports.combineTransposed(pointer(s), pointer(a), pointer(c), lsePointer + 4 * rowStart, lsePointer + 4 * colStart, rows, cols, pointer(outputs[0]), pointer(outputs[1]));
       return outputs;
+    },
+    onlineState(n, k) {
+      // Fresh buffers that only the forward holds, so updating them in place is safe.
+      return tf.tidy(() => ({
+        u: tf.add(tf.zeros([n, k]), 0) as tf.Tensor2D,
+        m: tf.fill([n], -Infinity) as tf.Tensor1D,
+        l: tf.add(tf.zeros([n]), 0) as tf.Tensor1D,
+        alpha: tf.add(tf.zeros([n]), 0) as tf.Tensor1D,
+      }));
+    },
+    tileExp(s, state, rowStart, colStart) {
+      const [rows, cols] = s.shape;
+      const n = state.m.size;
+      if (rowStart < 0 || colStart < 0 || rowStart + rows > n || colStart + cols > n) throw new Error('walk kernel: the tile must lie inside the state');
+      const at = (t: tf.Tensor, start: number): number => pointer(t) + 4 * start;
+      const args = [pointer(s), at(state.m, rowStart), at(state.m, colStart), at(state.l, rowStart), at(state.l, colStart), at(state.alpha, rowStart), at(state.alpha, colStart), rows, cols] as const;
+      if (rowStart === colStart) {
+        if (rows !== cols) throw new Error('walk kernel: a diagonal tile must be square');
+        exports.tileExp(...args);
+        return undefined;
+      }
+      if (rowStart < colStart + cols && colStart < rowStart + rows) throw new Error('walk kernel: an off-diagonal tile must not overlap the diagonal');
+      const mirrored = tf.engine().makeTensorFromTensorInfo(backend.makeOutput([cols, rows], 'float32')) as tf.Tensor2D;
+      exports.tileExpMirrored(...args, pointer(mirrored));
+      return mirrored;
+    },
+    scaleAdd(state, rowStart, prod) {
+      const [rows, k] = prod.shape;
+      if (state.u.shape[1] !== k || rowStart < 0 || rowStart + rows > state.u.shape[0]) throw new Error('walk kernel: prod must fit the state');
+      exports.scaleAdd(pointer(state.u) + 4 * rowStart * k, pointer(state.alpha) + 4 * rowStart, pointer(prod), rows, k);
     },
   };
 }

@@ -7,8 +7,8 @@
 import { parentPort } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
-import { forwardRows } from './random_walk_blocked.js';
 import { backwardTiles, disposeTileOperands, tileOperands } from './walk_backward_tiles.js';
+import { disposeForwardTileOperands, forwardTileOperands, forwardTiles } from './walk_forward_tiles.js';
 import { walkKernels } from './walk_kernels_wasm.js';
 import { finishJob, type WalkJob } from './walk_workers.js';
 
@@ -19,15 +19,18 @@ function view(buffer: SharedArrayBuffer, offset: number, size: number): Float32A
 function run(job: WalkJob): void {
   const { n, d, k, start, end, blockSize } = job;
   const kernels = walkKernels();
-  const rows = end - start;
   const out = new Float32Array(job.outputs);
   tf.tidy(() => {
     const psi = tf.tensor2d(view(job.inputs, 0, n * d), [n, d]);
     const y = tf.tensor2d(view(job.inputs, n * d, n * k), [n, k]);
     if (job.kind === 'forward') {
-      const [o, lse] = forwardRows(psi, tf.transpose(psi), y, start, end, blockSize, kernels);
-      out.set(o.dataSync(), 0);
-      out.set(lse.dataSync(), rows * k);
+      if (kernels === null) throw new Error('the tiled forward needs the fused wasm kernels');
+      const ops = forwardTileOperands(psi, y, blockSize);
+      const state = forwardTiles(ops, n, start, end, kernels);
+      disposeForwardTileOperands(ops);
+      out.set(state.u.dataSync(), 0);
+      out.set(state.m.dataSync(), n * k);
+      out.set(state.l.dataSync(), n * (k + 1));
     } else {
       let offset = n * (d + k);
       const dCol = tf.tensor2d(view(job.inputs, offset, n), [n, 1]);

@@ -50,15 +50,15 @@ export interface WalkJob {
   d: number;
   /** Classes K. */
   k: number;
-  /** First row (forward) or row tile (backward) of this helper's share. */
+  /** First row tile of this helper's share. */
   start: number;
-  /** One past its last row or row tile. */
+  /** One past its last row tile. */
   end: number;
-  /** Rows per block (forward) or the tile edge (backward). */
+  /** The tile edge. */
   blockSize: number;
   /** Inputs: Ψ, y, then for the backward D `[N]`, lse `[N]`, dO `[N, K]`. */
   inputs: SharedArrayBuffer;
-  /** Outputs: forward O then lse of its rows; backward partial dΨ then dy of rows `[start · blockSize, N)`. */
+  /** Outputs: forward the online-softmax state u `[N, K]`, m, l `[N]`; backward partial dΨ then dy of rows `[start · blockSize, N)`. */
   outputs: SharedArrayBuffer;
   /** Int32 state word (RUNNING → DONE / FAILED) and error length. */
   control: SharedArrayBuffer;
@@ -78,6 +78,16 @@ export interface PendingShare<T> {
   wait(): T;
 }
 
+/** A helper's partial forward: the online-softmax state of every node. */
+export interface ForwardShare {
+  /** `Σ_j exp(S_ij − m_i)·y_j` over the helper's pairs `[N, K]`. */
+  u: tf.Tensor2D;
+  /** Row maxima over those pairs `[N]` (−∞ where none). */
+  m: tf.Tensor1D;
+  /** `Σ_j exp(S_ij − m_i)` `[N]`. */
+  l: tf.Tensor1D;
+}
+
 /** A helper's partial backward: rows `[N − rows, N)` of dΨ and dy. */
 export interface BackwardShare {
   /** Partial dΨ `[rows, d]`. */
@@ -90,10 +100,12 @@ export interface BackwardShare {
 export interface WalkPool {
   /** Helper threads. */
   readonly helperCount: number;
-  /** Rows `[0, localRows)` of the forward stay on the calling thread. */
-  localRows(n: number): number;
-  /** Posts rows `[split, N)` of the forward to the helpers. */
-  forward(psi: tf.Tensor2D, y: tf.Tensor2D, split: number, blockSize: number): PendingShare<[tf.Tensor2D, tf.Tensor1D]>;
+  /**
+   * Posts row tiles of the forward to the helpers: helper h takes tiles
+   * `[bounds[h], bounds[h + 1])` and returns its online-softmax state (see
+   * `forwardTiles`).
+   */
+  forward(psi: tf.Tensor2D, y: tf.Tensor2D, tile: number, bounds: number[]): PendingShare<ForwardShare[]>;
   /**
    * Posts row tiles to the helpers: helper h takes tiles
    * `[bounds[h], bounds[h + 1])` (see `backwardTiles`).
@@ -160,7 +172,7 @@ export async function stopWalkWorkers(): Promise<void> {
   await Promise.all(running.map((h) => h.worker.terminate()));
 }
 
-/** Rows of P handed to helper threads since the process started (forward and backward; for monitoring and tests). */
+/** Rows of the row tiles handed to helper threads since the process started (forward and backward; for monitoring and tests). */
 export function walkWorkerRows(): number {
   return rowsShared;
 }
@@ -174,12 +186,6 @@ export function walkWorkerCount(): number {
 export function activeWalkPool(n: number): WalkPool | undefined {
   if (helpers.length === 0 || n < settings.minNodes || tf.getBackend() !== 'wasm') return undefined;
   return pool;
-}
-
-/** Row ranges of the helpers: `[split, N)` cut evenly. */
-function shares(split: number, n: number): Array<[number, number]> {
-  const count = helpers.length;
-  return helpers.map((_, i) => [split + Math.round(((n - split) * i) / count), split + Math.round(((n - split) * (i + 1)) / count)]);
 }
 
 function toShared(tensors: tf.Tensor[]): SharedArrayBuffer {
@@ -235,22 +241,20 @@ const pool: WalkPool = {
   get helperCount() {
     return helpers.length;
   },
-  localRows(n) {
-    return Math.round(n / (helpers.length + 1));
-  },
-  forward(psi, y, split, blockSize) {
+  forward(psi, y, tile, bounds) {
     const [n, d] = psi.shape;
     const k = y.shape[1];
-    rowsShared += n - split;
-    const posted = post({ kind: 'forward', n, d, k, blockSize, inputs: toShared([psi, y]) }, shares(split, n), (start, end) => (end - start) * (k + 1));
+    const ranges = helpers.map((_, i): [number, number] => [bounds[i]!, bounds[i + 1]!]);
+    rowsShared += n - Math.min(n, bounds[0]! * tile);
+    const posted = post({ kind: 'forward', n, d, k, blockSize: tile, inputs: toShared([psi, y]) }, ranges, () => n * (k + 2));
     return {
       wait() {
         waitAll(posted);
-        const outs = posted.map(({ job }) => tf.tensor2d(read(job.outputs, 0, job.end - job.start, k), [job.end - job.start, k]));
-        const lses = posted.map(({ job }) => tf.tensor1d(read(job.outputs, (job.end - job.start) * k, job.end - job.start, 1)));
-        const result: [tf.Tensor2D, tf.Tensor1D] = [tf.concat(outs) as tf.Tensor2D, tf.concat(lses) as tf.Tensor1D];
-        tf.dispose([...outs, ...lses]);
-        return result;
+        return posted.map(({ job }) => ({
+          u: tf.tensor2d(read(job.outputs, 0, n, k), [n, k]),
+          m: tf.tensor1d(read(job.outputs, n * k, n, 1)),
+          l: tf.tensor1d(read(job.outputs, n * (k + 1), n, 1)),
+        }));
       },
     };
   },

@@ -38,14 +38,17 @@ describeOnBackends('randomWalk, blocked path', (backend) => {
     expect(walkKernels() !== null).toBe(backend === 'wasm');
   });
 
-  it('computes exp to float32 accuracy in the fused row kernel (wasm)', () => {
+  it('computes exp to float32 accuracy in the fused tile kernel, rows and mirrored columns (wasm)', () => {
     const kernels = walkKernels();
     if (kernels === null) return; // tfjs ops elsewhere
-    // One row from 0 down to −100 (max 0, so the kernel returns exp(x) itself), 4003 entries: a ragged tail too.
+    // A 1 × 4003 off-diagonal tile from 0 down to −100: the row max is 0, so the
+    // kernel returns exp(x) itself; each column's own max is its entry, so the
+    // mirrored side is exp(0) = 1 everywhere. 4003 entries: a ragged tail too.
     const xs = Float32Array.from({ length: 4003 }, (_, i) => -i * 0.025);
-    const row = tf.tensor2d(xs, [1, xs.length]);
-    const stats = kernels.rowExp(row);
-    const got = row.dataSync();
+    const tile = tf.tensor2d(xs, [1, xs.length]);
+    const state = kernels.onlineState(xs.length + 1, 2);
+    const mirrored = kernels.tileExp(tile, state, 0, 1)!;
+    const got = tile.dataSync();
     let worst = 0;
     let sum = 0;
     xs.forEach((x, i) => {
@@ -55,10 +58,14 @@ describeOnBackends('randomWalk, blocked path', (backend) => {
       else worst = Math.max(worst, Math.abs(got[i]! - expected) / expected);
     });
     expect(worst).toBeLessThan(3e-7);
-    const [max, total] = Array.from(stats.dataSync());
-    expect(Math.abs(max!)).toBe(0);
-    expect(total).toBeCloseTo(sum, 4);
-    tf.dispose([row, stats]);
+    expect(mirrored.shape).toEqual([xs.length, 1]);
+    expect(Array.from(mirrored.dataSync()).every((v) => v === 1)).toBe(true);
+    const [m, l] = [state.m.dataSync(), state.l.dataSync()];
+    expect(Math.abs(m[0]!)).toBe(0);
+    expect(l[0]).toBeCloseTo(sum, 4);
+    expect(Array.from(m.slice(1))).toEqual(Array.from(xs));
+    expect(Array.from(l.slice(1)).every((v) => v === 1)).toBe(true);
+    tf.dispose([tile, mirrored, state.u, state.m, state.l, state.alpha]);
   });
 
   it('matches the materialised path, forward and gradients w.r.t. y, seed, embedding, μ and β', () => {
@@ -187,9 +194,9 @@ it('shares rows with a helper thread (wasm) and gives the same values and gradie
   expect(walkWorkerCount()).toBe(1);
   const rowsBefore = walkWorkerRows();
   const shared = tf.valueAndGrads(loss)(xs);
-  // Both batch elements: forward rows 21..40; backward the row tiles of 6 from tile 2 on (rows 12..40), as balancedTileRanges splits 7 tiles.
+  // Both batch elements, forward and backward: the row tiles of 6 from tile 2 on (rows 12..40), as balancedTileRanges splits 7 tiles by pairs.
   expect(balancedTileRanges(7, 2)).toEqual([0, 2, 7]);
-  expect(walkWorkerRows() - rowsBefore).toBe(2 * 20 + 2 * 29);
+  expect(walkWorkerRows() - rowsBefore).toBe(4 * 29);
   expectTensorClose(shared.value, alone.value, { atol: 1e-5, rtol: 1e-6 });
   shared.grads.forEach((g, i) => expectTensorClose(g, alone.grads[i]!, { atol: 1e-6, rtol: 1e-6 }));
   await expectNoLeak(() => tf.grads(loss)(xs));
