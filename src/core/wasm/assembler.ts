@@ -61,7 +61,12 @@ const SIMD_OPS = {
   'v128.and': 0x4e,
   'v128.andnot': 0x4f,
   'v128.or': 0x50,
+  'v128.bitselect': 0x52,
   'i32x4.shl': 0xab,
+  'i32x4.shr_s': 0xac,
+  'i32x4.add': 0xae,
+  'i32x4.sub': 0xb1,
+  'f32x4.neg': 0xe1,
   'f32x4.add': 0xe4,
   'f32x4.sub': 0xe5,
   'f32x4.mul': 0xe6,
@@ -70,6 +75,7 @@ const SIMD_OPS = {
   'f32x4.max': 0xe9,
   'f32x4.pmin': 0xea,
   'f32x4.pmax': 0xeb,
+  'f32x4.convert_i32x4_s': 0xfa,
 } as const;
 
 /** Plain (non-SIMD) opcodes that take no immediate. */
@@ -169,9 +175,24 @@ export class FunctionBuilder {
     return this.f32(value).op('f32x4.splat');
   }
 
+  /** Pushes a v128 with the same i32 in every lane. */
+  i32x4(value: number): this {
+    return this.i32(value).op('i32x4.splat');
+  }
+
+  /**
+   * Pushes a v128 constant with four f32 lanes (`v128.const`).
+   * @param lanes - lane 0 … 3
+   */
+  f32x4Lanes(lanes: readonly [number, number, number, number]): this {
+    this.code.push(0xfd, ...uleb(0x0c), ...new Uint8Array(Float32Array.from(lanes).buffer));
+    return this;
+  }
+
   /** Emits an instruction without immediates (or a splat). */
-  op(name: SimpleOp | 'f32x4.splat'): this {
+  op(name: SimpleOp | 'f32x4.splat' | 'i32x4.splat'): this {
     if (name === 'f32x4.splat') this.code.push(0xfd, ...uleb(0x13));
+    else if (name === 'i32x4.splat') this.code.push(0xfd, ...uleb(0x11));
     else if (name in SIMD_OPS) this.code.push(0xfd, ...uleb(SIMD_OPS[name as keyof typeof SIMD_OPS]));
     else this.code.push(PLAIN_OPS[name as keyof typeof PLAIN_OPS]);
     return this;
