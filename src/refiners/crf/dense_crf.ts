@@ -114,9 +114,6 @@ export function parseDenseCrfParams(params: DenseCrfParams | undefined): Require
 export function runDenseCrf(rgb: ArrayLike<number>, probabilities: ArrayLike<number>, size: [number, number, number], params: Required<DenseCrfParams>): MeanFieldResult {
   const [height, width, labels] = size;
   const n = height * width;
-  const unary = new Float32Array(n * labels);
-  const clip = params.clip;
-  for (let i = 0; i < n * labels; i++) unary[i] = -Math.log(Math.min(1, Math.max(probabilities[i]!, clip)));
   const kernels: MeanFieldKernel[] = [];
   for (const kernel of resolveKernels(params.pos, params.bilateral)) {
     const dims = kernel.kind === 'pos' ? 2 : 5;
@@ -130,7 +127,7 @@ export function runDenseCrf(rgb: ArrayLike<number>, probabilities: ArrayLike<num
     }
     kernels.push({ lattice: new PermutohedralLattice(features, n, dims), compat: kernel.compat, normalization: params.normalization });
   }
-  return meanField(unary, n, labels, kernels, params.iterations);
+  return meanField({ probabilities, clip: params.clip }, n, labels, kernels, params.iterations);
 }
 
 function isPositiveInteger(v: unknown): v is number {

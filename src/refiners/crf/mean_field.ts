@@ -27,11 +27,11 @@
  * @module
  * @internal
  */
-import { mergeKernels, type MeanFieldKernel } from './merged_kernels.js';
+import { mergeKernels, unaryValues, type MeanFieldKernel, type MeanFieldUnary } from './merged_kernels.js';
 import { meanFieldWasm, meanFieldWasmAvailable } from './mean_field_wasm.js';
 import { blurChains } from './permutohedral.js';
 
-export type { MeanFieldKernel } from './merged_kernels.js';
+export type { ClippedProbabilities, MeanFieldKernel, MeanFieldUnary } from './merged_kernels.js';
 
 /** Output of {@link meanField}. */
 export interface MeanFieldResult {
@@ -202,7 +202,7 @@ export function defaultMeanFieldImplementation(): MeanFieldImplementation {
 
 /**
  * Runs `iterations` mean-field updates.
- * @param unary - U = −log p, `[N, M]`, label fastest
+ * @param unary - U = −log p, `[N, M]`, label fastest, or p and its clip
  * @param pointCount - N
  * @param labels - M
  * @param kernels - the pairwise terms (lattices over the same N points)
@@ -212,7 +212,7 @@ export function defaultMeanFieldImplementation(): MeanFieldImplementation {
  *   falling back to `js` when the wasm memory cannot be allocated
  */
 export function meanField(
-  unary: Float32Array,
+  unary: MeanFieldUnary,
   pointCount: number,
   labels: number,
   kernels: readonly MeanFieldKernel[],
@@ -224,7 +224,7 @@ export function meanField(
     if (result !== null) return result;
     if (implementation === 'wasm') throw new Error('meanField: the WebAssembly SIMD kernels cannot run here (no SIMD, or not enough memory)');
   }
-  return meanFieldJs(unary, pointCount, labels, kernels, iterations);
+  return meanFieldJs(unaryValues(unary), pointCount, labels, kernels, iterations);
 }
 
 /** The TypeScript implementation of {@link meanField}. */

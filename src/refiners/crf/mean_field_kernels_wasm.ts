@@ -9,6 +9,12 @@
  * chunk widths (known when assembling), the chunk count is a run-time loop.
  *
  * Exports:
+ * - `negatedUnary(staging, unary, pixels, inBytes, rowBytes, clip, labels)`:
+ *   the padded −U rows from the unpadded U in `staging` (rows of `inBytes`,
+ *   read as whole padded rows, so `staging` needs `rowBytes` bytes of slack);
+ *   the padding lanes get −1e30, so their exp is exactly 0 and they are never
+ *   the max. `logUnary` (same parameters) takes probabilities instead and
+ *   writes −U = log(min(1, max(p, clip))).
  * - `blur(buffer, stream, streamEnd, rowBytes)`: the in-place lattice blur
  *   `v ← v + ½(prev + next)` along chains. The stream lists, chain after
  *   chain, the byte offsets of the chain's vertex rows in `buffer`, each
@@ -28,6 +34,7 @@
  */
 import { assembleModule, FunctionBuilder } from '../../core/wasm/assembler.js';
 import { emitExp, expConstants } from '../../core/wasm/simd_exp.js';
+import { emitLog, logConstants } from '../../core/wasm/simd_log.js';
 
 /** Bytes of one pixel entry: (row byte offset i32, splat weight f32, slice weight f32). */
 export const ENTRY_BYTES = 12;
@@ -71,6 +78,45 @@ function forEachChunk(f: FunctionBuilder, width: number, body: (f: FunctionBuild
 function reduceLanes(f: FunctionBuilder, local: string, op: 'f32.max' | 'f32.add'): void {
   f.get(local).lane(0);
   for (let lane = 1; lane < 4; lane++) f.get(local).lane(lane).op(op);
+}
+
+/** The padded −U of the labels' padding lanes: exp(−1e30 − max) is 0 and never the max. */
+const PADDING_LOGIT = -1e30;
+
+/**
+ * Padded −U rows from unpadded rows of U (`log` false) or of probabilities
+ * (`log` true: −U = log clip(p)).
+ */
+function buildUnary(width: number, log: boolean): FunctionBuilder {
+  const f = new FunctionBuilder([['staging', 'i32'], ['unary', 'i32'], ['pixels', 'i32'], ['in_bytes', 'i32'], ['row_bytes', 'i32'], ['clip', 'f32'], ['labels', 'f32']]);
+  for (const name of ['i', 'c']) f.local(name, 'i32');
+  for (const name of ['lane', 'four', 'count', 'padding', 'low', 'one']) f.local(name, 'v128');
+  f.f32x4(4).set('four').get('labels').op('f32x4.splat').set('count').f32x4(PADDING_LOGIT).set('padding');
+  f.get('clip').op('f32x4.splat').set('low').f32x4(1).set('one');
+  if (log) logConstants(f);
+  f.i32(0).set('i');
+  f.loopWhile((f) => f.get('i').get('pixels').op('i32.lt_u'), (f) => {
+    f.f32x4Lanes([0, 1, 2, 3]).set('lane'); // label index of each lane
+    forEachChunk(f, width, (f) => {
+      for (let k = 0; k < width; k++) {
+        sum(f, 'unary', 'c');
+        sum(f, 'staging', 'c');
+        f.loadV128(k * V);
+        if (log) {
+          f.get('low').op('f32x4.max').get('one').op('f32x4.min');
+          emitLog(f);
+        } else {
+          f.op('f32x4.neg');
+        }
+        f.get('padding').get('lane').get('count').op('f32x4.lt').op('v128.bitselect').storeV128(k * V);
+        f.get('lane').get('four').op('f32x4.add').set('lane');
+      }
+    });
+    increment(f, 'staging', 'in_bytes');
+    increment(f, 'unary', 'row_bytes');
+    increment(f, 'i', 1);
+  });
+  return f;
 }
 
 /**
@@ -165,7 +211,7 @@ function buildPixelPass(width: number, gather: boolean, scatter: boolean): Funct
         f.get('max').get(`a${k}`).op('f32x4.pmax').set('max');
       }
     });
-    // Q ∝ exp(a − max a); padded lanes hold −1e30 and give exactly 0.
+    // Q ∝ exp(a − max a); padding lanes hold −1e30 and give exactly 0.
     reduceLanes(f, 'max', 'f32.max');
     f.op('f32x4.splat').set('shift');
     f.f32x4(0).set('total');
@@ -235,6 +281,10 @@ export type PixelPass = (
 
 /** The kernels' exports (byte addresses into the module's memory). */
 export interface MeanFieldKernelExports {
+  /** Padded −U rows from unpadded U rows in `staging`. */
+  negatedUnary(staging: number, unary: number, pixels: number, inBytes: number, rowBytes: number, clip: number, labels: number): void;
+  /** Padded −U = log clip(p) rows from unpadded probability rows in `staging`. */
+  logUnary(staging: number, unary: number, pixels: number, inBytes: number, rowBytes: number, clip: number, labels: number): void;
   /** In-place blur of `buffer` along the chain stream `[stream, streamEnd)`. */
   blur(buffer: number, stream: number, streamEnd: number, rowBytes: number): void;
   /** Q⁰ = softmax(−U) splatted into `target`. */
@@ -254,6 +304,8 @@ export interface MeanFieldKernelExports {
  */
 export function assembleMeanFieldKernels(widths: KernelWidths): Uint8Array<ArrayBuffer> {
   return assembleModule({
+    negatedUnary: buildUnary(widths.pixel, false),
+    logUnary: buildUnary(widths.pixel, true),
     blur: buildBlur(widths.blur),
     initial: buildPixelPass(widths.pixel, false, true),
     update: buildPixelPass(widths.pixel, true, true),

@@ -2,9 +2,11 @@
  * The mean field of `mean_field.ts` run by WebAssembly SIMD kernels
  * (`mean_field_kernels_wasm.ts`), same semantics, float32 throughout.
  *
- * Each call owns a fresh `WebAssembly.Memory` sized to fit (the CRF is not a
- * tfjs op, so nothing is shared with a backend) and copies its inputs in
- * once. Layout, every region 16-byte aligned, label rows padded to Mp (a
+ * The kernels own their `WebAssembly.Memory` (the CRF is not a tfjs op, so
+ * nothing is shared with a backend): one per kernel module, grown to fit the
+ * largest problem seen so far and kept for the next call (touching fresh
+ * pages costs more than the copies: ~10 ms for the 40 MB of a 320×320, 21
+ * label problem). Each call copies its inputs in once. Layout, every region 16-byte aligned, label rows padded to Mp (a
  * multiple of 4, `rowBytes = 4·Mp`):
  *
  * ```text
@@ -13,7 +15,7 @@
  * entries  [N, E] × 12 B   (vertex row byte offset, splat weight, slice weight)
  * stream   L × 4 B         blur chains (vertex row byte offsets, each chain ended by 0)
  * buffers  2 × [R, Mp]     lattice values: the current iteration's and the next's
- * out      [N, M] + slack  Q
+ * out      [N, M] + slack  Q (first the unpadded input U or p, staged for the padded copy)
  * logits   [N, M] + slack  the last softmax's argument
  * ```
  * @module
@@ -21,11 +23,9 @@
  */
 import type { MeanFieldResult } from './mean_field.js';
 import { assembleMeanFieldKernels, ENTRY_BYTES, type KernelWidths, type MeanFieldKernelExports, type PixelPass } from './mean_field_kernels_wasm.js';
-import { mergedLayout, writeEntries, type MeanFieldKernel, type MergedLayout } from './merged_kernels.js';
+import { mergedLayout, writeEntries, type MeanFieldKernel, type MeanFieldUnary, type MergedLayout } from './merged_kernels.js';
 
 const PAGE_BYTES = 65536;
-/** The padded labels' −U: exp(−1e30 − max) is 0 and never the max. */
-const PADDING_LOGIT = -1e30;
 /** Most v128s a chunk keeps in registers (x86-64 has 16 vector registers). */
 const MAX_PIXEL_WIDTH = 8;
 const MAX_BLUR_WIDTH = 4;
@@ -49,27 +49,49 @@ function labelLayout(labels: number): LabelLayout {
   return { paddedLabels: 4 * padded, widths: { pixel, blur } };
 }
 
-const modules = new Map<string, WebAssembly.Module | null>();
+/** An instantiated kernel module and its memory. */
+interface KernelInstance {
+  readonly kernel: MeanFieldKernelExports;
+  readonly memory: WebAssembly.Memory;
+}
 
-/** The compiled kernels for these widths, or null when this engine cannot compile them (no SIMD). */
-function kernelModule(widths: KernelWidths): WebAssembly.Module | null {
+const instances = new Map<string, KernelInstance | null>();
+
+/** The kernels for these widths, or null when this engine cannot compile them (no SIMD). */
+function kernelInstance(widths: KernelWidths): KernelInstance | null {
   const key = `${widths.pixel}/${widths.blur}`;
-  if (!modules.has(key)) {
-    let compiled: WebAssembly.Module | null = null;
+  if (!instances.has(key)) {
+    let instance: KernelInstance | null = null;
     try {
       const bytes = assembleMeanFieldKernels(widths);
-      if (typeof WebAssembly === 'object' && WebAssembly.validate(bytes)) compiled = new WebAssembly.Module(bytes);
+      if (typeof WebAssembly === 'object' && WebAssembly.validate(bytes)) {
+        const memory = new WebAssembly.Memory({ initial: 1 });
+        const exports = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memory } }).exports;
+        instance = { kernel: exports as unknown as MeanFieldKernelExports, memory };
+      }
     } catch {
-      compiled = null; // no WebAssembly, or synchronous compilation refused
+      instance = null; // no WebAssembly, or synchronous compilation refused
     }
-    modules.set(key, compiled);
+    instances.set(key, instance);
   }
-  return modules.get(key)!;
+  return instances.get(key)!;
 }
 
 /** Whether the WebAssembly SIMD mean field can run here. */
 export function meanFieldWasmAvailable(): boolean {
-  return kernelModule(labelLayout(4).widths) !== null;
+  return kernelInstance(labelLayout(4).widths) !== null;
+}
+
+/** Grows `memory` to at least `bytes`; false when the engine refuses. */
+function reserve(memory: WebAssembly.Memory, bytes: number): boolean {
+  const missing = Math.ceil((bytes - memory.buffer.byteLength) / PAGE_BYTES);
+  if (missing <= 0) return true;
+  try {
+    memory.grow(missing);
+    return true;
+  } catch {
+    return false; // beyond the engine's memory limit
+  }
 }
 
 const align = (bytes: number): number => Math.ceil(bytes / 16) * 16;
@@ -114,14 +136,16 @@ function regions(pointCount: number, labels: number, rowBytes: number, kernels: 
 }
 
 /** Copies −U (padded), the entries and the chain stream into the memory. */
-function copyInputs(memory: WebAssembly.Memory, at: Regions, unary: Float32Array, pointCount: number, labels: number, paddedLabels: number, kernels: readonly MeanFieldKernel[], layout: MergedLayout): void {
+function copyInputs(kernel: MeanFieldKernelExports, memory: WebAssembly.Memory, at: Regions, unary: MeanFieldUnary, pointCount: number, labels: number, paddedLabels: number, kernels: readonly MeanFieldKernel[], layout: MergedLayout): void {
   const floats = new Float32Array(memory.buffer);
   const ints = new Int32Array(memory.buffer);
-  for (let i = 0, src = 0, dst = at.unary / 4; i < pointCount; i++, dst += paddedLabels) {
-    for (let m = 0; m < labels; m++) floats[dst + m] = -unary[src++]!;
-    for (let m = labels; m < paddedLabels; m++) floats[dst + m] = PADDING_LOGIT;
-  }
   const rowBytes = paddedLabels * 4;
+  // Stage the unpadded input in the output region, then pad (and take the log) in SIMD.
+  const values = unary instanceof Float32Array ? unary : unary.probabilities;
+  if (values.length !== pointCount * labels) throw new RangeError(`meanField: the unary must hold N·M = ${pointCount * labels} values, got ${values.length}`);
+  floats.set(values, at.out / 4);
+  const prepare = unary instanceof Float32Array ? kernel.negatedUnary : kernel.logUnary;
+  prepare(at.out, at.unary, pointCount, labels * 4, rowBytes, unary instanceof Float32Array ? 0 : unary.clip, labels);
   // Entry = (row, splat, slice): float views shifted by one and two elements put the weights after the row.
   const splatWeights = new Float32Array(memory.buffer, 4);
   const sliceWeights = new Float32Array(memory.buffer, 8);
@@ -141,27 +165,22 @@ function copyInputs(memory: WebAssembly.Memory, at: Regions, unary: Float32Array
 /**
  * {@link meanField}'s iterations in WebAssembly; null when the kernels cannot
  * run here (no SIMD) or the memory cannot be allocated.
- * @param unary - U = −log p, `[N, M]`, label fastest
+ * @param unary - U = −log p, `[N, M]`, label fastest, or p and its clip
  * @param pointCount - N
  * @param labels - M
  * @param kernels - the pairwise terms (lattices over the same N points)
  * @param iterations - number of updates (0 returns softmax(−U))
  */
-export function meanFieldWasm(unary: Float32Array, pointCount: number, labels: number, kernels: readonly MeanFieldKernel[], iterations: number): MeanFieldResult | null {
+export function meanFieldWasm(unary: MeanFieldUnary, pointCount: number, labels: number, kernels: readonly MeanFieldKernel[], iterations: number): MeanFieldResult | null {
   const { paddedLabels, widths } = labelLayout(labels);
-  const compiled = kernelModule(widths);
-  if (compiled === null) return null;
+  const instance = kernelInstance(widths);
+  if (instance === null) return null;
+  const { kernel, memory } = instance;
   const rowBytes = paddedLabels * 4;
   const layout = mergedLayout(kernels);
   const at = regions(pointCount, labels, rowBytes, kernels, layout);
-  let memory: WebAssembly.Memory;
-  try {
-    memory = new WebAssembly.Memory({ initial: Math.ceil(at.end / PAGE_BYTES) });
-  } catch {
-    return null; // beyond the engine's memory limit
-  }
-  const kernel = new WebAssembly.Instance(compiled, { env: { memory } }).exports as unknown as MeanFieldKernelExports;
-  copyInputs(memory, at, unary, pointCount, labels, paddedLabels, kernels, layout);
+  if (!reserve(memory, at.end)) return null;
+  copyInputs(kernel, memory, at, unary, pointCount, labels, paddedLabels, kernels, layout);
 
   const entryBytes = layout.entries * ENTRY_BYTES;
   const pass = (run: PixelPass, source: number, target: number): void =>
@@ -171,13 +190,15 @@ export function meanFieldWasm(unary: Float32Array, pointCount: number, labels: n
   } else {
     let [current, next] = at.buffers;
     const values = new Float32Array(memory.buffer);
+    const clear = (buffer: number): void => void values.fill(0, buffer / 4, buffer / 4 + layout.vertexRows * paddedLabels);
+    clear(current);
     pass(kernel.initial, 0, current);
     for (let it = 0; it < iterations; it++) {
       kernel.blur(current, at.stream, at.streamEnd, rowBytes);
       if (it === iterations - 1) {
         pass(kernel.finish, current, 0);
       } else {
-        values.fill(0, next / 4, next / 4 + layout.vertexRows * paddedLabels);
+        clear(next);
         pass(kernel.update, current, next);
         [current, next] = [next, current];
       }

@@ -22,6 +22,33 @@ export interface MeanFieldKernel {
   readonly normalization: CrfNormalization;
 }
 
+/** Probabilities whose clipped −log is the unary: U = −log(min(1, max(p, clip))). */
+export interface ClippedProbabilities {
+  /** p, `[N, M]`, label fastest. */
+  readonly probabilities: ArrayLike<number>;
+  /** Lower bound applied before the log. */
+  readonly clip: number;
+}
+
+/**
+ * The unary term of the mean field: U itself (`[N, M]`, label fastest), or
+ * the probabilities it is computed from (the WebAssembly path takes that log
+ * in SIMD).
+ */
+export type MeanFieldUnary = Float32Array | ClippedProbabilities;
+
+/**
+ * U as an array (computed with `Math.log` from probabilities).
+ * @param unary - U or the probabilities
+ */
+export function unaryValues(unary: MeanFieldUnary): Float32Array {
+  if (unary instanceof Float32Array) return unary;
+  const { probabilities, clip } = unary;
+  const values = new Float32Array(probabilities.length);
+  for (let i = 0; i < values.length; i++) values[i] = -Math.log(Math.min(1, Math.max(probabilities[i]!, clip)));
+  return values;
+}
+
 /** Where each kernel's vertices sit in the merged buffer. */
 export interface MergedLayout {
   /** Entries per pixel: Σ_k (d_k + 1). */
@@ -78,27 +105,31 @@ export interface EntryTarget {
 export function writeEntries(kernels: readonly MeanFieldKernel[], pointCount: number, layout: MergedLayout, target: EntryTarget): void {
   const { rows, splatWeights, sliceWeights, stride, rowScale } = target;
   let column = 0;
-  kernels.forEach((kernel, k) => {
-    const lattice = kernel.lattice;
+  for (let k = 0; k < kernels.length; k++) {
+    const { lattice, normalization, compat } = kernels[k]!;
+    const { offsets, weights, alpha } = lattice;
     const d1 = lattice.dims + 1;
     const rowBase = layout.rowBases[k]!;
+    const symmetric = normalization === 'symmetric';
+    const after = normalization === 'after';
+    const skip = (layout.entries - d1) * stride;
     // n_i = (K·1)_i from the lattice itself, as densecrf computes it.
-    const norm = lattice.filter(new Float32Array(pointCount).fill(1), 1);
-    for (let i = 0; i < pointCount; i++) {
+    const norm = lattice.rowSums();
+    let at = target.start + column * stride;
+    for (let i = 0, e = 0; i < pointCount; i++, at += skip) {
       const n = norm[i]! + 1e-20;
-      const inverse = Math.fround(kernel.normalization === 'symmetric' ? 1 / Math.sqrt(n) : kernel.normalization === 'after' ? 1 / n : 1);
-      const pre = kernel.normalization === 'symmetric' ? inverse : 1;
-      const post = inverse * lattice.alpha * kernel.compat;
-      let at = target.start + (i * layout.entries + column) * stride;
-      for (let r = 0; r < d1; r++, at += stride) {
-        const w = lattice.weights[i * d1 + r]!;
-        rows[at] = (rowBase + lattice.offsets[i * d1 + r]!) * rowScale;
+      const inverse = Math.fround(symmetric ? 1 / Math.sqrt(n) : after ? 1 / n : 1);
+      const pre = symmetric ? inverse : 1;
+      const post = inverse * alpha * compat;
+      for (let r = 0; r < d1; r++, e++, at += stride) {
+        const w = weights[e]!;
+        rows[at] = (rowBase + offsets[e]!) * rowScale;
         splatWeights[at] = w * pre;
         sliceWeights[at] = w * post;
       }
     }
     column += d1;
-  });
+  }
 }
 
 /** {@link writeEntries} into separate arrays, with the blur chains moved to merged rows. */

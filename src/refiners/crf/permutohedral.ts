@@ -68,17 +68,18 @@ export class PermutohedralLattice {
     const scale = new Float32Array(d);
     const invStdDev = Math.sqrt(2 / 3) * d1;
     for (let i = 0; i < d; i++) scale[i] = (1 / Math.sqrt((i + 2) * (i + 1))) * invStdDev;
-    const canonical = new Int32Array(d1 * d1);
-    for (let i = 0; i <= d; i++) {
-      for (let j = 0; j <= d - i; j++) canonical[i * d1 + j] = i;
-      for (let j = d - i + 1; j <= d; j++) canonical[i * d1 + j] = i - d1;
-    }
     const elevated = new Float32Array(d1);
-    const rem0 = new Float32Array(d1);
+    const rem0 = new Int32Array(d1);
     const rank = new Int32Array(d1);
+    const byRank = new Int32Array(d1);
     const barycentric = new Float32Array(d + 2);
     const key = new Int32Array(d);
     const invD1 = Math.fround(1 / d1);
+    const multipliers = table.multipliers;
+    let multiplierSum = 0;
+    for (let i = 0; i < d; i++) multiplierSum = (multiplierSum + multipliers[i]!) | 0;
+    const offsets = this.offsets;
+    const weights = this.weights;
 
     for (let k = 0; k < pointCount; k++) {
       const f = k * d;
@@ -118,6 +119,7 @@ export class PermutohedralLattice {
           rank[i] -= d1;
           rem0[i] -= d1;
         }
+        byRank[rank[i]!] = i;
       }
       // Barycentric coordinates (p. 10).
       for (let i = 0; i <= d + 1; i++) barycentric[i] = 0;
@@ -127,11 +129,27 @@ export class PermutohedralLattice {
         barycentric[d - rank[i]! + 1] -= v;
       }
       barycentric[0] += 1 + barycentric[d + 1]!;
-      // The d+1 vertices of the simplex.
-      for (let remainder = 0; remainder <= d; remainder++) {
-        for (let i = 0; i < d; i++) key[i] = rem0[i]! + canonical[remainder * d1 + rank[i]!]!;
-        this.offsets[k * d1 + remainder] = table.insert(key, table.hashOf(key)) + 1;
-        this.weights[k * d1 + remainder] = barycentric[remainder]!;
+      // The d+1 vertices of the simplex: key_r = rem0 + canonical_r(rank). From
+      // r − 1 to r every coordinate gains 1 except the one ranked d − r + 1,
+      // which loses d; the linear hash follows along.
+      const base = k * d1;
+      let hash = 0;
+      for (let i = 0; i < d; i++) {
+        key[i] = rem0[i]!;
+        hash = (hash + Math.imul(rem0[i]!, multipliers[i]!)) | 0;
+      }
+      offsets[base] = table.insert(key, hash) + 1;
+      weights[base] = barycentric[0]!;
+      for (let remainder = 1; remainder <= d; remainder++) {
+        for (let i = 0; i < d; i++) key[i] += 1;
+        hash = (hash + multiplierSum) | 0;
+        const down = byRank[d - remainder + 1]!;
+        if (down < d) {
+          key[down] -= d1;
+          hash = (hash - Math.imul(d1, multipliers[down]!)) | 0;
+        }
+        offsets[base + remainder] = table.insert(key, hash) + 1;
+        weights[base + remainder] = barycentric[remainder]!;
       }
     }
     this.vertexCount = table.size;
@@ -158,6 +176,26 @@ export class PermutohedralLattice {
       }
     }
     return out;
+  }
+
+  /**
+   * `filter(1, 1)` without the generic channel loops: the kernel's row sums
+   * n_i = (K·1)_i, densecrf's normaliser (same float32 rounding, so the same
+   * numbers as {@link PermutohedralLattice.filter}).
+   */
+  rowSums(): Float32Array {
+    const { offsets, weights, alpha, pointCount } = this;
+    const d1 = this.dims + 1;
+    const values = new Float32Array(this.vertexCount + 1);
+    for (let e = 0; e < pointCount * d1; e++) values[offsets[e]!] += weights[e]!;
+    this.blur(values, 1);
+    const sums = new Float32Array(pointCount);
+    for (let i = 0, e = 0; i < pointCount; i++) {
+      let sum = 0;
+      for (let r = 0; r < d1; r++, e++) sum = Math.fround(sum + weights[e]! * alpha * values[offsets[e]!]!);
+      sums[i] = sum;
+    }
+    return sums;
   }
 
   /**

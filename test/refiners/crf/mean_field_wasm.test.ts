@@ -92,6 +92,29 @@ describe('meanField: the WebAssembly SIMD kernels against the TypeScript path', 
     });
   }
 
+  it('takes probabilities and their clip instead of U (SIMD log on the wasm path)', () => {
+    const labels = 7;
+    const { n, unary, kernels } = problem(5, 6, labels, 9);
+    const probabilities = unary.map((u) => Math.exp(-u));
+    probabilities[0] = 0; // clipped to 1e-4
+    probabilities[1] = 1.0000005; // clipped to 1
+    const clip = 1e-4;
+    const u = probabilities.map((p) => -Math.log(Math.min(1, Math.max(p, clip))));
+    for (const iterations of [0, 3]) {
+      const fromU = meanField(u, n, labels, kernels, iterations, 'js');
+      expectAgreement(meanField({ probabilities, clip }, n, labels, kernels, iterations, 'wasm'), fromU, labels);
+      expectAgreement(meanField({ probabilities, clip }, n, labels, kernels, iterations, 'js'), fromU, labels);
+    }
+    const logits = meanField({ probabilities, clip }, n, labels, kernels, 0, 'wasm').logits;
+    expect(logits[0]).toBeCloseTo(Math.log(clip), 5);
+    expect(logits[1]).toBe(0);
+  });
+
+  it('row sums equal filtering ones (the normaliser)', () => {
+    const { kernels } = problem(6, 7, 2, 4);
+    for (const { lattice } of kernels) expect(lattice.rowSums()).toEqual(lattice.filter(new Float32Array(lattice.pointCount).fill(1), 1));
+  });
+
   it('0 iterations, or no kernels, give softmax(−U) and the logits −U', () => {
     const labels = 6;
     const { n, unary, kernels } = problem(4, 5, labels, 3);
