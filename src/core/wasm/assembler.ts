@@ -234,6 +234,16 @@ export class FunctionBuilder {
     return this;
   }
 
+  /**
+   * `i8x16.shuffle` of the two v128s on the stack.
+   * @param bytes - 16 byte indices: 0–15 pick from the first operand, 16–31 from the second
+   */
+  shuffle(bytes: readonly number[]): this {
+    if (bytes.length !== 16 || bytes.some((b) => !Number.isInteger(b) || b < 0 || b > 31)) throw new Error('wasm assembler: a shuffle takes 16 byte indices in [0, 31]');
+    this.code.push(0xfd, ...uleb(0x0d), ...bytes);
+    return this;
+  }
+
   /** `f32x4.extract_lane`. */
   lane(index: number): this {
     this.code.push(0xfd, ...uleb(0x1f), index);

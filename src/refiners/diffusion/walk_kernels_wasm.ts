@@ -10,7 +10,7 @@ import * as tf from '@tensorflow/tfjs';
 import { assembleModule, FunctionBuilder } from '../../core/wasm/assembler.js';
 import { emitExp, expConstants } from '../../core/wasm/simd_exp.js';
 import { buildScaleAdd, buildTileExp } from './walk_forward_kernels.js';
-import { load, rowBounds, store, storeTransposed } from './walk_kernel_parts.js';
+import { load, store, storeColumns, storeTransposed, transpose4 } from './walk_kernel_parts.js';
 
 /**
  * `combine(s, a, c, lseRows, lseCols, rows, n)`: the backward tile. With
@@ -23,44 +23,89 @@ function buildCombine(transposed: boolean): FunctionBuilder {
   const params: Array<[string, 'i32']> = [['s', 'i32'], ['a', 'i32'], ['c', 'i32'], ['lse_rows', 'i32'], ['lse_cols', 'i32'], ['rows', 'i32'], ['n', 'i32']];
   if (transposed) params.push(['comb_t', 'i32'], ['p_t', 'i32']);
   const f = new FunctionBuilder(params);
-  for (const name of ['r', 'j', 'vec_end', 'end', 'row_off', 't', 'stride']) f.local(name, 'i32');
-  for (const name of ['row_lse', 'sv', 'pv', 'qv', 'out']) f.local(name, 'v128');
+  for (const name of ['r', 'rr', 'j', 'vec_end', 'end', 'row_off', 't', 'stride', 'row_bytes', 'quads']) f.local(name, 'i32');
+  for (const name of ['row_lse', 'sv', 'pv', 'qv', 'out', 'lc']) f.local(name, 'v128');
   expConstants(f);
-  const at = (base: string) => (f: FunctionBuilder): void => void f.get(base).get('row_off').op('i32.add').get('j').op('i32.add');
+  f.get('n').i32(-4).op('i32.and').i32(2).op('i32.shl').set('vec_end');
+  f.get('n').i32(2).op('i32.shl').set('end');
+  f.get('n').i32(2).op('i32.shl').set('row_bytes');
   f.get('rows').i32(2).op('i32.shl').set('stride');
-  f.i32(0).set('r');
-  f.loopWhile((f) => f.get('r').get('rows').op('i32.lt_u'), (f) => {
-    rowBounds(f);
-    f.get('lse_rows').get('r').i32(2).op('i32.shl').op('i32.add').loadF32().op('f32x4.splat').set('row_lse');
-    f.i32(0).set('j');
+  const at = (base: string, rowOff = 'row_off') => (f: FunctionBuilder): void => void f.get(base).get(rowOff).op('i32.add').get('j').op('i32.add');
+  // P, Q and G for 4 entries (or one, splatted) of row `rowOff` at column byte j; leaves G in `out`, P in `pv`.
+  const entry = (scalar: boolean, rowOff: string, rowLse: string, pv: string, out: string): void => {
+    load(f, at('s', rowOff), scalar);
+    f.set('sv');
+    f.get('sv').get(rowLse).op('f32x4.sub');
+    emitExp(f);
+    f.set(pv);
+    f.get('sv');
+    load(f, (f) => void f.get('lse_cols').get('j').op('i32.add'), scalar);
+    f.op('f32x4.sub');
+    emitExp(f);
+    f.set('qv');
+    f.get(pv);
+    load(f, at('a', rowOff), scalar);
+    f.op('f32x4.mul').get('qv');
+    load(f, at('c', rowOff), scalar);
+    f.op('f32x4.mul').op('f32x4.add').set(out);
+    store(f, at('a', rowOff), out, scalar);
+    store(f, at('s', rowOff), 'qv', scalar);
+  };
+  // Row rr from column byte j on, one lane per transposed store.
+  const rowRest = (): void => {
+    f.get('lse_rows').get('rr').i32(2).op('i32.shl').op('i32.add').loadF32().op('f32x4.splat').set('row_lse');
     for (const scalar of [false, true]) {
       f.loopWhile((f) => f.get('j').get(scalar ? 'end' : 'vec_end').op('i32.lt_u'), (f) => {
-        load(f, at('s'), scalar);
-        f.set('sv');
-        f.get('sv').get('row_lse').op('f32x4.sub');
-        emitExp(f);
-        f.set('pv');
-        f.get('sv');
-        load(f, (f) => void f.get('lse_cols').get('j').op('i32.add'), scalar);
-        f.op('f32x4.sub');
-        emitExp(f);
-        f.set('qv');
-        f.get('pv');
-        load(f, at('a'), scalar);
-        f.op('f32x4.mul').get('qv');
-        load(f, at('c'), scalar);
-        f.op('f32x4.mul').op('f32x4.add').set('out');
-        store(f, at('a'), 'out', scalar);
-        store(f, at('s'), 'qv', scalar);
+        entry(scalar, 'row_off', 'row_lse', 'pv', 'out');
         if (transposed) {
-          // t = (j/4)·rows·4 + r·4 bytes: column j/4, row r.
-          f.get('j').get('rows').op('i32.mul').get('r').i32(2).op('i32.shl').op('i32.add').set('t');
+          // t = (j/4)·rows·4 + rr·4 bytes: column j/4, row rr.
+          f.get('j').get('rows').op('i32.mul').get('rr').i32(2).op('i32.shl').op('i32.add').set('t');
           storeTransposed(f, 'comb_t', 'out', scalar ? 1 : 4);
           storeTransposed(f, 'p_t', 'pv', scalar ? 1 : 4);
         }
         f.get('j').i32(scalar ? 4 : 16).op('i32.add').set('j');
       });
     }
+  };
+  f.i32(0).set('r');
+  if (transposed) {
+    // Four rows at a time: their 4×4 blocks of G and P are transposed in
+    // registers and stored as whole vectors (lane-wise stores cost more
+    // than the two exps).
+    const quad = [0, 1, 2, 3];
+    for (const q of quad) f.local(`ro${q}`, 'i32').local(`rl${q}`, 'v128').local(`g${q}`, 'v128').local(`p${q}`, 'v128').local(`gt${q}`, 'v128').local(`pt${q}`, 'v128');
+    f.get('rows').i32(-4).op('i32.and').set('quads');
+    f.loopWhile((f) => f.get('r').get('quads').op('i32.lt_u'), (f) => {
+      for (const q of quad) {
+        f.get('r').i32(q).op('i32.add').get('row_bytes').op('i32.mul').set(`ro${q}`);
+        f.get('lse_rows').get('r').i32(q).op('i32.add').i32(2).op('i32.shl').op('i32.add').loadF32().op('f32x4.splat').set(`rl${q}`);
+      }
+      f.i32(0).set('j');
+      f.loopWhile((f) => f.get('j').get('vec_end').op('i32.lt_u'), (f) => {
+        for (const q of quad) entry(false, `ro${q}`, `rl${q}`, `p${q}`, `g${q}`);
+        f.get('j').get('rows').op('i32.mul').get('r').i32(2).op('i32.shl').op('i32.add').set('t');
+        transpose4(f, quad.map((q) => `g${q}`), quad.map((q) => `gt${q}`));
+        storeColumns(f, 'comb_t', quad.map((q) => `gt${q}`));
+        transpose4(f, quad.map((q) => `p${q}`), quad.map((q) => `pt${q}`));
+        storeColumns(f, 'p_t', quad.map((q) => `pt${q}`));
+        f.get('j').i32(16).op('i32.add').set('j');
+      });
+      // The quad's column tails, row by row.
+      for (const q of quad) {
+        f.get('r').i32(q).op('i32.add').set('rr');
+        f.get(`ro${q}`).set('row_off');
+        f.get('vec_end').set('j');
+        rowRest();
+      }
+      f.get('r').i32(4).op('i32.add').set('r');
+    });
+  }
+  // The remaining rows (all of them without transposes), whole.
+  f.loopWhile((f) => f.get('r').get('rows').op('i32.lt_u'), (f) => {
+    f.get('r').set('rr');
+    f.get('r').get('row_bytes').op('i32.mul').set('row_off');
+    f.i32(0).set('j');
+    rowRest();
     f.get('r').i32(1).op('i32.add').set('r');
   });
   return f;
