@@ -8,10 +8,10 @@
  *
  * `SEGREFINE_BENCH_WALK_N=1024,4096` restricts the sizes,
  * `SEGREFINE_BENCH_WALK_REPS=5` sets the rounds, `SEGREFINE_BENCH_WALK_HELPERS=0`
- * skips the helper-thread rows. `--only random-walk-blocks` sweeps the block size.
+ * skips the helper-thread rows. `--only random-walk-tiles` sweeps the tile size.
  */
 import * as tf from '@tensorflow/tfjs';
-import { defaultBlockSize } from '../../../src/refiners/diffusion/random_walk_blocked.js';
+import { DEFAULT_WALK_TILE } from '../../../src/refiners/diffusion/walk_backward_tiles.js';
 import { randomWalk, startWalkWorkers, stopWalkWorkers, type WalkPath } from '../../../src/index.js';
 import { median, peakBytes, type BenchRow, type OpBenchCase } from '../harness.js';
 
@@ -70,6 +70,7 @@ interface WalkInputs {
 interface Variant {
   path: WalkPath;
   helpers: boolean;
+  /** Tile edge (the forward's and the backward's). */
   blockSize?: number;
 }
 
@@ -122,7 +123,7 @@ async function sizeRows(n: number, threads: number): Promise<BenchRow[]> {
     rows.push({
       N: n,
       path: c.label,
-      block: c.variant.path === 'blocked' ? defaultBlockSize(n) : '',
+      tile: c.variant.path === 'blocked' ? DEFAULT_WALK_TILE : '',
       'fwd ms': fwd ?? '',
       'fwd+bwd ms': fwdBwd ?? '',
       'fwd GFLOP/s': fwd === undefined ? '' : flops / (fwd * 1e6),
@@ -139,42 +140,28 @@ async function sizeRows(n: number, threads: number): Promise<BenchRow[]> {
   return rows;
 }
 
-/** Forward time against the block size at one N, and the share of exp (the fused kernel) in it. */
-async function blockRows(n: number): Promise<BenchRow[]> {
+/** Forward and forward + backward against the tile size at one N (one thread). */
+async function tileRows(n: number): Promise<BenchRow[]> {
   const inputs: WalkInputs = {
     y: tf.randomNormal([1, n, K], 0, 1, 'float32', 1) as tf.Tensor3D,
     embedding: tf.randomNormal([1, n, D], 0, 0.25, 'float32', 2) as tf.Tensor3D,
   };
-  const blocks = [128, 256, 512, 1024, 2048];
-  const psi = tf.reshape(inputs.embedding, [n, D]) as tf.Tensor2D;
-  const psiT = tf.transpose(psi);
-  const y = tf.reshape(inputs.y, [n, K]);
-  // The forward's two matMuls per block alone: what the exp kernel adds on top.
-  const matMulsOnly = (blockSize: number) => (): tf.Tensor =>
-    tf.tidy(() => {
-      const parts: tf.Tensor[] = [];
-      for (let start = 0; start < n; start += blockSize) {
-        const s = tf.matMul(tf.slice(psi, [start, 0], [Math.min(blockSize, n - start), D]), psiT);
-        parts.push(tf.matMul(s, y));
-        s.dispose();
-      }
-      return tf.concat(parts);
-    });
+  const tiles = [128, 256, 384, 512, 1024];
   const variants: Record<string, () => tf.TensorContainer> = {};
-  for (const block of blocks) {
-    variants[`fwd ${block}`] = forward(inputs, { path: 'blocked', helpers: false, blockSize: block });
-    variants[`matMuls ${block}`] = matMulsOnly(block);
+  for (const tile of tiles) {
+    variants[`fwd ${tile}`] = forward(inputs, { path: 'blocked', helpers: false, blockSize: tile });
+    variants[`fwd+bwd ${tile}`] = forwardBackward(inputs, { path: 'blocked', helpers: false, blockSize: tile });
   }
   const times = await interleaved(variants, rounds(n));
-  tf.dispose([inputs.y, inputs.embedding, psiT]);
+  tf.dispose([inputs.y, inputs.embedding]);
   const flops = 2 * n * n * (D + K);
-  return blocks.map((block) => ({
+  return tiles.map((tile) => ({
     N: n,
-    block,
-    'fwd ms': median(times[`fwd ${block}`]!),
-    'fwd GFLOP/s': flops / (median(times[`fwd ${block}`]!) * 1e6),
-    'matMuls only ms': median(times[`matMuls ${block}`]!),
-    'exp + rest share': 1 - medianRatio(times[`matMuls ${block}`], times[`fwd ${block}`])!,
+    tile,
+    'fwd ms': median(times[`fwd ${tile}`]!),
+    'fwd GFLOP/s': flops / (median(times[`fwd ${tile}`]!) * 1e6),
+    'fwd+bwd ms': median(times[`fwd+bwd ${tile}`]!),
+    'fwd+bwd / fwd': medianRatio(times[`fwd+bwd ${tile}`], times[`fwd ${tile}`])!,
   }));
 }
 
@@ -195,10 +182,10 @@ export const cases: OpBenchCase[] = [
     },
   },
   {
-    group: 'random-walk-blocks',
-    name: 'block size and exp share at N = 4096',
+    group: 'random-walk-tiles',
+    name: 'tile size at N = 4096',
     async run() {
-      return blockRows(4096);
+      return tileRows(4096);
     },
   },
 ];
