@@ -3,32 +3,34 @@
  * at run time by {@link assembleModule} (see `mean_field_wasm.ts` for the
  * memory layout they work on).
  *
- * Label vectors are padded to whole v128s (M → Mp, a multiple of 4) and
- * handled in *chunks* of `width` v128s held in locals (registers); a row of
- * Mp labels is `Mp / (4·width)` chunks. The kernels are specialised for the
- * chunk widths (known when assembling), the chunk count is a run-time loop.
+ * Label vectors are padded to whole v128s (M → Mp, a multiple of 4). The
+ * gather, the scatter and the blur handle them in *chunks* of `width` v128s
+ * held in locals (registers); a row of Mp labels is `Mp / (4·width)` chunks.
+ * The module is specialised for the chunk widths (known when assembling); the
+ * chunk count, and whatever runs once per v128 (exp, log, output), are
+ * run-time loops, which keeps the module small (Chrome compiles modules over
+ * 4 KB synchronously only off the main thread).
  *
  * Exports:
- * - `negatedUnary(staging, unary, pixels, inBytes, rowBytes, clip, labels)`:
- *   the padded −U rows from the unpadded U in `staging` (rows of `inBytes`,
- *   read as whole padded rows, so `staging` needs `rowBytes` bytes of slack);
- *   the padding lanes get −1e30, so their exp is exactly 0 and they are never
- *   the max. `logUnary` (same parameters) takes probabilities instead and
- *   writes −U = log(min(1, max(p, clip))).
+ * - `unary(mode, staging, unary, pixels, inBytes, rowBytes, clip, labels)`:
+ *   the padded −U rows from unpadded rows in `staging` (rows of `inBytes`,
+ *   read as whole padded rows, so `staging` needs `rowBytes` bytes of slack):
+ *   mode {@link UNARY_FROM_U} reads U and writes −U, mode
+ *   {@link UNARY_FROM_PROBABILITIES} reads p and writes log(min(1, max(p, clip))).
+ *   The padding lanes get −1e30, so their exp is exactly 0 and they are never
+ *   the max.
  * - `blur(buffer, stream, streamEnd, rowBytes)`: the in-place lattice blur
  *   `v ← v + ½(prev + next)` along chains. The stream lists, chain after
  *   chain, the byte offsets of the chain's vertex rows in `buffer`, each
  *   chain ended by a 0 (row 0 is the never-blurred zero row).
- * - `initial`, `update`, `finish`, `softmax` — one pass over the pixels,
- *   all with the parameters `(unary, entries, entryBytes, pixels, rowBytes,
- *   source, target, scratch, out, logits, outBytes)`. Per pixel: a = −U
- *   (+ the gather Σ_e slice_e · source[row_e] for `update` and `finish`),
- *   Q = softmax(a); then either the scatter target[row_e] += splat_e · Q
- *   (`initial`, `update`) or the output (`finish`, `softmax`): Q to `out`
- *   and a to `logits`, unpadded (rows of `outBytes`). The output rows are
- *   stored as whole padded rows in pixel order, so each row's padding is
- *   overwritten by the next row; the regions need `rowBytes − outBytes` bytes
- *   of slack at the end.
+ * - `pixels(mode, unary, entries, entryBytes, pixels, rowBytes, source,
+ *   target, scratch, out, logits, outBytes)`: one pass over the pixels. Per
+ *   pixel: a = −U (+ the gather Σ_e slice_e · source[row_e] if mode has
+ *   {@link GATHER}), Q = softmax(a); then the scatter target[row_e] +=
+ *   splat_e · Q if mode has {@link SCATTER}, else the output: Q to `out` and
+ *   a to `logits`, unpadded (rows of `outBytes`). The output rows are stored
+ *   as whole padded rows in pixel order, so each row's padding is overwritten
+ *   by the next row; the regions need `rowBytes − outBytes` bytes of slack.
  * @module
  * @internal
  */
@@ -82,35 +84,54 @@ function reduceLanes(f: FunctionBuilder, local: string, op: 'f32.max' | 'f32.add
 
 /** The padded −U of the labels' padding lanes: exp(−1e30 − max) is 0 and never the max. */
 const PADDING_LOGIT = -1e30;
+/** `unary` mode: the staged values are U. */
+export const UNARY_FROM_U = 0;
+/** `unary` mode: the staged values are probabilities p (U = −log clip(p)). */
+export const UNARY_FROM_PROBABILITIES = 1;
 
-/**
- * Padded −U rows from unpadded rows of U (`log` false) or of probabilities
- * (`log` true: −U = log clip(p)).
- */
-function buildUnary(width: number, log: boolean): FunctionBuilder {
-  const f = new FunctionBuilder([['staging', 'i32'], ['unary', 'i32'], ['pixels', 'i32'], ['in_bytes', 'i32'], ['row_bytes', 'i32'], ['clip', 'f32'], ['labels', 'f32']]);
+/** `for (c = 0; c < rowBytes; c += 16) body`: the loop over a row's v128s. */
+function forEachVector(f: FunctionBuilder, body: (f: FunctionBuilder) => void): void {
+  f.i32(0).set('c');
+  f.loopWhile((f) => f.get('c').get('row_bytes').op('i32.lt_u'), (f) => {
+    body(f);
+    increment(f, 'c', V);
+  });
+}
+
+/** Padded −U rows from unpadded rows of U or of probabilities (see the module comment). */
+function buildUnary(): FunctionBuilder {
+  const f = new FunctionBuilder([
+    ['mode', 'i32'],
+    ['staging', 'i32'],
+    ['unary', 'i32'],
+    ['pixels', 'i32'],
+    ['in_bytes', 'i32'],
+    ['row_bytes', 'i32'],
+    ['clip', 'f32'],
+    ['labels', 'f32'],
+  ]);
   for (const name of ['i', 'c']) f.local(name, 'i32');
-  for (const name of ['lane', 'four', 'count', 'padding', 'low', 'one']) f.local(name, 'v128');
+  for (const name of ['x', 'lane', 'four', 'count', 'padding', 'low', 'one']) f.local(name, 'v128');
   f.f32x4(4).set('four').get('labels').op('f32x4.splat').set('count').f32x4(PADDING_LOGIT).set('padding');
   f.get('clip').op('f32x4.splat').set('low').f32x4(1).set('one');
-  if (log) logConstants(f);
+  logConstants(f);
   f.i32(0).set('i');
   f.loopWhile((f) => f.get('i').get('pixels').op('i32.lt_u'), (f) => {
     f.f32x4Lanes([0, 1, 2, 3]).set('lane'); // label index of each lane
-    forEachChunk(f, width, (f) => {
-      for (let k = 0; k < width; k++) {
-        sum(f, 'unary', 'c');
-        sum(f, 'staging', 'c');
-        f.loadV128(k * V);
-        if (log) {
-          f.get('low').op('f32x4.max').get('one').op('f32x4.min');
+    forEachVector(f, (f) => {
+      sum(f, 'staging', 'c');
+      f.loadV128().set('x');
+      f.get('mode').ifElse(
+        (f) => {
+          f.get('x').get('low').op('f32x4.max').get('one').op('f32x4.min');
           emitLog(f);
-        } else {
-          f.op('f32x4.neg');
-        }
-        f.get('padding').get('lane').get('count').op('f32x4.lt').op('v128.bitselect').storeV128(k * V);
-        f.get('lane').get('four').op('f32x4.add').set('lane');
-      }
+          f.set('x');
+        },
+        (f) => void f.get('x').op('f32x4.neg').set('x'),
+      );
+      sum(f, 'unary', 'c');
+      f.get('x').get('padding').get('lane').get('count').op('f32x4.lt').op('v128.bitselect').storeV128();
+      f.get('lane').get('four').op('f32x4.add').set('lane');
     });
     increment(f, 'staging', 'in_bytes');
     increment(f, 'unary', 'row_bytes');
@@ -158,14 +179,15 @@ function buildBlur(width: number): FunctionBuilder {
   return f;
 }
 
-/**
- * One pass over the pixels (see the module comment).
- * @param width - v128s per chunk
- * @param gather - add the messages sliced from `source` to −U
- * @param scatter - splat Q into `target`; otherwise write Q and the logits
- */
-function buildPixelPass(width: number, gather: boolean, scatter: boolean): FunctionBuilder {
+/** `pixels` mode bit: add the messages sliced from `source` to −U. */
+export const GATHER = 1;
+/** `pixels` mode bit: splat Q into `target` (otherwise write Q and the logits). */
+export const SCATTER = 2;
+
+/** One pass over the pixels (see the module comment), `width` v128s per chunk. */
+function buildPixels(width: number): FunctionBuilder {
   const f = new FunctionBuilder([
+    ['mode', 'i32'],
     ['unary', 'i32'],
     ['entries', 'i32'],
     ['entry_bytes', 'i32'],
@@ -178,11 +200,13 @@ function buildPixelPass(width: number, gather: boolean, scatter: boolean): Funct
     ['logits', 'i32'],
     ['out_bytes', 'i32'],
   ]);
-  for (const name of ['i', 'c', 'e', 'first', 'end', 'at', 'exps']) f.local(name, 'i32');
+  for (const name of ['i', 'c', 'e', 'first', 'end', 'at', 'exps', 'gather', 'scatter']) f.local(name, 'i32');
   const lanes = Array.from({ length: width }, (_, k) => k);
   for (const k of lanes) f.local(`a${k}`, 'v128');
   for (const name of ['max', 'shift', 'total', 'inverse', 'w', 'x']) f.local(name, 'v128');
   expConstants(f);
+  f.get('mode').i32(GATHER).op('i32.and').set('gather');
+  f.get('mode').i32(SCATTER).op('i32.and').set('scatter');
   f.get('scratch').get('row_bytes').op('i32.add').set('exps'); // exp(a − max) row after the a row
   f.get('entries').set('first');
   f.i32(0).set('i');
@@ -195,7 +219,7 @@ function buildPixelPass(width: number, gather: boolean, scatter: boolean): Funct
       sum(f, 'unary', 'c');
       f.set('at');
       for (const k of lanes) f.get('at').loadV128(k * V).set(`a${k}`);
-      if (gather) {
+      f.get('gather').ifElse((f) => {
         f.get('first').set('e');
         f.loopWhile((f) => f.get('e').get('end').op('i32.lt_u'), (f) => {
           f.get('source').get('e').loadI32().op('i32.add').get('c').op('i32.add').set('at');
@@ -203,7 +227,7 @@ function buildPixelPass(width: number, gather: boolean, scatter: boolean): Funct
           for (const k of lanes) f.get(`a${k}`).get('w').get('at').loadV128(k * V).op('f32x4.mul').op('f32x4.add').set(`a${k}`);
           increment(f, 'e', ENTRY_BYTES);
         });
-      }
+      });
       sum(f, 'scratch', 'c');
       f.set('at');
       for (const k of lanes) {
@@ -215,48 +239,47 @@ function buildPixelPass(width: number, gather: boolean, scatter: boolean): Funct
     reduceLanes(f, 'max', 'f32.max');
     f.op('f32x4.splat').set('shift');
     f.f32x4(0).set('total');
-    forEachChunk(f, width, (f) => {
-      for (const k of lanes) {
-        sum(f, 'exps', 'c');
-        sum(f, 'scratch', 'c');
-        f.loadV128(k * V).get('shift').op('f32x4.sub');
-        emitExp(f);
-        f.tee('x').storeV128(k * V);
-        f.get('total').get('x').op('f32x4.add').set('total');
-      }
+    forEachVector(f, (f) => {
+      sum(f, 'exps', 'c');
+      sum(f, 'scratch', 'c');
+      f.loadV128().get('shift').op('f32x4.sub');
+      emitExp(f);
+      f.tee('x').storeV128();
+      f.get('total').get('x').op('f32x4.add').set('total');
     });
     f.f32(1);
     reduceLanes(f, 'total', 'f32.add');
     f.op('f32.div').op('f32x4.splat').set('inverse');
-    if (scatter) {
-      // target[row_e] += splat_e · Q, chunk by chunk.
-      forEachChunk(f, width, (f) => {
-        sum(f, 'exps', 'c');
-        f.set('at');
-        for (const k of lanes) f.get('at').loadV128(k * V).get('inverse').op('f32x4.mul').set(`a${k}`);
-        f.get('first').set('e');
-        f.loopWhile((f) => f.get('e').get('end').op('i32.lt_u'), (f) => {
-          f.get('target').get('e').loadI32().op('i32.add').get('c').op('i32.add').set('at');
-          f.get('e').loadF32(SPLAT_AT).op('f32x4.splat').set('w');
-          for (const k of lanes) f.get('at').get('at').loadV128(k * V).get('w').get(`a${k}`).op('f32x4.mul').op('f32x4.add').storeV128(k * V);
-          increment(f, 'e', ENTRY_BYTES);
+    f.get('scatter').ifElse(
+      (f) => {
+        // target[row_e] += splat_e · Q, chunk by chunk.
+        forEachChunk(f, width, (f) => {
+          sum(f, 'exps', 'c');
+          f.set('at');
+          for (const k of lanes) f.get('at').loadV128(k * V).get('inverse').op('f32x4.mul').set(`a${k}`);
+          f.get('first').set('e');
+          f.loopWhile((f) => f.get('e').get('end').op('i32.lt_u'), (f) => {
+            f.get('target').get('e').loadI32().op('i32.add').get('c').op('i32.add').set('at');
+            f.get('e').loadF32(SPLAT_AT).op('f32x4.splat').set('w');
+            for (const k of lanes) f.get('at').get('at').loadV128(k * V).get('w').get(`a${k}`).op('f32x4.mul').op('f32x4.add').storeV128(k * V);
+            increment(f, 'e', ENTRY_BYTES);
+          });
         });
-      });
-    } else {
-      // Q to out, a to logits (unpadded rows; this row's padding lands on the next row).
-      forEachChunk(f, width, (f) => {
-        for (const k of lanes) {
+      },
+      (f) => {
+        // Q to out, a to logits (unpadded rows; this row's padding lands on the next row).
+        forEachVector(f, (f) => {
           sum(f, 'out', 'c');
           sum(f, 'exps', 'c');
-          f.loadV128(k * V).get('inverse').op('f32x4.mul').storeV128(k * V);
+          f.loadV128().get('inverse').op('f32x4.mul').storeV128();
           sum(f, 'logits', 'c');
           sum(f, 'scratch', 'c');
-          f.loadV128(k * V).storeV128(k * V);
-        }
-      });
-      increment(f, 'out', 'out_bytes');
-      increment(f, 'logits', 'out_bytes');
-    }
+          f.loadV128().storeV128();
+        });
+        increment(f, 'out', 'out_bytes');
+        increment(f, 'logits', 'out_bytes');
+      },
+    );
     increment(f, 'unary', 'row_bytes');
     f.get('end').set('first');
     increment(f, 'i', 1);
@@ -264,37 +287,27 @@ function buildPixelPass(width: number, gather: boolean, scatter: boolean): Funct
   return f;
 }
 
-/** A pixel pass's signature (byte addresses and sizes; see the module comment). */
-export type PixelPass = (
-  unary: number,
-  entries: number,
-  entryBytes: number,
-  pixels: number,
-  rowBytes: number,
-  source: number,
-  target: number,
-  scratch: number,
-  out: number,
-  logits: number,
-  outBytes: number,
-) => void;
-
-/** The kernels' exports (byte addresses into the module's memory). */
+/** The kernels' exports (byte addresses into the module's memory; see the module comment). */
 export interface MeanFieldKernelExports {
-  /** Padded −U rows from unpadded U rows in `staging`. */
-  negatedUnary(staging: number, unary: number, pixels: number, inBytes: number, rowBytes: number, clip: number, labels: number): void;
-  /** Padded −U = log clip(p) rows from unpadded probability rows in `staging`. */
-  logUnary(staging: number, unary: number, pixels: number, inBytes: number, rowBytes: number, clip: number, labels: number): void;
+  /** Padded −U rows from unpadded rows of U or p in `staging`. */
+  unary(mode: number, staging: number, unary: number, pixels: number, inBytes: number, rowBytes: number, clip: number, labels: number): void;
   /** In-place blur of `buffer` along the chain stream `[stream, streamEnd)`. */
   blur(buffer: number, stream: number, streamEnd: number, rowBytes: number): void;
-  /** Q⁰ = softmax(−U) splatted into `target`. */
-  initial: PixelPass;
-  /** Q = softmax(−U + slice(source)) splatted into `target`. */
-  update: PixelPass;
-  /** Q = softmax(−U + slice(source)) to `out`, the logits to `logits`. */
-  finish: PixelPass;
-  /** Q = softmax(−U) to `out`, the logits to `logits` (no iterations). */
-  softmax: PixelPass;
+  /** One pass over the pixels: Q = softmax(−U [+ slice(source)]), splatted into `target` or written out. */
+  pixels(
+    mode: number,
+    unary: number,
+    entries: number,
+    entryBytes: number,
+    pixels: number,
+    rowBytes: number,
+    source: number,
+    target: number,
+    scratch: number,
+    out: number,
+    logits: number,
+    outBytes: number,
+  ): void;
 }
 
 /**
@@ -303,13 +316,5 @@ export interface MeanFieldKernelExports {
  * @param widths - v128s per chunk of the pixel passes and of the blur
  */
 export function assembleMeanFieldKernels(widths: KernelWidths): Uint8Array<ArrayBuffer> {
-  return assembleModule({
-    negatedUnary: buildUnary(widths.pixel, false),
-    logUnary: buildUnary(widths.pixel, true),
-    blur: buildBlur(widths.blur),
-    initial: buildPixelPass(widths.pixel, false, true),
-    update: buildPixelPass(widths.pixel, true, true),
-    finish: buildPixelPass(widths.pixel, true, false),
-    softmax: buildPixelPass(widths.pixel, false, false),
-  });
+  return assembleModule({ unary: buildUnary(), blur: buildBlur(widths.blur), pixels: buildPixels(widths.pixel) });
 }

@@ -22,7 +22,17 @@
  * @internal
  */
 import type { MeanFieldResult } from './mean_field.js';
-import { assembleMeanFieldKernels, ENTRY_BYTES, type KernelWidths, type MeanFieldKernelExports, type PixelPass } from './mean_field_kernels_wasm.js';
+import {
+  assembleMeanFieldKernels,
+  ENTRY_BYTES,
+  GATHER,
+  SCATTER,
+  UNARY_FROM_PROBABILITIES,
+  UNARY_FROM_U,
+  type KernelWidths,
+  type MeanFieldKernelExports,
+} from './mean_field_kernels_wasm.js';
+import type { LatticeChains } from './permutohedral.js';
 import { mergedLayout, writeEntries, type MeanFieldKernel, type MeanFieldUnary, type MergedLayout } from './merged_kernels.js';
 
 const PAGE_BYTES = 65536;
@@ -144,22 +154,31 @@ function copyInputs(kernel: MeanFieldKernelExports, memory: WebAssembly.Memory, 
   const values = unary instanceof Float32Array ? unary : unary.probabilities;
   if (values.length !== pointCount * labels) throw new RangeError(`meanField: the unary must hold N·M = ${pointCount * labels} values, got ${values.length}`);
   floats.set(values, at.out / 4);
-  const prepare = unary instanceof Float32Array ? kernel.negatedUnary : kernel.logUnary;
-  prepare(at.out, at.unary, pointCount, labels * 4, rowBytes, unary instanceof Float32Array ? 0 : unary.clip, labels);
+  if (unary instanceof Float32Array) kernel.unary(UNARY_FROM_U, at.out, at.unary, pointCount, labels * 4, rowBytes, 0, labels);
+  else kernel.unary(UNARY_FROM_PROBABILITIES, at.out, at.unary, pointCount, labels * 4, rowBytes, unary.clip, labels);
   // Entry = (row, splat, slice): float views shifted by one and two elements put the weights after the row.
   const splatWeights = new Float32Array(memory.buffer, 4);
   const sliceWeights = new Float32Array(memory.buffer, 8);
   writeEntries(kernels, pointCount, layout, { rows: ints, splatWeights, sliceWeights, start: at.entries / 4, stride: 3, rowScale: rowBytes });
   let dst = at.stream / 4;
-  kernels.forEach(({ lattice }, k) => {
+  for (let k = 0; k < kernels.length; k++) {
     const base = layout.rowBases[k]!;
-    for (const { vertices, starts } of lattice.chains) {
-      for (let c = 0; c + 1 < starts.length; c++) {
-        for (let t = starts[c]!; t < starts[c + 1]!; t++) ints[dst++] = (vertices[t]! + base) * rowBytes;
-        ints[dst++] = 0;
-      }
+    for (const chains of kernels[k]!.lattice.chains) dst = writeChainStream(ints, dst, chains, base, rowBytes);
+  }
+}
+
+/** Appends one direction's chains to the blur stream at `dst`: byte offsets of merged rows, a 0 after each chain. Returns the new end. */
+function writeChainStream(ints: Int32Array, dst: number, chains: LatticeChains, rowBase: number, rowBytes: number): number {
+  const { vertices, starts } = chains;
+  let next = starts[1]!;
+  for (let t = 0, c = 1; t < vertices.length; t++) {
+    ints[dst++] = (vertices[t]! + rowBase) * rowBytes;
+    if (t + 1 === next) {
+      ints[dst++] = 0;
+      next = starts[++c]!;
     }
-  });
+  }
+  return dst;
 }
 
 /**
@@ -183,23 +202,23 @@ export function meanFieldWasm(unary: MeanFieldUnary, pointCount: number, labels:
   copyInputs(kernel, memory, at, unary, pointCount, labels, paddedLabels, kernels, layout);
 
   const entryBytes = layout.entries * ENTRY_BYTES;
-  const pass = (run: PixelPass, source: number, target: number): void =>
-    run(at.unary, at.entries, entryBytes, pointCount, rowBytes, source, target, at.scratch, at.out, at.logits, labels * 4);
+  const pass = (mode: number, source: number, target: number): void =>
+    kernel.pixels(mode, at.unary, at.entries, entryBytes, pointCount, rowBytes, source, target, at.scratch, at.out, at.logits, labels * 4);
   if (iterations === 0 || layout.entries === 0) {
-    pass(kernel.softmax, 0, 0);
+    pass(0, 0, 0); // softmax(−U) written out
   } else {
     let [current, next] = at.buffers;
     const values = new Float32Array(memory.buffer);
     const clear = (buffer: number): void => void values.fill(0, buffer / 4, buffer / 4 + layout.vertexRows * paddedLabels);
     clear(current);
-    pass(kernel.initial, 0, current);
+    pass(SCATTER, 0, current); // Q⁰ = softmax(−U) splatted
     for (let it = 0; it < iterations; it++) {
       kernel.blur(current, at.stream, at.streamEnd, rowBytes);
       if (it === iterations - 1) {
-        pass(kernel.finish, current, 0);
+        pass(GATHER, current, 0);
       } else {
         clear(next);
-        pass(kernel.update, current, next);
+        pass(GATHER | SCATTER, current, next);
         [current, next] = [next, current];
       }
     }

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { denseCrf, type DenseCrfParams } from '../../../src/index.js';
 import { defaultMeanFieldImplementation, meanField, type MeanFieldKernel, type MeanFieldResult } from '../../../src/refiners/crf/mean_field.js';
+import { assembleMeanFieldKernels } from '../../../src/refiners/crf/mean_field_kernels_wasm.js';
 import { meanFieldWasmAvailable } from '../../../src/refiners/crf/mean_field_wasm.js';
 import type { CrfNormalization } from '../../../src/refiners/crf/params.js';
 import { PermutohedralLattice } from '../../../src/refiners/crf/permutohedral.js';
@@ -69,6 +70,16 @@ describe('meanField: the WebAssembly SIMD kernels against the TypeScript path', 
     expect(meanFieldWasmAvailable()).toBe(true);
     expect(process.env['SEGREFINE_CRF_KERNEL']).toBeUndefined();
     expect(defaultMeanFieldImplementation()).toBe('wasm');
+  });
+
+  it('assembles modules under 4 KB (browsers compile larger ones synchronously only in workers)', () => {
+    for (let pixel = 1; pixel <= 8; pixel++) {
+      for (const blur of [1, 2, 3, 4]) {
+        const bytes = assembleMeanFieldKernels({ pixel, blur });
+        expect(WebAssembly.validate(bytes)).toBe(true);
+        expect(bytes.length).toBeLessThan(4096);
+      }
+    }
   });
 
   // 2 … 5 labels: one v128 (padded), 21: six, 37: ten in two chunks of five.
