@@ -31,6 +31,9 @@
  */
 import { LatticeHashTable } from './lattice_hash.js';
 
+/** 1.5·2⁵²: adding and subtracting it rounds a double to the nearest integer, ties to even. */
+const ROUNDER = 6755399441055744;
+
 /** A built lattice for N feature points of dimension d. */
 export class PermutohedralLattice {
   /** Feature dimension d. */
@@ -70,6 +73,7 @@ export class PermutohedralLattice {
     for (let i = 0; i < d; i++) scale[i] = (1 / Math.sqrt((i + 2) * (i + 1))) * invStdDev;
     const elevated = new Float32Array(d1);
     const rem0 = new Int32Array(d1);
+    const residual = new Float64Array(d1);
     const rank = new Int32Array(d1);
     const byRank = new Int32Array(d1);
     const barycentric = new Float32Array(d + 2);
@@ -91,23 +95,24 @@ export class PermutohedralLattice {
         sm = Math.fround(sm + cf);
       }
       elevated[0] = sm;
-      // Nearest remainder-0 point (round half to even, like SSE rounding).
+      // Nearest remainder-0 point, rounding half to even like SSE: adding and
+      // subtracting 1.5·2⁵² rounds a double to an integer in the FPU's mode.
       let sum = 0;
       for (let i = 0; i <= d; i++) {
-        const v = Math.fround(invD1 * elevated[i]!);
-        let r = Math.round(v);
-        if (r - v === 0.5 && (r & 1) !== 0) r -= 1;
+        const r = Math.fround(invD1 * elevated[i]!) + ROUNDER - ROUNDER;
         rem0[i] = r * d1;
         sum += r;
       }
-      // Rank of each residual coordinate: which simplex of the cell we are in.
-      for (let i = 0; i <= d; i++) rank[i] = 0;
-      for (let i = 0; i < d; i++) {
-        const di = elevated[i]! - rem0[i]!;
-        for (let j = i + 1; j <= d; j++) {
-          if (di < elevated[j]! - rem0[j]!) rank[i]++;
-          else rank[j]++;
-        }
+      // Rank of each residual coordinate: which simplex of the cell we are in
+      // (ties go to the lower index). Counted without branches: the
+      // comparisons are unpredictable.
+      for (let i = 0; i <= d; i++) residual[i] = elevated[i]! - rem0[i]!;
+      for (let i = 0; i <= d; i++) {
+        const di = residual[i]!;
+        let count = 0;
+        for (let j = 0; j < i; j++) count += +(residual[j]! >= di);
+        for (let j = i + 1; j <= d; j++) count += +(residual[j]! > di);
+        rank[i] = count;
       }
       // Rounding may leave the plane Σ = 0; shift ranks (and points) back.
       for (let i = 0; i <= d; i++) {
