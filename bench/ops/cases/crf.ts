@@ -1,11 +1,28 @@
 /**
- * Dense CRF (permutohedral lattice, TypeScript) at DeepLab scale: 320×320,
- * 21 labels, 10 iterations, pos 3/3, bilateral 80/13/10 and DeepLab-v2's
- * 67/3/4. The reference is pydensecrf's C++ (densecrf v2, g++ -O3
- * -march=native) on these machines: ~0.27 s and ~1.35 s. Both wall and CPU
- * time are reported (the machines are shared: CPU time is the steadier one).
+ * Dense CRF at DeepLab scale: 320×320, 21 labels, 10 iterations, pos 3/3,
+ * bilateral 80/13/10 and DeepLab-v2's 67/3/4, end to end (`denseCrf`: input
+ * checks, lattice builds in TypeScript, mean field), on the default
+ * WebAssembly SIMD mean-field kernels and, for comparison, the TypeScript
+ * ones (`SEGREFINE_CRF_KERNEL=js`). Medians of 5 runs after a warm-up; wall
+ * and CPU time (the machine is shared: CPU time is the steadier one).
+ *
+ * The reference is pydensecrf's C++ (densecrf v2, g++ -O3 -march=native,
+ * SSE) on the same scene. Shared machines drift by 1.5× within minutes, so a
+ * fixed number makes a poor yardstick: with `DENSECRF_CPP_DRIVER` pointing
+ * at a timing driver, it runs right after each denseCrf measurement and the
+ * `cpu / C++` column compares the two from the same minute. The driver is
+ * called as `driver W H M iterations bxy brgb bw image.u8 prob.f32 reps` and
+ * prints one line per rep whose fifth field is the CPU ms of one complete
+ * run (unary, lattices, inference), e.g. a 30-line main() around pydensecrf's
+ * `DenseCRF2D`. Without it, the quiet-moment medians measured on the 2-core
+ * VM are used (0.275 s and 0.83 s).
+ *
  * Plus one ConvCrf forward pass (tfjs ops) for scale.
  */
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { ConvCrf, denseCrf, type DenseCrfParams } from '../../../src/index.js';
 import { median, timeMedian, type BenchRow, type OpBenchCase } from '../harness.js';
@@ -42,9 +59,47 @@ function scene(height: number, width: number, labels: number, seed = 7): { rgb: 
 const SIZE = 320;
 const LABELS = 21;
 const SETTINGS: Array<{ bilateral: [number, number, number]; referenceMs: number }> = [
-  { bilateral: [80, 13, 10], referenceMs: 270 },
-  { bilateral: [67, 3, 4], referenceMs: 1350 },
+  { bilateral: [80, 13, 10], referenceMs: 275 },
+  { bilateral: [67, 3, 4], referenceMs: 830 },
 ];
+const KERNELS = ['wasm', 'js'] as const;
+const REPS = 5;
+
+/** The C++ reference's median CPU ms on the scene, from the timing driver (see the module comment). */
+type CppTimer = (bilateral: readonly [number, number, number]) => number;
+
+/** A timer running the driver named by `DENSECRF_CPP_DRIVER` on the scene, or undefined without one. */
+function cppTimer(rgb: Uint8Array, probabilities: Float32Array): { time: CppTimer; cleanup(): void } | undefined {
+  const driver = process.env['DENSECRF_CPP_DRIVER'];
+  if (driver === undefined || driver === '') return undefined;
+  if (!existsSync(driver)) throw new Error(`DENSECRF_CPP_DRIVER: no such file ${driver}`);
+  const dir = mkdtempSync(join(tmpdir(), 'segrefine-crf-'));
+  const image = join(dir, 'image.u8');
+  const probs = join(dir, 'prob.f32');
+  writeFileSync(image, rgb);
+  writeFileSync(probs, new Uint8Array(probabilities.buffer, probabilities.byteOffset, probabilities.byteLength));
+  const time: CppTimer = (bilateral) => {
+    const args = [SIZE, SIZE, LABELS, 10, ...bilateral, image, probs, REPS].map(String);
+    const run = spawnSync(driver, args, { encoding: 'utf8' });
+    if (run.status !== 0) throw new Error(`DENSECRF_CPP_DRIVER failed: ${run.stderr || run.error}`);
+    const cpu = run.stdout.trim().split('\n').map((line) => Number(line.trim().split(/\s+/)[4]));
+    if (cpu.length !== REPS || cpu.some((v) => !Number.isFinite(v))) throw new Error(`DENSECRF_CPP_DRIVER: unexpected output ${JSON.stringify(run.stdout)}`);
+    return median(cpu);
+  };
+  return { time, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+/** Runs `fn` with the mean-field implementation forced through `SEGREFINE_CRF_KERNEL`. */
+function withKernel<T>(kernel: (typeof KERNELS)[number], fn: () => T): T {
+  const saved = process.env['SEGREFINE_CRF_KERNEL'];
+  process.env['SEGREFINE_CRF_KERNEL'] = kernel;
+  try {
+    return fn();
+  } finally {
+    if (saved === undefined) delete process.env['SEGREFINE_CRF_KERNEL'];
+    else process.env['SEGREFINE_CRF_KERNEL'] = saved;
+  }
+}
 
 export const cases: OpBenchCase[] = [
   {
@@ -55,32 +110,42 @@ export const cases: OpBenchCase[] = [
       const image = { data: rgb, height: SIZE, width: SIZE };
       const probs = { data: probabilities, height: SIZE, width: SIZE, labels: LABELS };
       const rows: BenchRow[] = [];
-      for (const { bilateral, referenceMs } of SETTINGS) {
-        const params: DenseCrfParams = { iterations: 10, pos: { sxy: 3, compat: 3 }, bilateral: { sxy: bilateral[0], srgb: bilateral[1], compat: bilateral[2] } };
-        denseCrf(image, probs, params); // warm-up (JIT)
-        const wall: number[] = [];
-        const cpu: number[] = [];
-        for (let rep = 0; rep < 5; rep++) {
-          const start = performance.now();
-          const used = process.cpuUsage();
-          denseCrf(image, probs, params);
-          const spent = process.cpuUsage(used);
-          cpu.push((spent.user + spent.system) / 1000);
-          wall.push(performance.now() - start);
+      const cpp = cppTimer(rgb, probabilities);
+      try {
+        for (const { bilateral, referenceMs } of SETTINGS) {
+          const params: DenseCrfParams = { iterations: 10, pos: { sxy: 3, compat: 3 }, bilateral: { sxy: bilateral[0], srgb: bilateral[1], compat: bilateral[2] } };
+          for (const kernel of KERNELS) {
+            withKernel(kernel, () => denseCrf(image, probs, params)); // warm-up (JIT, wasm tier-up)
+            const wall: number[] = [];
+            const cpu: number[] = [];
+            for (let rep = 0; rep < REPS; rep++) {
+              const start = performance.now();
+              const used = process.cpuUsage();
+              withKernel(kernel, () => denseCrf(image, probs, params));
+              const spent = process.cpuUsage(used);
+              cpu.push((spent.user + spent.system) / 1000);
+              wall.push(performance.now() - start);
+            }
+            const cpuMs = median(cpu);
+            const cppMs = cpp?.time(bilateral) ?? referenceMs;
+            rows.push({
+              op: 'denseCrf',
+              size: `${SIZE}×${SIZE}`,
+              labels: LABELS,
+              iterations: 10,
+              'pos sxy/compat': '3/3',
+              'bilateral sxy/srgb/compat': bilateral.join('/'),
+              'mean field': kernel === 'wasm' ? 'wasm SIMD' : 'TypeScript',
+              ms: median(wall),
+              'cpu ms': cpuMs,
+              'C++ cpu ms': cppMs,
+              'C++ timed': cpp === undefined ? 'reference' : 'same run',
+              'cpu / C++': cpuMs / cppMs,
+            });
+          }
         }
-        const cpuMs = median(cpu);
-        rows.push({
-          op: 'denseCrf',
-          size: `${SIZE}×${SIZE}`,
-          labels: LABELS,
-          iterations: 10,
-          'pos sxy/compat': '3/3',
-          'bilateral sxy/srgb/compat': bilateral.join('/'),
-          ms: median(wall),
-          'cpu ms': cpuMs,
-          'C++ ref ms': referenceMs,
-          'cpu / C++': cpuMs / referenceMs,
-        });
+      } finally {
+        cpp?.cleanup();
       }
       return rows;
     },
