@@ -14,9 +14,9 @@
  */
 
 /** Value types of the locals and parameters used by the kernels. */
-export type WasmType = 'i32' | 'f32' | 'v128';
+export type WasmType = 'i32' | 'f32' | 'f64' | 'v128';
 
-const TYPE_CODE: Record<WasmType, number> = { i32: 0x7f, f32: 0x7d, v128: 0x7b };
+const TYPE_CODE: Record<WasmType, number> = { i32: 0x7f, f32: 0x7d, f64: 0x7c, v128: 0x7b };
 
 /** Unsigned LEB128. */
 function uleb(value: number): number[] {
@@ -80,14 +80,19 @@ const SIMD_OPS = {
 
 /** Plain (non-SIMD) opcodes that take no immediate. */
 const PLAIN_OPS = {
+  select: 0x1b,
   'i32.eqz': 0x45,
   'i32.eq': 0x46,
   'i32.ne': 0x47,
   'i32.lt_s': 0x48,
   'i32.lt_u': 0x49,
+  'i32.gt_s': 0x4a,
   'i32.gt_u': 0x4b,
   'i32.le_u': 0x4d,
   'i32.ge_u': 0x4f,
+  'f64.lt': 0x63,
+  'f64.gt': 0x64,
+  'f64.ge': 0x66,
   'i32.add': 0x6a,
   'i32.sub': 0x6b,
   'i32.mul': 0x6c,
@@ -96,9 +101,17 @@ const PLAIN_OPS = {
   'f32.add': 0x92,
   'f32.sub': 0x93,
   'f32.mul': 0x94,
+  'f32.nearest': 0x90,
   'f32.div': 0x95,
   'f32.min': 0x96,
   'f32.max': 0x97,
+  'f64.add': 0xa0,
+  'f64.sub': 0xa1,
+  'f64.mul': 0xa2,
+  'i32.trunc_f32_s': 0xa8,
+  'f32.demote_f64': 0xb6,
+  'f64.convert_i32_s': 0xb7,
+  'f64.promote_f32': 0xbb,
 } as const;
 
 /** Block type "no result" of `block`, `loop` and `if`. */
@@ -167,6 +180,13 @@ export class FunctionBuilder {
   f32(value: number): this {
     const bytes = new Uint8Array(new Float32Array([value]).buffer);
     this.code.push(0x43, ...bytes);
+    return this;
+  }
+
+  /** Pushes an f64 constant. */
+  f64(value: number): this {
+    const bytes = new Uint8Array(new Float64Array([value]).buffer);
+    this.code.push(0x44, ...bytes);
     return this;
   }
 

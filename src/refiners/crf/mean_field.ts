@@ -27,6 +27,7 @@
  * @module
  * @internal
  */
+import { forcedCrfImplementation, type CrfImplementation } from './implementation.js';
 import { mergeKernels, unaryValues, type MeanFieldKernel, type MeanFieldUnary } from './merged_kernels.js';
 import { meanFieldWasm, meanFieldWasmAvailable } from './mean_field_wasm.js';
 import { blurChains } from './permutohedral.js';
@@ -187,7 +188,7 @@ function expRow(acc: Float64Array, e: Float64Array, labels: number): number {
 }
 
 /** Which implementation runs the iterations. */
-export type MeanFieldImplementation = 'wasm' | 'js';
+export type MeanFieldImplementation = CrfImplementation;
 
 /**
  * The implementation {@link meanField} picks when none is given:
@@ -195,9 +196,7 @@ export type MeanFieldImplementation = 'wasm' | 'js';
  * WebAssembly SIMD compiles here, else `js`.
  */
 export function defaultMeanFieldImplementation(): MeanFieldImplementation {
-  const forced = typeof process === 'object' ? process.env?.['SEGREFINE_CRF_KERNEL'] : undefined;
-  if (forced === 'js' || forced === 'wasm') return forced;
-  return meanFieldWasmAvailable() ? 'wasm' : 'js';
+  return forcedCrfImplementation() ?? (meanFieldWasmAvailable() ? 'wasm' : 'js');
 }
 
 /**

@@ -15,9 +15,12 @@
  *    *slice* (gather back with the same weights), times densecrf's constant
  *    α = 1 / (1 + 2^−d).
  *
- * Everything is plain TypeScript over typed arrays. Vertex rows are 1-based in
- * the value buffers so that row 0 can stand for "no vertex" (always zero), as
- * in densecrf.
+ * Steps 1–3 run per point in `lattice_simplices.ts` (TypeScript) or
+ * `lattice_wasm.ts` (WebAssembly, the default; the same numbers bit for bit);
+ * the hash inserts of the simplex vertices and the blur chains are
+ * TypeScript over typed arrays, as is the filtering here (the mean field has
+ * its own SIMD kernels). Vertex rows are 1-based in the value buffers so that
+ * row 0 can stand for "no vertex" (always zero), as in densecrf.
  *
  * The blur is done in place: along each direction the vertices form chains
  * (neighbour n1 = key + (d+1)·e_j − 1); walking each chain in order while
@@ -29,10 +32,9 @@
  * @module
  * @internal
  */
+import type { CrfImplementation } from './implementation.js';
 import { LatticeHashTable } from './lattice_hash.js';
-
-/** 1.5·2⁵²: adding and subtracting it rounds a double to the nearest integer, ties to even. */
-const ROUNDER = 6755399441055744;
+import { pointSimplices } from './lattice_simplices.js';
 
 /** A built lattice for N feature points of dimension d. */
 export class PermutohedralLattice {
@@ -56,105 +58,45 @@ export class PermutohedralLattice {
    * @param features - feature vectors, already divided by their standard deviations
    * @param pointCount - N
    * @param dims - d ≥ 1
+   * @param implementation - force the TypeScript or WebAssembly simplex computation (same lattice)
    */
-  constructor(features: Float32Array, pointCount: number, dims: number) {
+  constructor(features: Float32Array, pointCount: number, dims: number, implementation?: CrfImplementation) {
     const d = dims;
     const d1 = d + 1;
     this.dims = d;
     this.pointCount = pointCount;
     this.alpha = Math.fround(1 / (1 + Math.pow(2, -d)));
     this.offsets = new Int32Array(pointCount * d1);
-    this.weights = new Float32Array(pointCount * d1);
+    const { keys, byRank, weights } = pointSimplices(features, pointCount, d, implementation);
+    this.weights = weights;
     const table = new LatticeHashTable(d, pointCount);
-
-    // Float32 scratch mirrors densecrf's float arithmetic where it decides the simplex.
-    const scale = new Float32Array(d);
-    const invStdDev = Math.sqrt(2 / 3) * d1;
-    for (let i = 0; i < d; i++) scale[i] = (1 / Math.sqrt((i + 2) * (i + 1))) * invStdDev;
-    const elevated = new Float32Array(d1);
-    const rem0 = new Int32Array(d1);
-    const residual = new Float64Array(d1);
-    const rank = new Int32Array(d1);
-    const byRank = new Int32Array(d1);
-    const barycentric = new Float32Array(d + 2);
     const key = new Int32Array(d);
-    const invD1 = Math.fround(1 / d1);
     const multipliers = table.multipliers;
     let multiplierSum = 0;
     for (let i = 0; i < d; i++) multiplierSum = (multiplierSum + multipliers[i]!) | 0;
     const offsets = this.offsets;
-    const weights = this.weights;
 
+    // The d+1 vertices of each simplex: key_r = rem0 + canonical_r(rank). From
+    // r − 1 to r every coordinate gains 1 except the one ranked d − r + 1,
+    // which loses d; the linear hash follows along.
     for (let k = 0; k < pointCount; k++) {
-      const f = k * d;
-      // Elevate: y = E·f (Adams et al. 2010, p. 5), accumulated from the last coordinate.
-      let sm = 0;
-      for (let j = d; j > 0; j--) {
-        const cf = Math.fround(features[f + j - 1]! * scale[j - 1]!);
-        elevated[j] = sm - j * cf;
-        sm = Math.fround(sm + cf);
-      }
-      elevated[0] = sm;
-      // Nearest remainder-0 point, rounding half to even like SSE: adding and
-      // subtracting 1.5·2⁵² rounds a double to an integer in the FPU's mode.
-      let sum = 0;
-      for (let i = 0; i <= d; i++) {
-        const r = Math.fround(invD1 * elevated[i]!) + ROUNDER - ROUNDER;
-        rem0[i] = r * d1;
-        sum += r;
-      }
-      // Rank of each residual coordinate: which simplex of the cell we are in
-      // (ties go to the lower index). Counted without branches: the
-      // comparisons are unpredictable.
-      for (let i = 0; i <= d; i++) residual[i] = elevated[i]! - rem0[i]!;
-      for (let i = 0; i <= d; i++) {
-        const di = residual[i]!;
-        let count = 0;
-        for (let j = 0; j < i; j++) count += +(residual[j]! >= di);
-        for (let j = i + 1; j <= d; j++) count += +(residual[j]! > di);
-        rank[i] = count;
-      }
-      // Rounding may leave the plane Σ = 0; shift ranks (and points) back.
-      for (let i = 0; i <= d; i++) {
-        rank[i] += sum;
-        if (rank[i]! < 0) {
-          rank[i] += d1;
-          rem0[i] += d1;
-        } else if (rank[i]! > d) {
-          rank[i] -= d1;
-          rem0[i] -= d1;
-        }
-        byRank[rank[i]!] = i;
-      }
-      // Barycentric coordinates (p. 10).
-      for (let i = 0; i <= d + 1; i++) barycentric[i] = 0;
-      for (let i = 0; i <= d; i++) {
-        const v = Math.fround((elevated[i]! - rem0[i]!) * invD1);
-        barycentric[d - rank[i]!] += v;
-        barycentric[d - rank[i]! + 1] -= v;
-      }
-      barycentric[0] += 1 + barycentric[d + 1]!;
-      // The d+1 vertices of the simplex: key_r = rem0 + canonical_r(rank). From
-      // r − 1 to r every coordinate gains 1 except the one ranked d − r + 1,
-      // which loses d; the linear hash follows along.
       const base = k * d1;
       let hash = 0;
       for (let i = 0; i < d; i++) {
-        key[i] = rem0[i]!;
-        hash = (hash + Math.imul(rem0[i]!, multipliers[i]!)) | 0;
+        const c = keys[k * d + i]!;
+        key[i] = c;
+        hash = (hash + Math.imul(c, multipliers[i]!)) | 0;
       }
       offsets[base] = table.insert(key, hash) + 1;
-      weights[base] = barycentric[0]!;
       for (let remainder = 1; remainder <= d; remainder++) {
         for (let i = 0; i < d; i++) key[i] += 1;
         hash = (hash + multiplierSum) | 0;
-        const down = byRank[d - remainder + 1]!;
+        const down = byRank[base + d - remainder + 1]!;
         if (down < d) {
           key[down] -= d1;
           hash = (hash - Math.imul(d1, multipliers[down]!)) | 0;
         }
         offsets[base + remainder] = table.insert(key, hash) + 1;
-        weights[base + remainder] = barycentric[remainder]!;
       }
     }
     this.vertexCount = table.size;

@@ -1,0 +1,53 @@
+import { describe, expect, it } from 'vitest';
+import { latticeWasmAvailable } from '../../../src/refiners/crf/lattice_wasm.js';
+import { PermutohedralLattice } from '../../../src/refiners/crf/permutohedral.js';
+
+/** Seeded uniform numbers in [0, 1). */
+function random(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+function expectSameLattice(a: PermutohedralLattice, b: PermutohedralLattice): void {
+  expect(a.vertexCount).toBe(b.vertexCount);
+  expect(a.offsets).toEqual(b.offsets);
+  // Bit for bit, not just close.
+  expect(new Uint32Array(a.weights.buffer, a.weights.byteOffset, a.weights.length)).toEqual(new Uint32Array(b.weights.buffer, b.weights.byteOffset, b.weights.length));
+  expect(a.chains).toEqual(b.chains);
+}
+
+describe('PermutohedralLattice: WebAssembly and TypeScript simplices', () => {
+  it('WebAssembly is available and the default', () => {
+    for (const d of [1, 2, 5, 8]) expect(latticeWasmAvailable(d)).toBe(true);
+  });
+
+  for (const d of [1, 2, 3, 5, 8]) {
+    it(`build the same lattice, bit for bit (d = ${d})`, () => {
+      const next = random(d);
+      const n = 500;
+      // Smooth coordinates (shared vertices), noise, negative values, and exact
+      // small multiples of ¼ (rounding ties and equal residuals).
+      const features = Float32Array.from({ length: n * d }, (_, i) => {
+        const point = Math.floor(i / d);
+        if (point % 5 === 0) return Math.round((next() - 0.5) * 16) / 4;
+        return (point % 23) / 7 + 3 * (next() - 0.5) - (i % d);
+      });
+      const wasm = new PermutohedralLattice(features, n, d, 'wasm');
+      const js = new PermutohedralLattice(features, n, d, 'js');
+      expect(wasm.vertexCount).toBeGreaterThan(d + 1);
+      expectSameLattice(wasm, js);
+    });
+  }
+
+  it('falls back to TypeScript when the kernel traps (coordinates beyond the i32 range)', () => {
+    const features = Float32Array.from([1e12, -3, 2, 5e11]);
+    const lattice = new PermutohedralLattice(features, 2, 2);
+    expectSameLattice(lattice, new PermutohedralLattice(features, 2, 2, 'js'));
+  });
+});
