@@ -33,9 +33,11 @@ import {
   type MeanFieldKernelExports,
 } from './mean_field_kernels_wasm.js';
 import type { LatticeChains } from './permutohedral.js';
-import { mergedLayout, writeEntries, type MeanFieldKernel, type MeanFieldUnary, type MergedLayout } from './merged_kernels.js';
+import { mergedLayout, unaryValues, writeEntries, type MeanFieldKernel, type MeanFieldUnary, type MergedLayout } from './merged_kernels.js';
 
 const PAGE_BYTES = 65536;
+/** Float32's smallest normal number. */
+const SMALLEST_NORMAL = 1.1754943508222875e-38;
 /** Most v128s a chunk keeps in registers (x86-64 has 16 vector registers). */
 const MAX_PIXEL_WIDTH = 8;
 const MAX_BLUR_WIDTH = 4;
@@ -191,6 +193,8 @@ function writeChainStream(ints: Int32Array, dst: number, chains: LatticeChains, 
  * @param iterations - number of updates (0 returns softmax(−U))
  */
 export function meanFieldWasm(unary: MeanFieldUnary, pointCount: number, labels: number, kernels: readonly MeanFieldKernel[], iterations: number): MeanFieldResult | null {
+  // The SIMD log takes normal floats: a clip below float32's normal range is logged in TypeScript.
+  if (!(unary instanceof Float32Array) && !(unary.clip >= SMALLEST_NORMAL)) unary = unaryValues(unary);
   const { paddedLabels, widths } = labelLayout(labels);
   const instance = kernelInstance(widths);
   if (instance === null) return null;

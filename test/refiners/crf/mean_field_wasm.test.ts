@@ -119,6 +119,9 @@ describe('meanField: the WebAssembly SIMD kernels against the TypeScript path', 
     const logits = meanField({ probabilities, clip }, n, labels, kernels, 0, 'wasm').logits;
     expect(logits[0]).toBeCloseTo(Math.log(clip), 5);
     expect(logits[1]).toBe(0);
+    // A clip below float32's normal range (log taken in TypeScript).
+    const tiny = meanField({ probabilities, clip: 1e-40 }, n, labels, kernels, 0, 'wasm').logits;
+    expect(tiny[0]).toBeCloseTo(Math.log(1e-40), 4);
   });
 
   it('row sums equal filtering ones (the normaliser)', () => {
