@@ -9,8 +9,6 @@
  * @module
  * @internal
  */
-import { forcedCrfImplementation, type CrfImplementation } from './implementation.js';
-import { latticeSimplices } from './lattice_wasm.js';
 
 /** Every point's simplex. */
 export interface PointSimplices {
@@ -20,6 +18,18 @@ export interface PointSimplices {
   readonly byRank: Int32Array;
   /** `[N, d+1]` barycentric weights. */
   readonly weights: Float32Array;
+}
+
+/**
+ * The elevation's per-coordinate scales for dimension d (float32, as densecrf
+ * computes them): the lattice's blur then matches a unit Gaussian.
+ * @param d - feature dimension
+ */
+export function simplexScales(d: number): Float32Array {
+  const scale = new Float32Array(d);
+  const invStdDev = Math.sqrt(2 / 3) * (d + 1);
+  for (let i = 0; i < d; i++) scale[i] = (1 / Math.sqrt((i + 2) * (i + 1))) * invStdDev;
+  return scale;
 }
 
 /** 1.5·2⁵²: adding and subtracting it rounds a double to the nearest integer, ties to even. */
@@ -36,9 +46,7 @@ export function simplicesJs(features: Float32Array, pointCount: number, d: numbe
   const keys = new Int32Array(pointCount * d);
   const byRank = new Int32Array(pointCount * d1);
   const weights = new Float32Array(pointCount * d1);
-  const scale = new Float32Array(d);
-  const invStdDev = Math.sqrt(2 / 3) * d1;
-  for (let i = 0; i < d; i++) scale[i] = (1 / Math.sqrt((i + 2) * (i + 1))) * invStdDev;
+  const scale = simplexScales(d);
   const elevated = new Float32Array(d1);
   const rem0 = new Int32Array(d1);
   const residual = new Float64Array(d1);
@@ -99,21 +107,4 @@ export function simplicesJs(features: Float32Array, pointCount: number, d: numbe
     for (let r = 0; r <= d; r++) weights[k * d1 + r] = barycentric[r]!;
   }
   return { keys, byRank, weights };
-}
-
-/**
- * The simplices by the chosen implementation: `implementation`, else the
- * one forced by `SEGREFINE_CRF_KERNEL`, else WebAssembly where it runs.
- * @param features - `[N, d]`
- * @param pointCount - N
- * @param d - feature dimension
- * @param implementation - force one (a forced `wasm` that cannot run throws)
- */
-export function pointSimplices(features: Float32Array, pointCount: number, d: number, implementation?: CrfImplementation): PointSimplices {
-  if ((implementation ?? forcedCrfImplementation() ?? 'wasm') === 'wasm') {
-    const simplices = latticeSimplices(features, pointCount, d);
-    if (simplices !== null) return simplices;
-    if (implementation === 'wasm') throw new Error('PermutohedralLattice: the WebAssembly simplex kernel cannot run here');
-  }
-  return simplicesJs(features, pointCount, d);
 }

@@ -32,9 +32,10 @@
  * @module
  * @internal
  */
-import type { CrfImplementation } from './implementation.js';
+import { forcedCrfImplementation, type CrfImplementation } from './implementation.js';
 import { LatticeHashTable } from './lattice_hash.js';
-import { pointSimplices } from './lattice_simplices.js';
+import { simplicesJs } from './lattice_simplices.js';
+import { buildLatticeWasm } from './lattice_wasm.js';
 
 /** A built lattice for N feature points of dimension d. */
 export class PermutohedralLattice {
@@ -58,49 +59,21 @@ export class PermutohedralLattice {
    * @param features - feature vectors, already divided by their standard deviations
    * @param pointCount - N
    * @param dims - d ≥ 1
-   * @param implementation - force the TypeScript or WebAssembly simplex computation (same lattice)
+   * @param implementation - force the TypeScript or the WebAssembly build (the same lattice); by
+   *   default `SEGREFINE_CRF_KERNEL`, else WebAssembly where it runs
    */
   constructor(features: Float32Array, pointCount: number, dims: number, implementation?: CrfImplementation) {
     const d = dims;
-    const d1 = d + 1;
     this.dims = d;
     this.pointCount = pointCount;
     this.alpha = Math.fround(1 / (1 + Math.pow(2, -d)));
-    this.offsets = new Int32Array(pointCount * d1);
-    const { keys, byRank, weights } = pointSimplices(features, pointCount, d, implementation);
-    this.weights = weights;
-    const table = new LatticeHashTable(d, pointCount);
-    const key = new Int32Array(d);
-    const multipliers = table.multipliers;
-    let multiplierSum = 0;
-    for (let i = 0; i < d; i++) multiplierSum = (multiplierSum + multipliers[i]!) | 0;
-    const offsets = this.offsets;
-
-    // The d+1 vertices of each simplex: key_r = rem0 + canonical_r(rank). From
-    // r − 1 to r every coordinate gains 1 except the one ranked d − r + 1,
-    // which loses d; the linear hash follows along.
-    for (let k = 0; k < pointCount; k++) {
-      const base = k * d1;
-      let hash = 0;
-      for (let i = 0; i < d; i++) {
-        const c = keys[k * d + i]!;
-        key[i] = c;
-        hash = (hash + Math.imul(c, multipliers[i]!)) | 0;
-      }
-      offsets[base] = table.insert(key, hash) + 1;
-      for (let remainder = 1; remainder <= d; remainder++) {
-        for (let i = 0; i < d; i++) key[i] += 1;
-        hash = (hash + multiplierSum) | 0;
-        const down = byRank[base + d - remainder + 1]!;
-        if (down < d) {
-          key[down] -= d1;
-          hash = (hash - Math.imul(d1, multipliers[down]!)) | 0;
-        }
-        offsets[base + remainder] = table.insert(key, hash) + 1;
-      }
-    }
-    this.vertexCount = table.size;
-    this.chains = buildChains(table, d);
+    const wasm = (implementation ?? forcedCrfImplementation() ?? 'wasm') === 'wasm' ? buildLatticeWasm(features, pointCount, d) : null;
+    if (wasm === null && implementation === 'wasm') throw new Error('PermutohedralLattice: the WebAssembly lattice kernel cannot run here');
+    const built = wasm ?? buildLatticeJs(features, pointCount, d);
+    this.offsets = built.offsets;
+    this.weights = built.weights;
+    this.vertexCount = built.vertexCount;
+    this.chains = buildChains(built.vertexCount, d, (direction, out) => built.neighbours(direction, out));
   }
 
   /**
@@ -248,30 +221,85 @@ export function blurChains(values: Float32Array, channels: number, chains: Latti
   }
 }
 
+/** A built lattice's vertices, before its chains. */
+interface BuiltLattice {
+  readonly offsets: Int32Array;
+  readonly weights: Float32Array;
+  readonly vertexCount: number;
+  /** Fills `out[v]` with v's neighbour along `direction` (or −1); returns how many have one. */
+  neighbours(direction: number, out: Int32Array): number;
+}
+
+/**
+ * Steps 1–3 in TypeScript: the simplices (`lattice_simplices.ts`), then each
+ * simplex's d+1 vertices inserted in a hash table. key_r = rem0 +
+ * canonical_r(rank): from r − 1 to r every coordinate gains 1 except the one
+ * ranked d − r + 1, which loses d; the linear hash follows along.
+ */
+function buildLatticeJs(features: Float32Array, pointCount: number, d: number): BuiltLattice {
+  const d1 = d + 1;
+  const { keys, byRank, weights } = simplicesJs(features, pointCount, d);
+  const offsets = new Int32Array(pointCount * d1);
+  const table = new LatticeHashTable(d, pointCount);
+  const key = new Int32Array(d);
+  const multipliers = table.multipliers;
+  let multiplierSum = 0;
+  for (let i = 0; i < d; i++) multiplierSum = (multiplierSum + multipliers[i]!) | 0;
+  for (let k = 0; k < pointCount; k++) {
+    const base = k * d1;
+    let hash = 0;
+    for (let i = 0; i < d; i++) {
+      const c = keys[k * d + i]!;
+      key[i] = c;
+      hash = (hash + Math.imul(c, multipliers[i]!)) | 0;
+    }
+    offsets[base] = table.insert(key, hash) + 1;
+    for (let remainder = 1; remainder <= d; remainder++) {
+      for (let i = 0; i < d; i++) key[i] += 1;
+      hash = (hash + multiplierSum) | 0;
+      const down = byRank[base + d - remainder + 1]!;
+      if (down < d) {
+        key[down] -= d1;
+        hash = (hash - Math.imul(d1, multipliers[down]!)) | 0;
+      }
+      offsets[base + remainder] = table.insert(key, hash) + 1;
+    }
+  }
+  const shift = new Int32Array(d);
+  return {
+    offsets,
+    weights,
+    vertexCount: table.size,
+    neighbours(direction, out) {
+      shift.fill(-1);
+      if (direction < d) shift[direction] = d;
+      const shiftHash = table.hashOf(shift);
+      let linked = 0;
+      for (let v = 0; v < table.size; v++) {
+        const s = table.findShifted(v, shift, shiftHash);
+        out[v] = s;
+        if (s >= 0) linked++;
+      }
+      return linked;
+    },
+  };
+}
+
 /**
  * For each lattice direction j, links every vertex to its neighbour
  * n1 = key + (d+1)·e_j − 1 and lists the resulting chains (length ≥ 2).
+ * @param count - number of vertices
+ * @param d - feature dimension
+ * @param neighbours - the lattice's neighbour look-up (see {@link BuiltLattice})
  */
-function buildChains(table: LatticeHashTable, d: number): LatticeChains[] {
-  const count = table.size;
+function buildChains(count: number, d: number, neighbours: (direction: number, out: Int32Array) => number): LatticeChains[] {
   const successor = new Int32Array(count);
   const hasPredecessor = new Uint8Array(count);
-  const shift = new Int32Array(d);
   const result: LatticeChains[] = [];
   for (let j = 0; j <= d; j++) {
-    shift.fill(-1);
-    if (j < d) shift[j] = d;
-    const shiftHash = table.hashOf(shift);
+    const linked = neighbours(j, successor);
     hasPredecessor.fill(0);
-    let linked = 0;
-    for (let v = 0; v < count; v++) {
-      const s = table.findShifted(v, shift, shiftHash);
-      successor[v] = s;
-      if (s >= 0) {
-        hasPredecessor[s] = 1;
-        linked++;
-      }
-    }
+    for (let v = 0; v < count; v++) if (successor[v]! >= 0) hasPredecessor[successor[v]!] = 1;
     // Every link adds one vertex to some chain, and every chain has one head.
     let heads = 0;
     for (let v = 0; v < count; v++) if (hasPredecessor[v] === 0 && successor[v]! >= 0) heads++;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { latticeWasmAvailable } from '../../../src/refiners/crf/lattice_wasm.js';
+import { assembleLatticeKernel, latticeWasmAvailable } from '../../../src/refiners/crf/lattice_wasm.js';
 import { PermutohedralLattice } from '../../../src/refiners/crf/permutohedral.js';
 
 /** Seeded uniform numbers in [0, 1). */
@@ -22,9 +22,10 @@ function expectSameLattice(a: PermutohedralLattice, b: PermutohedralLattice): vo
   expect(a.chains).toEqual(b.chains);
 }
 
-describe('PermutohedralLattice: WebAssembly and TypeScript simplices', () => {
-  it('WebAssembly is available and the default', () => {
+describe('PermutohedralLattice: WebAssembly and TypeScript builds', () => {
+  it('WebAssembly is available, and its modules for the CRF kernels (d = 2, 5) stay under 4 KB', () => {
     for (const d of [1, 2, 5, 8]) expect(latticeWasmAvailable(d)).toBe(true);
+    for (const d of [2, 5]) expect(assembleLatticeKernel(d).length).toBeLessThan(4096);
   });
 
   for (const d of [1, 2, 3, 5, 8]) {
@@ -44,6 +45,19 @@ describe('PermutohedralLattice: WebAssembly and TypeScript simplices', () => {
       expectSameLattice(wasm, js);
     });
   }
+
+  it('agree when the hash table grows several times (scattered points, few shared vertices)', () => {
+    const next = random(99);
+    const n = 400;
+    const features = Float32Array.from({ length: n * 5 }, () => 40 * next());
+    const wasm = new PermutohedralLattice(features, n, 5, 'wasm');
+    // The table starts with 2·N slots and doubles when half full.
+    expect(wasm.vertexCount).toBeGreaterThan(2 * n);
+    expectSameLattice(wasm, new PermutohedralLattice(features, n, 5, 'js'));
+    // A second build reuses the kernel's memory and table.
+    const again = new PermutohedralLattice(features.subarray(0, 50 * 5), 50, 5, 'wasm');
+    expectSameLattice(again, new PermutohedralLattice(features.subarray(0, 50 * 5), 50, 5, 'js'));
+  });
 
   it('falls back to TypeScript when the kernel traps (coordinates beyond the i32 range)', () => {
     const features = Float32Array.from([1e12, -3, 2, 5e11]);
