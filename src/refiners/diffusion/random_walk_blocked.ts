@@ -15,10 +15,11 @@
  * @module
  */
 import * as tf from '@tensorflow/tfjs';
-import { backwardTiles, balancedTileRanges, DEFAULT_WALK_TILE, disposeTileOperands, tileOperands } from './walk_backward_tiles.js';
+import type { TileQueue } from './tile_queue.js';
+import { backwardTiles, DEFAULT_WALK_TILE, disposeTileOperands, tileOperands } from './walk_backward_tiles.js';
 import { disposeForwardTileOperands, finishOnlineState, forwardTileOperands, forwardTiles, mergeOnlineStates } from './walk_forward_tiles.js';
 import { walkKernels, type WalkKernels } from './walk_kernels_wasm.js';
-import { activeWalkPool } from './walk_workers.js';
+import { activeWalkPool, type WalkPool } from './walk_workers.js';
 
 /** Options of {@link blockedPropagation}. */
 export interface BlockedPropagationOptions {
@@ -72,6 +73,16 @@ export function forwardRows(psi: tf.Tensor2D, psiT: tf.Tensor2D, y: tf.Tensor2D,
   return [out, lse];
 }
 
+/** Row tiles for the calling thread: the front of a queue shared with the helpers, or all of them in order. */
+function tileTaker(count: number, pool: WalkPool | undefined): { next: () => number; queue?: TileQueue } {
+  if (pool === undefined) {
+    let next = 0;
+    return { next: () => (next < count ? next++ : -1) };
+  }
+  const queue = pool.queue(count);
+  return { next: () => queue.takeFront(), queue };
+}
+
 /**
  * Per-batch-element forward: `[O, lse]`. With the fused kernels, symmetric
  * tile pairs and an online softmax (pairs shared with the helper threads
@@ -86,10 +97,10 @@ function forwardOne(psi: tf.Tensor2D, y: tf.Tensor2D, blockSize: number, tile: n
     return result;
   }
   const pool = helpers ? activeWalkPool(n) : undefined;
-  const bounds = balancedTileRanges(Math.ceil(n / tile), 1 + (pool?.helperCount ?? 0));
-  const pending = pool?.forward(psi, y, tile, bounds.slice(1));
+  const take = tileTaker(Math.ceil(n / tile), pool);
+  const pending = pool?.forward(psi, y, tile, take.queue!);
   const ops = forwardTileOperands(psi, y, tile);
-  const local = forwardTiles(ops, n, 0, bounds[1]!, kernels);
+  const local = forwardTiles(ops, n, take.next, kernels);
   disposeForwardTileOperands(ops);
   local.alpha.dispose();
   const remote = pending?.wait() ?? [];
@@ -112,23 +123,21 @@ function backwardOne(
 ): [tf.Tensor2D, tf.Tensor2D] {
   const n = psi.shape[0];
   const d = tf.sum(tf.mul(dOut, out), 1, true) as tf.Tensor2D; // D_i = dO_i·O_i
-  const count = Math.ceil(n / tile);
   const pool = helpers ? activeWalkPool(n) : undefined;
-  const bounds = balancedTileRanges(count, 1 + (pool?.helperCount ?? 0));
-  const pending = pool?.backward(psi, y, d, lse, dOut, tile, bounds.slice(1));
+  const take = tileTaker(Math.ceil(n / tile), pool);
+  const pending = pool?.backward(psi, y, d, lse, dOut, tile, take.queue!);
   const ops = tileOperands(psi, y, d, lse, dOut, tile);
-  const local = backwardTiles(ops, 0, bounds[1]!, kernels);
+  const local = backwardTiles(ops, take.next, kernels);
   disposeTileOperands(ops);
   d.dispose();
   if (pending === undefined) return local;
-  // Each helper's partial covers rows [its first tile · tile, N): pad and add.
+  // Every helper's partial covers all N rows (zero where its pairs did not reach).
   const remote = pending.wait();
   const result = tf.tidy(() => {
     let [dPsi, dY] = local as [tf.Tensor, tf.Tensor];
     for (const share of remote) {
-      const before = n - share.dPsi.shape[0];
-      dPsi = tf.add(dPsi, tf.pad(share.dPsi, [[before, 0], [0, 0]]));
-      dY = tf.add(dY, tf.pad(share.dY, [[before, 0], [0, 0]]));
+      dPsi = tf.add(dPsi, share.dPsi);
+      dY = tf.add(dY, share.dY);
     }
     return [dPsi, dY] as [tf.Tensor2D, tf.Tensor2D];
   });

@@ -99,24 +99,6 @@ export function disposeTileOperands(ops: TileOperands): void {
   tf.dispose(tiledTensors(ops));
 }
 
-/**
- * Boundaries that cut row tiles `[0, count)` into `parts` ranges of about
- * equal work (row tile I joins `count − I` pairs).
- * @returns `parts + 1` tile indices, from 0 to `count`
- */
-export function balancedTileRanges(count: number, parts: number): number[] {
-  const total = (count * (count + 1)) / 2;
-  const bounds = [0];
-  let done = 0;
-  let tile = 0;
-  for (let part = 1; part < parts; part++) {
-    while (tile < count && done + (count - tile) / 2 < (total * part) / parts) done += count - tile++;
-    bounds.push(tile);
-  }
-  bounds.push(count);
-  return bounds;
-}
-
 /** `G_IJ`, `Q_IJ` and, off the diagonal, `G_IJᵀ`, `P_IJᵀ` of one tile pair. */
 interface PairTiles {
   g: tf.Tensor2D;
@@ -149,14 +131,14 @@ function pairTiles(ops: TileOperands, i: number, j: number, kernels: WalkKernels
 }
 
 /**
- * The pairs (I, J ≥ I) for row tiles I in `[first, end)`: partial `[dΨ, dy]`
- * for rows `[first · tile, N)` (the mirrored tiles reach every later row).
+ * The pairs (I, J ≥ I) for the row tiles I that `take` hands out (until it
+ * returns −1): partial `[dΨ, dy]` for all N rows (zero where no pair of this
+ * thread reached).
  * @param ops - see {@link tileOperands}
- * @param first - first row tile
- * @param end - one past the last row tile
+ * @param take - the next row tile to process, or −1
  * @param kernels - the fused kernels, or null for tfjs ops
  */
-export function backwardTiles(ops: TileOperands, first: number, end: number, kernels: WalkKernels | null): [tf.Tensor2D, tf.Tensor2D] {
+export function backwardTiles(ops: TileOperands, take: () => number, kernels: WalkKernels | null): [tf.Tensor2D, tf.Tensor2D] {
   const dPsi: Array<tf.Tensor2D | undefined> = [];
   const dY: Array<tf.Tensor2D | undefined> = [];
   const accumulate = (into: Array<tf.Tensor2D | undefined>, index: number, term: tf.Tensor2D): void => {
@@ -164,7 +146,7 @@ export function backwardTiles(ops: TileOperands, first: number, end: number, ker
     into[index] = previous === undefined ? term : (tf.add(previous, term) as tf.Tensor2D);
     if (previous !== undefined) tf.dispose([previous, term]);
   };
-  for (let i = first; i < end; i++) {
+  for (let i = take(); i >= 0; i = take()) {
     for (let j = i; j < ops.count; j++) {
       const { g, q, mirrored } = pairTiles(ops, i, j, kernels);
       accumulate(dPsi, i, tf.matMul(g, ops.psi[j]!) as tf.Tensor2D);
@@ -176,10 +158,12 @@ export function backwardTiles(ops: TileOperands, first: number, end: number, ker
       tf.dispose([g, q, ...(mirrored ?? [])]);
     }
   }
-  const width = (t: tf.Tensor2D[]): number => t[0]!.shape[1];
-  if (first >= end) return [tf.zeros([0, width(ops.psi)]), tf.zeros([0, width(ops.dOut)])];
-  const parts = [dPsi.slice(first), dY.slice(first)] as [tf.Tensor2D[], tf.Tensor2D[]];
-  const grads = parts.map((p) => tf.concat(p)) as [tf.Tensor2D, tf.Tensor2D];
-  tf.dispose(parts.flat());
-  return grads;
+  // Untouched tiles are zero; one concat per gradient.
+  const full = (parts: Array<tf.Tensor2D | undefined>, like: tf.Tensor2D[]): tf.Tensor2D => {
+    const filled = like.map((tile, index) => parts[index] ?? tf.zerosLike(tile));
+    const joined = tf.concat(filled) as tf.Tensor2D;
+    tf.dispose(filled);
+    return joined;
+  };
+  return [full(dPsi, ops.psi), full(dY, ops.dOut)];
 }

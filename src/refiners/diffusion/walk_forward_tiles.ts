@@ -59,16 +59,18 @@ export function disposeForwardTileOperands(ops: ForwardTileOperands): void {
 }
 
 /**
- * Folds the pairs (I, J ≥ I) for row tiles I in `[first, end)` into a fresh
- * online-softmax state for all N nodes (nodes no pair touched keep m = −∞,
- * l = 0, u = 0). The caller owns the returned state.
+ * Folds the pairs (I, J ≥ I) for the row tiles I that `take` hands out
+ * (until it returns −1) into a fresh online-softmax state for all N nodes
+ * (nodes no pair touched keep m = −∞, l = 0, u = 0). The caller owns the
+ * returned state.
  * @param ops - see {@link forwardTileOperands}
  * @param n - N
+ * @param take - the next row tile to process, or −1
  */
-export function forwardTiles(ops: ForwardTileOperands, n: number, first: number, end: number, kernels: WalkKernels): OnlineSoftmaxState {
+export function forwardTiles(ops: ForwardTileOperands, n: number, take: () => number, kernels: WalkKernels): OnlineSoftmaxState {
   const k = ops.y[0]!.shape[1];
   const state = kernels.onlineState(n, k);
-  for (let i = first; i < end; i++) {
+  for (let i = take(); i >= 0; i = take()) {
     for (let j = i; j < ops.count; j++) {
       const s = tf.matMul(ops.psi[i]!, ops.psiT[j]!) as tf.Tensor2D;
       const mirrored = kernels.tileExp(s, state, i * ops.tile, j * ops.tile); // s ← exp(s − m_I)

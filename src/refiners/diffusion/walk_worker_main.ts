@@ -10,14 +10,25 @@ import '@tensorflow/tfjs-backend-wasm';
 import { backwardTiles, disposeTileOperands, tileOperands } from './walk_backward_tiles.js';
 import { disposeForwardTileOperands, forwardTileOperands, forwardTiles } from './walk_forward_tiles.js';
 import { walkKernels } from './walk_kernels_wasm.js';
-import { finishJob, type WalkJob } from './walk_workers.js';
+import { TileQueue } from './tile_queue.js';
+import { finishJob, reportRows, type WalkJob } from './walk_workers.js';
 
 function view(buffer: SharedArrayBuffer, offset: number, size: number): Float32Array {
   return new Float32Array(buffer, offset * 4, size).slice();
 }
 
 function run(job: WalkJob): void {
-  const { n, d, k, start, end, blockSize } = job;
+  const { n, d, k, blockSize } = job;
+  // The reserved tile first, then tiles from the back of the shared queue.
+  const queue = new TileQueue(job.queue);
+  let reserved = job.reserved;
+  let rows = 0;
+  const take = (): number => {
+    const tile = reserved >= 0 ? reserved : queue.takeBack();
+    reserved = -1;
+    if (tile >= 0) rows += Math.min(blockSize, n - tile * blockSize);
+    return tile;
+  };
   const kernels = walkKernels();
   const out = new Float32Array(job.outputs);
   tf.tidy(() => {
@@ -26,7 +37,7 @@ function run(job: WalkJob): void {
     if (job.kind === 'forward') {
       if (kernels === null) throw new Error('the tiled forward needs the fused wasm kernels');
       const ops = forwardTileOperands(psi, y, blockSize);
-      const state = forwardTiles(ops, n, start, end, kernels);
+      const state = forwardTiles(ops, n, take, kernels);
       disposeForwardTileOperands(ops);
       out.set(state.u.dataSync(), 0);
       out.set(state.m.dataSync(), n * k);
@@ -38,14 +49,14 @@ function run(job: WalkJob): void {
       const lse = tf.tensor1d(view(job.inputs, offset, n));
       offset += n;
       const dOut = tf.tensor2d(view(job.inputs, offset, n * k), [n, k]);
-      // start/end are row tiles here; the partial covers rows [start · tile, N).
       const ops = tileOperands(psi, y, dCol, lse, dOut, blockSize);
-      const [dPsi, dY] = backwardTiles(ops, start, end, kernels);
+      const [dPsi, dY] = backwardTiles(ops, take, kernels);
       disposeTileOperands(ops);
       out.set(dPsi.dataSync(), 0);
-      out.set(dY.dataSync(), dPsi.shape[0] * d);
+      out.set(dY.dataSync(), n * d);
     }
   });
+  reportRows(job, rows);
 }
 
 try {

@@ -13,6 +13,7 @@ import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs';
 import { ConfigError } from '../../core/errors.js';
+import { TileQueue } from './tile_queue.js';
 
 /** Options of {@link startWalkWorkers}. */
 export interface WalkWorkerOptions {
@@ -50,17 +51,17 @@ export interface WalkJob {
   d: number;
   /** Classes K. */
   k: number;
-  /** First row tile of this helper's share. */
-  start: number;
-  /** One past its last row tile. */
-  end: number;
+  /** The row tile reserved for this helper (processed first), or −1. */
+  reserved: number;
+  /** The shared {@link TileQueue}'s buffer: the helper then claims tiles from its back. */
+  queue: SharedArrayBuffer;
   /** The tile edge. */
   blockSize: number;
   /** Inputs: Ψ, y, then for the backward D `[N]`, lse `[N]`, dO `[N, K]`. */
   inputs: SharedArrayBuffer;
-  /** Outputs: forward the online-softmax state u `[N, K]`, m, l `[N]`; backward partial dΨ then dy of rows `[start · blockSize, N)`. */
+  /** Outputs: forward the online-softmax state u `[N, K]`, m, l `[N]`; backward partial dΨ `[N, d]` then dy `[N, K]`. */
   outputs: SharedArrayBuffer;
-  /** Int32 state word (RUNNING → DONE / FAILED) and error length. */
+  /** Int32 state word (RUNNING → DONE / FAILED), error length, rows of the tiles processed. */
   control: SharedArrayBuffer;
   /** UTF-8 error message on failure. */
   error: SharedArrayBuffer;
@@ -88,11 +89,11 @@ export interface ForwardShare {
   l: tf.Tensor1D;
 }
 
-/** A helper's partial backward: rows `[N − rows, N)` of dΨ and dy. */
+/** A helper's partial backward (zero in the rows its pairs did not reach). */
 export interface BackwardShare {
-  /** Partial dΨ `[rows, d]`. */
+  /** Partial dΨ `[N, d]`. */
   dPsi: tf.Tensor2D;
-  /** Partial dy `[rows, K]`. */
+  /** Partial dy `[N, K]`. */
   dY: tf.Tensor2D;
 }
 
@@ -101,16 +102,18 @@ export interface WalkPool {
   /** Helper threads. */
   readonly helperCount: number;
   /**
-   * Posts row tiles of the forward to the helpers: helper h takes tiles
-   * `[bounds[h], bounds[h + 1])` and returns its online-softmax state (see
-   * `forwardTiles`).
+   * A queue of `count` row tiles for one pass, with the last
+   * {@link WalkPool.helperCount} tiles reserved, one per helper.
    */
-  forward(psi: tf.Tensor2D, y: tf.Tensor2D, tile: number, bounds: number[]): PendingShare<ForwardShare[]>;
+  queue(count: number): TileQueue;
   /**
-   * Posts row tiles to the helpers: helper h takes tiles
-   * `[bounds[h], bounds[h + 1])` (see `backwardTiles`).
+   * Posts the forward to the helpers: each processes its reserved tile, then
+   * claims tiles from the back of `queue`, and returns its online-softmax
+   * state (see `forwardTiles`).
    */
-  backward(psi: tf.Tensor2D, y: tf.Tensor2D, d: tf.Tensor2D, lse: tf.Tensor1D, dOut: tf.Tensor2D, tile: number, bounds: number[]): PendingShare<BackwardShare[]>;
+  forward(psi: tf.Tensor2D, y: tf.Tensor2D, tile: number, queue: TileQueue): PendingShare<ForwardShare[]>;
+  /** Posts the backward likewise (see `backwardTiles`). */
+  backward(psi: tf.Tensor2D, y: tf.Tensor2D, d: tf.Tensor2D, lse: tf.Tensor1D, dOut: tf.Tensor2D, tile: number, queue: TileQueue): PendingShare<BackwardShare[]>;
 }
 
 let helpers: Helper[] = [];
@@ -157,7 +160,7 @@ export async function startWalkWorkers(options: WalkWorkerOptions = {}): Promise
         worker.once('error', reject);
       });
       worker.unref();
-      return { worker, control: new SharedArrayBuffer(8), error: new SharedArrayBuffer(ERROR_BYTES) };
+      return { worker, control: new SharedArrayBuffer(12), error: new SharedArrayBuffer(ERROR_BYTES) };
     }),
   );
   helpers = started;
@@ -200,16 +203,14 @@ function toShared(tensors: tf.Tensor[]): SharedArrayBuffer {
 }
 
 /** Posts one job per range; `outputFloats` sizes each range's output buffer. */
-function post(
-  job: Omit<WalkJob, 'control' | 'error' | 'start' | 'end' | 'outputs'>,
-  ranges: Array<[number, number]>,
-  outputFloats: (start: number, end: number) => number,
-): Array<{ helper: Helper; job: WalkJob }> {
-  return ranges.map(([start, end], i) => {
-    const helper = helpers[i]!;
+/** Posts the job to every helper, helper h with the reserved tile `count − 1 − h` (if any). */
+function post(job: Omit<WalkJob, 'control' | 'error' | 'reserved' | 'outputs'>, count: number, outputFloats: number): Array<{ helper: Helper; job: WalkJob }> {
+  return helpers.map((helper, h) => {
     const control = new Int32Array(helper.control);
     Atomics.store(control, 0, RUNNING);
-    const full: WalkJob = { ...job, start, end, outputs: new SharedArrayBuffer(Math.max(1, outputFloats(start, end)) * 4), control: helper.control, error: helper.error };
+    Atomics.store(control, 2, 0);
+    const reserved = count - 1 - h >= 0 ? count - 1 - h : -1;
+    const full: WalkJob = { ...job, reserved, outputs: new SharedArrayBuffer(Math.max(1, outputFloats) * 4), control: helper.control, error: helper.error };
     helper.worker.postMessage(full);
     return { helper, job: full };
   });
@@ -224,6 +225,7 @@ function waitAll(posted: Array<{ helper: Helper; job: WalkJob }>): void {
       if (performance.now() > deadline) throw new Error(`walk helper did not answer within ${settings.timeoutMs} ms`);
       Atomics.wait(control, 0, RUNNING, 1000);
     }
+    rowsShared += Atomics.load(control, 2);
     if (Atomics.load(control, 0) === FAILED) {
       const length = Atomics.load(control, 1);
       const message = new TextDecoder().decode(new Uint8Array(helper.error, 0, length).slice());
@@ -241,12 +243,14 @@ const pool: WalkPool = {
   get helperCount() {
     return helpers.length;
   },
-  forward(psi, y, tile, bounds) {
+  queue(count) {
+    return new TileQueue(count, Math.min(count, helpers.length));
+  },
+  forward(psi, y, tile, queue) {
     const [n, d] = psi.shape;
     const k = y.shape[1];
-    const ranges = helpers.map((_, i): [number, number] => [bounds[i]!, bounds[i + 1]!]);
-    rowsShared += n - Math.min(n, bounds[0]! * tile);
-    const posted = post({ kind: 'forward', n, d, k, blockSize: tile, inputs: toShared([psi, y]) }, ranges, () => n * (k + 2));
+    const count = Math.ceil(n / tile);
+    const posted = post({ kind: 'forward', n, d, k, blockSize: tile, queue: queue.buffer, inputs: toShared([psi, y]) }, count, n * (k + 2));
     return {
       wait() {
         waitAll(posted);
@@ -258,27 +262,27 @@ const pool: WalkPool = {
       },
     };
   },
-  backward(psi, y, d, lse, dOut, tile, bounds) {
+  backward(psi, y, d, lse, dOut, tile, queue) {
     const [n, dim] = psi.shape;
     const k = y.shape[1];
-    const ranges = helpers.map((_, i): [number, number] => [bounds[i]!, bounds[i + 1]!]);
-    rowsShared += n - Math.min(n, bounds[0]! * tile);
-    const rowsFrom = (start: number): number => Math.max(0, n - start * tile);
-    const posted = post({ kind: 'backward', n, d: dim, k, blockSize: tile, inputs: toShared([psi, y, d, lse, dOut]) }, ranges, (start) => rowsFrom(start) * (dim + k));
+    const count = Math.ceil(n / tile);
+    const posted = post({ kind: 'backward', n, d: dim, k, blockSize: tile, queue: queue.buffer, inputs: toShared([psi, y, d, lse, dOut]) }, count, n * (dim + k));
     return {
       wait() {
         waitAll(posted);
-        return posted.map(({ job }) => {
-          const rows = job.start < job.end ? rowsFrom(job.start) : 0;
-          return {
-            dPsi: tf.tensor2d(read(job.outputs, 0, rows, dim), [rows, dim]),
-            dY: tf.tensor2d(read(job.outputs, rows * dim, rows, k), [rows, k]),
-          };
-        });
+        return posted.map(({ job }) => ({
+          dPsi: tf.tensor2d(read(job.outputs, 0, n, dim), [n, dim]),
+          dY: tf.tensor2d(read(job.outputs, n * dim, n, k), [n, k]),
+        }));
       },
     };
   },
 };
+
+/** Records the rows of the tiles a helper processed (called by the helper before {@link finishJob}). */
+export function reportRows(job: WalkJob, rows: number): void {
+  Atomics.store(new Int32Array(job.control), 2, rows);
+}
 
 /** Marks a job finished (called by the helper). */
 export function finishJob(job: WalkJob, error?: unknown): void {
