@@ -118,7 +118,7 @@ async function sizeRows(n: number, threads: number): Promise<BenchRow[]> {
     const peakFwdBwd = fwdBwd === undefined ? undefined : await peakBytes(forwardBackward(inputs, c.variant));
     const notes = [
       fwd === undefined ? 'skipped: S + P pass 1 GiB' : fwdBwd === undefined ? 'fwd+bwd skipped: ~5 N×N buffers pass 1 GiB' : '',
-      c.variant.helpers ? 'peak: this thread only (each helper holds its rows\' share)' : '',
+      c.variant.helpers ? 'peak: this thread only (each helper holds its own tiled operands)' : '',
     ];
     rows.push({
       N: n,
