@@ -1,17 +1,12 @@
 import { describe, expect, it } from 'vitest';
+import { SeededRandom } from '../../../src/index.js';
 import { assembleLatticeKernel, latticeWasmAvailable } from '../../../src/refiners/crf/lattice_wasm.js';
 import { PermutohedralLattice } from '../../../src/refiners/crf/permutohedral.js';
 
 /** Seeded uniform numbers in [0, 1). */
 function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const rng = new SeededRandom(seed);
+  return () => rng.next();
 }
 
 function expectSameLattice(a: PermutohedralLattice, b: PermutohedralLattice): void {

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
+import { SeededRandom } from '../../../src/index.js';
 import { denseCrf, type DenseCrfParams } from '../../../src/index.js';
 import { defaultMeanFieldImplementation, meanField, type MeanFieldKernel, type MeanFieldResult } from '../../../src/refiners/crf/mean_field.js';
 import { assembleMeanFieldKernels } from '../../../src/refiners/crf/mean_field_kernels_wasm.js';
@@ -10,14 +11,8 @@ import { compareMarginals } from './brute_force.js';
 
 /** Seeded uniform numbers in [0, 1). */
 function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const rng = new SeededRandom(seed);
+  return () => rng.next();
 }
 
 /** A tiny two-region image, its pos and bilateral lattices, and noisy unaries for `labels`. */
