@@ -20,6 +20,7 @@
  * @internal
  */
 import { assembleModule, FunctionBuilder } from '../../core/wasm/assembler.js';
+import { instantiateWithOwnMemory } from '../../core/wasm/instantiate.js';
 import { simplexScales } from './lattice_simplices.js';
 
 const PAGE_BYTES = 65536;
@@ -224,17 +225,9 @@ const kernels = new Map<number, LatticeKernel | null>();
 function latticeKernel(d: number): LatticeKernel | null {
   if (!(d >= 1 && d <= MAX_DIMS)) return null;
   if (!kernels.has(d)) {
-    let kernel: LatticeKernel | null = null;
-    try {
-      const bytes = assembleLatticeKernel(d);
-      if (typeof WebAssembly === 'object' && WebAssembly.validate(bytes)) {
-        const memory = new WebAssembly.Memory({ initial: 1 });
-        const exports = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memory } }).exports;
-        kernel = { build: exports['build'] as LatticeKernel['build'], neighbours: exports['neighbours'] as LatticeKernel['neighbours'], memory };
-      }
-    } catch {
-      kernel = null; // no WebAssembly, or synchronous compilation refused
-    }
+    const instance = instantiateWithOwnMemory(assembleLatticeKernel(d));
+    const kernel: LatticeKernel | null =
+      instance === null ? null : { build: instance.exports['build'] as LatticeKernel['build'], neighbours: instance.exports['neighbours'] as LatticeKernel['neighbours'], memory: instance.memory };
     kernels.set(d, kernel);
   }
   return kernels.get(d)!;

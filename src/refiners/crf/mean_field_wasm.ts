@@ -21,6 +21,7 @@
  * @module
  * @internal
  */
+import { instantiateWithOwnMemory } from '../../core/wasm/instantiate.js';
 import type { MeanFieldResult } from './mean_field.js';
 import {
   assembleMeanFieldKernels,
@@ -73,17 +74,8 @@ const instances = new Map<string, KernelInstance | null>();
 function kernelInstance(widths: KernelWidths): KernelInstance | null {
   const key = `${widths.pixel}/${widths.blur}`;
   if (!instances.has(key)) {
-    let instance: KernelInstance | null = null;
-    try {
-      const bytes = assembleMeanFieldKernels(widths);
-      if (typeof WebAssembly === 'object' && WebAssembly.validate(bytes)) {
-        const memory = new WebAssembly.Memory({ initial: 1 });
-        const exports = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memory } }).exports;
-        instance = { kernel: exports as unknown as MeanFieldKernelExports, memory };
-      }
-    } catch {
-      instance = null; // no WebAssembly, or synchronous compilation refused
-    }
+    const own = instantiateWithOwnMemory(assembleMeanFieldKernels(widths));
+    const instance: KernelInstance | null = own === null ? null : { kernel: own.exports as unknown as MeanFieldKernelExports, memory: own.memory };
     instances.set(key, instance);
   }
   return instances.get(key)!;
