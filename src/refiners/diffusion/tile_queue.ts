@@ -38,23 +38,22 @@ export class TileQueue {
 
   /** Claims the next tile from the front; −1 when the queue is empty. */
   takeFront(): number {
-    for (;;) {
-      const word = Atomics.load(this.word, 0);
-      const front = word & 0xffff;
-      const end = word >>> 16;
-      if (front >= end) return -1;
-      if (Atomics.compareExchange(this.word, 0, word, ((end << 16) | (front + 1)) | 0) === word) return front;
-    }
+    return this.take(true);
   }
 
   /** Claims the last tile still queued; −1 when the queue is empty. */
   takeBack(): number {
+    return this.take(false);
+  }
+
+  private take(fromFront: boolean): number {
     for (;;) {
       const word = Atomics.load(this.word, 0);
       const front = word & 0xffff;
       const end = word >>> 16;
       if (front >= end) return -1;
-      if (Atomics.compareExchange(this.word, 0, word, (((end - 1) << 16) | front) | 0) === word) return end - 1;
+      const claimed = fromFront ? (end << 16) | (front + 1) : ((end - 1) << 16) | front;
+      if (Atomics.compareExchange(this.word, 0, word, claimed | 0) === word) return fromFront ? front : end - 1;
     }
   }
 }
