@@ -6,7 +6,7 @@
  */
 import { FunctionBuilder } from '../../core/wasm/assembler.js';
 import { emitExp, expConstants } from '../../core/wasm/simd_exp.js';
-import { load, store, storeTransposed } from './walk_kernel_parts.js';
+import { load, store, storeColumns, storeTransposed, transpose4 } from './walk_kernel_parts.js';
 
 /** Leaves exp of the f32 on the stack as an f32 (through lane 0 of the SIMD exp). */
 function scalarExp(f: FunctionBuilder): void {
@@ -62,7 +62,7 @@ export function buildTileExp(mirrored: boolean): FunctionBuilder {
   const params: Array<[string, 'i32']> = [['s', 'i32'], ['m_rows', 'i32'], ['m_cols', 'i32'], ['l_rows', 'i32'], ['l_cols', 'i32'], ['a_rows', 'i32'], ['a_cols', 'i32'], ['rows', 'i32'], ['n', 'i32']];
   if (mirrored) params.push(['f_t', 'i32']);
   const f = new FunctionBuilder(params);
-  for (const name of ['r', 'j', 'vec_end', 'end', 'row_off', 't', 'stride', 'r4']) f.local(name, 'i32');
+  for (const name of ['r', 'rr', 'j', 'vec_end', 'end', 'row_off', 't', 'stride', 'r4']) f.local(name, 'i32');
   for (const name of ['mx', 'sv', 'e', 'fv', 'acc', 'mr']) f.local(name, 'v128');
   for (const name of ['m', 'cand', 'old', 'nw', 'alpha', 'l']) f.local(name, 'f32');
   expConstants(f);
@@ -127,15 +127,14 @@ export function buildTileExp(mirrored: boolean): FunctionBuilder {
   }
 
   // Pass 2: the exps, their sums, and the transposed column side.
-  f.i32(0).set('r');
-  f.loopWhile((f) => f.get('r').get('rows').op('i32.lt_u'), (f) => {
-    f.get('r').get('n').op('i32.mul').i32(2).op('i32.shl').set('row_off');
-    f.get('r').i32(2).op('i32.shl').set('r4');
+  // One row `rr` from column byte j on, one lane per transposed store.
+  const rowRest = (): void => {
+    f.get('rr').get('n').op('i32.mul').i32(2).op('i32.shl').set('row_off');
+    f.get('rr').i32(2).op('i32.shl').set('r4');
     rowAt('m_rows')(f);
     f.loadF32().op('f32x4.splat').set('mr');
     f.f32x4(0).set('acc');
     f.f32(0).set('l');
-    f.i32(0).set('j');
     for (const scalar of [false, true]) {
       f.loopWhile((f) => f.get('j').get(scalar ? 'end' : 'vec_end').op('i32.lt_u'), (f) => {
         load(f, tileAt, scalar);
@@ -154,7 +153,7 @@ export function buildTileExp(mirrored: boolean): FunctionBuilder {
           load(f, colAt('l_cols'), scalar);
           f.get('fv').op('f32x4.add').set('e');
           store(f, colAt('l_cols'), 'e', scalar);
-          // t = (j/4)·rows·4 + r·4 bytes: column j/4, row r of fT.
+          // t = (j/4)·rows·4 + rr·4 bytes: column j/4, row rr of fT.
           f.get('j').get('rows').op('i32.mul').get('r4').op('i32.add').set('t');
           storeTransposed(f, 'f_t', 'fv', scalar ? 1 : 4);
         }
@@ -170,6 +169,69 @@ export function buildTileExp(mirrored: boolean): FunctionBuilder {
     rowAt('l_rows')(f);
     rowAt('l_rows')(f);
     f.loadF32().get('l').op('f32.add').get('acc').lane(0).op('f32.add').storeF32();
+  };
+  f.i32(0).set('r');
+  if (mirrored) {
+    // Four rows at a time: their 4×4 blocks of F are transposed in registers
+    // and stored as whole vectors, and l_cols is updated once per block.
+    const quad = [0, 1, 2, 3];
+    f.local('quads', 'i32').local('mc', 'v128');
+    for (const q of quad) f.local(`ro${q}`, 'i32').local(`mr${q}`, 'v128').local(`acc${q}`, 'v128').local(`f${q}`, 'v128').local(`ft${q}`, 'v128');
+    f.get('rows').i32(-4).op('i32.and').set('quads');
+    f.loopWhile((f) => f.get('r').get('quads').op('i32.lt_u'), (f) => {
+      for (const q of quad) {
+        f.get('r').i32(q).op('i32.add').get('n').op('i32.mul').i32(2).op('i32.shl').set(`ro${q}`);
+        f.get('m_rows').get('r').i32(q).op('i32.add').i32(2).op('i32.shl').op('i32.add').loadF32().op('f32x4.splat').set(`mr${q}`);
+        f.f32x4(0).set(`acc${q}`);
+      }
+      f.i32(0).set('j');
+      f.loopWhile((f) => f.get('j').get('vec_end').op('i32.lt_u'), (f) => {
+        colAt('m_cols')(f);
+        f.loadV128().set('mc');
+        for (const q of quad) {
+          const at = (f: FunctionBuilder): void => void f.get('s').get(`ro${q}`).op('i32.add').get('j').op('i32.add');
+          at(f);
+          f.loadV128().set('sv');
+          f.get('sv').get(`mr${q}`).op('f32x4.sub');
+          emitExp(f);
+          f.set('e');
+          at(f);
+          f.get('e').storeV128();
+          f.get(`acc${q}`).get('e').op('f32x4.add').set(`acc${q}`);
+          f.get('sv').get('mc').op('f32x4.sub');
+          emitExp(f);
+          f.set(`f${q}`);
+        }
+        colAt('l_cols')(f);
+        colAt('l_cols')(f);
+        f.loadV128();
+        for (const q of quad) f.get(`f${q}`).op('f32x4.add');
+        f.storeV128();
+        f.get('j').get('rows').op('i32.mul').get('r').i32(2).op('i32.shl').op('i32.add').set('t');
+        transpose4(f, quad.map((q) => `f${q}`), quad.map((q) => `ft${q}`));
+        storeColumns(f, 'f_t', quad.map((q) => `ft${q}`));
+        f.get('j').i32(16).op('i32.add').set('j');
+      });
+      for (const q of quad) {
+        f.get('l_rows').get('r').i32(q).op('i32.add').i32(2).op('i32.shl').op('i32.add');
+        f.get('l_rows').get('r').i32(q).op('i32.add').i32(2).op('i32.shl').op('i32.add').loadF32();
+        laneSum(f, `acc${q}`);
+        f.op('f32.add').storeF32();
+      }
+      // The quad's column tails, row by row.
+      for (const q of quad) {
+        f.get('r').i32(q).op('i32.add').set('rr');
+        f.get('vec_end').set('j');
+        rowRest();
+      }
+      f.get('r').i32(4).op('i32.add').set('r');
+    });
+  }
+  // The remaining rows (all of them on a diagonal tile), whole.
+  f.loopWhile((f) => f.get('r').get('rows').op('i32.lt_u'), (f) => {
+    f.get('r').set('rr');
+    f.i32(0).set('j');
+    rowRest();
     f.get('r').i32(1).op('i32.add').set('r');
   });
   return f;
