@@ -18,6 +18,7 @@ export interface OpBenchCase {
 }
 
 import { median } from '../../src/bench/stats.js';
+import { peakTensorBytes, tensorsIn } from '../../src/testing/peak_memory.js';
 
 export { median };
 
@@ -30,7 +31,7 @@ export async function timeMedian(fn: () => tf.TensorContainer, options: { warmup
   const once = async (): Promise<number> => {
     const start = performance.now();
     const out = fn();
-    const tensors = collect(out);
+    const tensors = tensorsIn(out);
     await Promise.all(tensors.map((t) => t.data()));
     const elapsed = performance.now() - start;
     tf.dispose(tensors);
@@ -42,34 +43,6 @@ export async function timeMedian(fn: () => tf.TensorContainer, options: { warmup
   return median(times);
 }
 
-/**
- * Peak `tf.memory().numBytes` above the starting level while `fn` runs,
- * sampled after every kernel through the engine's tensor tracking.
- */
-export async function peakBytes(fn: () => tf.TensorContainer): Promise<number> {
-  const engine = tf.engine() as unknown as { trackTensor: (...args: unknown[]) => void };
-  const original = engine.trackTensor;
-  const base = tf.memory().numBytes;
-  let peak = base;
-  engine.trackTensor = function track(this: unknown, ...args: unknown[]) {
-    original.apply(this, args);
-    const now = tf.memory().numBytes;
-    if (now > peak) peak = now;
-  };
-  try {
-    const out = fn();
-    const tensors = collect(out);
-    await Promise.all(tensors.map((t) => t.data()));
-    tf.dispose(tensors);
-  } finally {
-    engine.trackTensor = original;
-  }
-  return peak - base;
-}
+/** Peak tensor bytes while `fn` runs (see `peakTensorBytes` in `segrefine/testing`). */
+export const peakBytes = peakTensorBytes;
 
-function collect(value: unknown, out: tf.Tensor[] = []): tf.Tensor[] {
-  if (value instanceof tf.Tensor) out.push(value);
-  else if (Array.isArray(value)) value.forEach((v) => collect(v, out));
-  else if (value !== null && typeof value === 'object') Object.values(value).forEach((v) => collect(v, out));
-  return out;
-}

@@ -2,7 +2,7 @@
  * DifNet's random walk as a differentiable op:
  * `y' = (1 − β)(μ·P·y + (1 − μ)·seed) + β·y`, `P = softmax_rows(Ψ Ψᵀ)`.
  * Two paths compute `P·y`: materialised (P as an N×N tensor, autodiff) and
- * blocked (rows of P in blocks, custom gradient, never N×N; see
+ * blocked (tiles of S = ΨΨᵀ, custom gradient, never N×N; see
  * `random_walk_blocked.ts` and docs/performance.md).
  * @module
  */
@@ -12,8 +12,8 @@ import { blockedPropagation } from './random_walk_blocked.js';
 
 /**
  * How {@link randomWalk} computes `P·y`: `materialized` builds P `[B, N, N]`
- * (tfjs autodiff); `blocked` streams rows of P in blocks with a recomputing
- * custom gradient, in O(N·(d + K + block)) memory; `auto` picks blocked once
+ * (tfjs autodiff); `blocked` streams tiles of S = ΨΨᵀ with a recomputing
+ * custom gradient, in O(N·(d + K) + tile²) memory; `auto` picks blocked once
  * P would exceed {@link AUTO_BLOCKED_MIN_ELEMENTS} elements.
  */
 export type WalkPath = 'auto' | 'materialized' | 'blocked';
@@ -50,11 +50,11 @@ export interface RandomWalkInputs {
   /**
    * On the blocked path, rows of P per block of the forward and the edge of
    * the backward's square tiles (an integer ≥ 1).
-   * @defaultValue forward: about 2²¹ / N rows (a multiple of 8), between 64 and 1024; backward: 256
+   * @defaultValue 256 (tiles); the forward without the fused wasm kernels: about 2²¹ / N rows (a multiple of 8), between 64 and 1024
    */
   blockSize?: number;
   /**
-   * On the blocked path, share rows with the helper threads started by
+   * On the blocked path, share tile pairs with the helper threads started by
    * `startWalkWorkers` (wasm backend; no effect when none run).
    * @defaultValue true
    */

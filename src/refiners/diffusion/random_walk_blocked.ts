@@ -1,7 +1,8 @@
 /**
  * The walk's propagation `P·y = softmax_rows(ΨΨᵀ)·y` without the N×N matrix:
- * rows of P are produced block by block and consumed at once (as flash
- * attention does), and a custom gradient recomputes each block.
+ * tiles of S (or, without the fused kernels, row blocks in the forward) are
+ * produced and consumed at once (as flash attention does), and a custom
+ * gradient recomputes them.
  *
  * Forward: `O_i = Σ_j exp(S_ij − m_i) y_j / l_i` with `l_i = Σ_j exp(S_ij − m_i)`,
  * and the row's log-sum-exp `lse_i = m_i + log l_i` is kept (N floats).
@@ -23,13 +24,13 @@ import { activeWalkPool, type WalkPool } from './walk_workers.js';
 
 /** Options of {@link blockedPropagation}. */
 export interface BlockedPropagationOptions {
-  /** Rows of P per block of the forward with tfjs ops (≥ 1); default {@link defaultBlockSize}. */
+  /** Rows of P per block of the forward with tfjs ops (≥ 1); default `defaultBlockSize(N)`. */
   blockSize?: number;
   /** Edge of the square tiles of S: the backward's, and the forward's with the fused kernels (≥ 1); default `DEFAULT_WALK_TILE`. */
   tileSize?: number;
   /** `fused` (default): the SIMD kernels when on tfjs-wasm; `ops`: plain tfjs ops everywhere. */
   kernels?: 'fused' | 'ops';
-  /** Share rows with the helper threads when they run (default true). */
+  /** Share tile pairs with the helper threads when they run (default true). */
   helpers?: boolean;
 }
 
@@ -41,7 +42,7 @@ export interface BlockedPropagationOptions {
  * N = 16384.
  * @param nodes - N
  */
-export function defaultBlockSize(nodes: number): number {
+function defaultBlockSize(nodes: number): number {
   return Math.max(64, Math.min(1024, 8 * Math.floor((1 << 21) / Math.max(1, nodes) / 8)));
 }
 
@@ -52,7 +53,7 @@ export function defaultBlockSize(nodes: number): number {
  * @param psiT - Ψᵀ `[d, N]` (explicit: wasm's transposeB matMul is far slower)
  * @param y - `[N, K]`
  */
-export function forwardRows(psi: tf.Tensor2D, psiT: tf.Tensor2D, y: tf.Tensor2D, start: number, end: number, blockSize: number): [tf.Tensor2D, tf.Tensor1D] {
+function forwardRows(psi: tf.Tensor2D, psiT: tf.Tensor2D, y: tf.Tensor2D, start: number, end: number, blockSize: number): [tf.Tensor2D, tf.Tensor1D] {
   const outs: tf.Tensor2D[] = [];
   const lses: tf.Tensor2D[] = [];
   for (let first = start; first < end; first += blockSize) {
@@ -96,7 +97,7 @@ function forwardOne(psi: tf.Tensor2D, y: tf.Tensor2D, blockSize: number, tile: n
     psiT.dispose();
     return result;
   }
-  const pool = helpers ? activeWalkPool(n) : undefined;
+  const pool = helpers ? activeWalkPool(n, Math.ceil(n / tile)) : undefined;
   const take = tileTaker(Math.ceil(n / tile), pool);
   const pending = pool?.forward(psi, y, tile, take.queue!);
   const ops = forwardTileOperands(psi, y, tile);
@@ -123,7 +124,7 @@ function backwardOne(
 ): [tf.Tensor2D, tf.Tensor2D] {
   const n = psi.shape[0];
   const d = tf.sum(tf.mul(dOut, out), 1, true) as tf.Tensor2D; // D_i = dO_i·O_i
-  const pool = helpers ? activeWalkPool(n) : undefined;
+  const pool = helpers ? activeWalkPool(n, Math.ceil(n / tile)) : undefined;
   const take = tileTaker(Math.ceil(n / tile), pool);
   const pending = pool?.backward(psi, y, d, lse, dOut, tile, take.queue!);
   const ops = tileOperands(psi, y, d, lse, dOut, tile);
@@ -146,7 +147,7 @@ function backwardOne(
 }
 
 /**
- * `softmax_rows(ΨΨᵀ)·y` `[B, N, K]` in O(N·(d + K + block)) memory, forward
+ * `softmax_rows(ΨΨᵀ)·y` `[B, N, K]` in O(N·(d + K) + tile²) memory, forward
  * and backward (custom gradient w.r.t. Ψ and y). Inputs are not validated
  * here (see `randomWalk`).
  * @param embedding - Ψ `[B, N, d]`

@@ -121,13 +121,15 @@ function pairTiles(ops: TileOperands, i: number, j: number, kernels: WalkKernels
     c.dispose();
     return { g: a, q: s, mirrored };
   }
-  return tf.tidy(() => {
+  const tiles = tf.tidy(() => {
     const [rows, cols] = s.shape;
     const p = tf.exp(tf.sub(s, tf.reshape(tf.slice(ops.lse, [i * ops.tile], [rows]), [rows, 1]))) as tf.Tensor2D;
     const q = tf.exp(tf.sub(s, tf.reshape(tf.slice(ops.lse, [j * ops.tile], [cols]), [1, cols]))) as tf.Tensor2D;
     const g = tf.add(tf.mul(p, a), tf.mul(q, c)) as tf.Tensor2D;
     return i === j ? { g, q } : { g, q, mirrored: [tf.transpose(g), tf.transpose(p)] as [tf.Tensor2D, tf.Tensor2D] };
   });
+  tf.dispose([s, a, c]); // tile² each: keep the backward's memory at a few tiles
+  return tiles;
 }
 
 /**

@@ -172,7 +172,7 @@ const cache = new WeakMap<object, WalkKernels | null>();
 let moduleBytes: Uint8Array<ArrayBuffer> | undefined;
 
 /** The kernel module's bytes (assembled once). */
-export function walkKernelModule(): Uint8Array<ArrayBuffer> {
+function walkKernelModule(): Uint8Array<ArrayBuffer> {
   moduleBytes ??= assembleModule({
     combine: buildCombine(false),
     combineTransposed: buildCombine(true),

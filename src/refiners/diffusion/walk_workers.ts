@@ -1,19 +1,19 @@
 /**
- * Helper threads for the blocked random walk. Rows of P are independent in
- * the forward pass and, with the symmetric backward (see
- * `random_walk_blocked.ts`), in the backward pass too: each thread computes
- * `O`, `lse`, `dΨ`, `dy` for its own rows from inputs that are only
- * O(N·(d + K)). So {@link startWalkWorkers} starts worker threads, each with
- * its own tfjs-wasm instance, and the walk hands them a share of the rows,
- * computes its own share meanwhile, and waits on a shared-memory flag
- * (`Atomics.wait`), so `randomWalk` stays synchronous and differentiable.
+ * Helper threads for the blocked random walk. Its tile pairs are
+ * independent work, forward and backward (see `walk_forward_tiles.ts` and
+ * `walk_backward_tiles.ts`), and their inputs are only O(N·(d + K)). So
+ * {@link startWalkWorkers} starts worker threads, each with its own
+ * tfjs-wasm instance; a walk posts them its inputs and a shared tile queue,
+ * processes tiles itself meanwhile, merges the helpers' partial results and
+ * waits on a shared-memory flag (`Atomics.wait`), so `randomWalk` stays
+ * synchronous and differentiable.
  * @module
  */
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs';
 import { ConfigError } from '../../core/errors.js';
-import { TileQueue } from './tile_queue.js';
+import { MAX_QUEUED_TILES, TileQueue } from './tile_queue.js';
 
 /** Options of {@link startWalkWorkers}. */
 export interface WalkWorkerOptions {
@@ -43,7 +43,7 @@ const ERROR_BYTES = 4096;
 
 /** A job as posted to a helper (all arrays are SharedArrayBuffers). */
 export interface WalkJob {
-  /** `forward`: O and lse of the rows; `backward`: dΨ and dy of the rows. */
+  /** `forward`: an online-softmax state; `backward`: partial dΨ and dy. */
   kind: 'forward' | 'backward';
   /** N, d, K. */
   n: number;
@@ -75,7 +75,7 @@ interface Helper {
 
 /** A helper's share in flight; `wait()` blocks until every helper is done. */
 export interface PendingShare<T> {
-  /** Blocks until the helpers finish; returns their rows (in row order) as tensors. */
+  /** Blocks until the helpers finish; returns their partial results as tensors. */
   wait(): T;
 }
 
@@ -99,11 +99,9 @@ export interface BackwardShare {
 
 /** The started helpers, as the walk sees them. */
 export interface WalkPool {
-  /** Helper threads. */
-  readonly helperCount: number;
   /**
-   * A queue of `count` row tiles for one pass, with the last
-   * {@link WalkPool.helperCount} tiles reserved, one per helper.
+   * A queue of `count` row tiles for one pass, with the last tiles
+   * reserved, one per helper.
    */
   queue(count: number): TileQueue;
   /**
@@ -185,9 +183,12 @@ export function walkWorkerCount(): number {
   return helpers.length;
 }
 
-/** The pool when helpers run, the backend is wasm and N is large enough; else undefined. */
-export function activeWalkPool(n: number): WalkPool | undefined {
-  if (helpers.length === 0 || n < settings.minNodes || tf.getBackend() !== 'wasm') return undefined;
+/**
+ * The pool when helpers run, the backend is wasm and N is large enough (and
+ * the walk's `tiles` fit a {@link TileQueue}); else undefined.
+ */
+export function activeWalkPool(n: number, tiles: number): WalkPool | undefined {
+  if (helpers.length === 0 || n < settings.minNodes || tiles > MAX_QUEUED_TILES || tf.getBackend() !== 'wasm') return undefined;
   return pool;
 }
 
@@ -202,7 +203,6 @@ function toShared(tensors: tf.Tensor[]): SharedArrayBuffer {
   return buffer;
 }
 
-/** Posts one job per range; `outputFloats` sizes each range's output buffer. */
 /** Posts the job to every helper, helper h with the reserved tile `count − 1 − h` (if any). */
 function post(job: Omit<WalkJob, 'control' | 'error' | 'reserved' | 'outputs'>, count: number, outputFloats: number): Array<{ helper: Helper; job: WalkJob }> {
   return helpers.map((helper, h) => {
@@ -216,33 +216,42 @@ function post(job: Omit<WalkJob, 'control' | 'error' | 'reserved' | 'outputs'>, 
   });
 }
 
-/** Blocks until every posted job is done; throws a helper's error. */
+/**
+ * Blocks until every posted job is done (one deadline for all), then throws
+ * the first helper's error, if any. Helpers that miss the deadline are
+ * terminated and the pool is emptied (later walks run on the calling thread),
+ * so a late helper can never mark a later job done.
+ */
 function waitAll(posted: Array<{ helper: Helper; job: WalkJob }>): void {
+  const deadline = performance.now() + settings.timeoutMs;
+  let failure: string | undefined;
   for (const { helper } of posted) {
     const control = new Int32Array(helper.control);
-    const deadline = performance.now() + settings.timeoutMs;
-    while (Atomics.load(control, 0) === RUNNING) {
-      if (performance.now() > deadline) throw new Error(`walk helper did not answer within ${settings.timeoutMs} ms`);
-      Atomics.wait(control, 0, RUNNING, 1000);
+    while (Atomics.load(control, 0) === RUNNING && performance.now() < deadline) Atomics.wait(control, 0, RUNNING, 1000);
+    if (Atomics.load(control, 0) === RUNNING) {
+      failure ??= `walk helper did not answer within ${settings.timeoutMs} ms (helpers stopped)`;
+      continue;
     }
     rowsShared += Atomics.load(control, 2);
     if (Atomics.load(control, 0) === FAILED) {
       const length = Atomics.load(control, 1);
-      const message = new TextDecoder().decode(new Uint8Array(helper.error, 0, length).slice());
-      throw new Error(`walk helper failed: ${message}`);
+      failure ??= `walk helper failed: ${new TextDecoder().decode(new Uint8Array(helper.error, 0, length).slice())}`;
     }
   }
+  if (posted.some(({ helper }) => Atomics.load(new Int32Array(helper.control), 0) === RUNNING)) {
+    const running = helpers;
+    helpers = [];
+    for (const h of running) void h.worker.terminate();
+  }
+  if (failure !== undefined) throw new Error(failure);
 }
 
-/** Copies `[rows, width]` floats at `offset` of a helper's outputs into a tensor. */
+/** Copies `[rows, width]` floats at `offset` of a helper's outputs. */
 function read(buffer: SharedArrayBuffer, offset: number, rows: number, width: number): Float32Array {
   return new Float32Array(buffer, offset * 4, rows * width).slice();
 }
 
 const pool: WalkPool = {
-  get helperCount() {
-    return helpers.length;
-  },
   queue(count) {
     return new TileQueue(count, Math.min(count, helpers.length));
   },

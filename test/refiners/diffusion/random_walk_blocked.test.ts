@@ -13,10 +13,10 @@ import {
   type WalkPath,
 } from '../../../src/index.js';
 import { blockedPropagation } from '../../../src/refiners/diffusion/random_walk_blocked.js';
-import { TileQueue } from '../../../src/refiners/diffusion/tile_queue.js';
+import { MAX_QUEUED_TILES, TileQueue } from '../../../src/refiners/diffusion/tile_queue.js';
 import { walkKernels } from '../../../src/refiners/diffusion/walk_kernels_wasm.js';
-import { walkWorkerRows } from '../../../src/refiners/diffusion/walk_workers.js';
-import { checkGradients, expectNoLeak, expectTensorClose } from '../../../src/testing/index.js';
+import { activeWalkPool, walkWorkerRows } from '../../../src/refiners/diffusion/walk_workers.js';
+import { checkGradients, expectNoLeak, expectTensorClose, peakTensorBytes } from '../../../src/testing/index.js';
 import { describeOnBackends } from '../../helpers/backends.js';
 
 /** B = 2, N = 37 (blocks of 8: four full blocks and a ragged one of 5; N % 4 ≠ 0 exercises the SIMD row tails). */
@@ -96,6 +96,20 @@ describeOnBackends('randomWalk, blocked path', (backend) => {
       expectTensorClose(fused!.value, ops!.value, { atol: 1e-4, rtol: 1e-5 });
       fused!.grads.forEach((g, i) => expectTensorClose(g, ops!.grads[i]!, { atol: 1e-5, rtol: 1e-4 }));
     });
+  });
+
+  it('holds well under one N×N buffer during forward + backward, with the kernels and with tfjs ops', async () => {
+    const n = 256;
+    const y = tf.randomNormal([1, n, 3], 0, 1, 'float32', 21) as tf.Tensor3D;
+    const e = tf.randomNormal([1, n, 5], 0, 1, 'float32', 22) as tf.Tensor3D;
+    for (const kernels of ['fused', 'ops'] as const) {
+      // 32 tiles of 8: 528 pairs, so tiles kept alive per pair would pass N² floats (the peak grows as N: ~96 KB here).
+      const peak = await peakTensorBytes(() =>
+        tf.grads((p: tf.Tensor, v: tf.Tensor) => tf.sum(blockedPropagation(p as tf.Tensor3D, v as tf.Tensor3D, { blockSize: 8, tileSize: 8, kernels })))([e, y]),
+      );
+      expect(peak).toBeLessThan((n * n * 4) / 2);
+    }
+    tf.dispose([y, e]);
   });
 
   it('agrees with finite differences', () => {
@@ -202,6 +216,9 @@ it('shares tile pairs with helper threads (wasm) and gives the same values and g
   expectTensorClose(shared.value, alone.value, { atol: 1e-5, rtol: 1e-6 });
   shared.grads.forEach((g, i) => expectTensorClose(g, alone.grads[i]!, { atol: 1e-5, rtol: 1e-5 }));
   await expectNoLeak(() => tf.grads(loss)(xs));
+  // Too many tiles for the shared queue: the walk keeps to the calling thread.
+  expect(activeWalkPool(1 << 20, MAX_QUEUED_TILES + 1)).toBeUndefined();
+  expect(activeWalkPool(1 << 20, MAX_QUEUED_TILES)).toBeDefined();
   await stopWalkWorkers();
   expect(walkWorkerCount()).toBe(0);
   tf.dispose([...xs, R, alone.value, ...alone.grads, shared.value, ...shared.grads]);
