@@ -23,24 +23,41 @@ import { peakTensorBytes, tensorsIn } from '../../src/testing/peak_memory.js';
 export { median };
 
 /**
- * Median wall time of `fn` in ms. `fn` must return a tensor (or tensors)
- * whose data is awaited, so asynchronous backends are timed honestly; results
- * are disposed.
+ * Wall time of one call of `fn` in ms. `fn` must return a tensor (or
+ * tensors) whose data is awaited, so asynchronous backends are timed
+ * honestly; results are disposed.
  */
+export async function timeOnce(fn: () => tf.TensorContainer): Promise<number> {
+  const start = performance.now();
+  const tensors = tensorsIn(fn());
+  await Promise.all(tensors.map((t) => t.data()));
+  const elapsed = performance.now() - start;
+  tf.dispose(tensors);
+  return elapsed;
+}
+
+/** Median wall time of `fn` in ms (see {@link timeOnce}), after `warmup` calls. */
 export async function timeMedian(fn: () => tf.TensorContainer, options: { warmup?: number; reps?: number } = {}): Promise<number> {
-  const once = async (): Promise<number> => {
-    const start = performance.now();
-    const out = fn();
-    const tensors = tensorsIn(out);
-    await Promise.all(tensors.map((t) => t.data()));
-    const elapsed = performance.now() - start;
-    tf.dispose(tensors);
-    return elapsed;
-  };
-  for (let i = 0; i < (options.warmup ?? 1); i++) await once();
+  for (let i = 0; i < (options.warmup ?? 1); i++) await timeOnce(fn);
   const times: number[] = [];
-  for (let i = 0; i < (options.reps ?? 5); i++) times.push(await once());
+  for (let i = 0; i < (options.reps ?? 5); i++) times.push(await timeOnce(fn));
   return median(times);
+}
+
+/**
+ * Runs every variant once per round, after one warm-up round, so load that
+ * drifts over the run hits all variants alike; times in ms per variant, one
+ * per round.
+ */
+export async function interleaved(variants: Record<string, () => tf.TensorContainer>, count: number): Promise<Record<string, number[]>> {
+  const times: Record<string, number[]> = {};
+  for (let round = 0; round <= count; round++) {
+    for (const [name, fn] of Object.entries(variants)) {
+      const ms = await timeOnce(fn);
+      if (round > 0) (times[name] ??= []).push(ms);
+    }
+  }
+  return times;
 }
 
 /** Peak tensor bytes while `fn` runs (see `peakTensorBytes` in `segrefine/testing`). */

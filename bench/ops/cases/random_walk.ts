@@ -13,7 +13,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { DEFAULT_WALK_TILE } from '../../../src/refiners/diffusion/walk_backward_tiles.js';
 import { randomWalk, startWalkWorkers, stopWalkWorkers, type WalkPath } from '../../../src/index.js';
-import { median, peakBytes, type BenchRow, type OpBenchCase } from '../harness.js';
+import { interleaved, median, peakBytes, type BenchRow, type OpBenchCase } from '../harness.js';
 
 const D = 64;
 const K = 21;
@@ -30,29 +30,6 @@ function rounds(n: number): number {
   const env = process.env['SEGREFINE_BENCH_WALK_REPS'];
   if (env) return Number(env);
   return n <= 4096 ? 7 : 5;
-}
-
-/** Wall time of one call, with its data awaited and then disposed. */
-async function timeOnce(fn: () => tf.TensorContainer): Promise<number> {
-  const start = performance.now();
-  const out = fn();
-  const tensors = (Array.isArray(out) ? out : [out]) as tf.Tensor[];
-  await Promise.all(tensors.map((t) => t.data()));
-  const elapsed = performance.now() - start;
-  tf.dispose(tensors);
-  return elapsed;
-}
-
-/** Runs every variant once per round (after one warm-up round); times in ms per variant, one per round. */
-async function interleaved(variants: Record<string, () => tf.TensorContainer>, count: number): Promise<Record<string, number[]>> {
-  const times: Record<string, number[]> = {};
-  for (let round = 0; round <= count; round++) {
-    for (const [name, fn] of Object.entries(variants)) {
-      const ms = await timeOnce(fn);
-      if (round > 0) (times[name] ??= []).push(ms);
-    }
-  }
-  return times;
 }
 
 /** Median over rounds of a / b, each pair from the same round (robust to load that drifts between rounds). */

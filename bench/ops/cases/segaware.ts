@@ -16,7 +16,7 @@ import { localMasks, segAwareFilter } from '../../../src/index.js';
 import { tapMajorMasks } from '../../../src/refiners/segaware/local_masks.js';
 import { prepareBatch, repeatedMaskedAverage } from '../../../src/refiners/segaware/seg_aware_filter.js';
 import { windowGeometry } from '../../../src/refiners/segaware/window.js';
-import { median, peakBytes, type BenchRow, type OpBenchCase } from '../harness.js';
+import { interleaved, median, peakBytes, type BenchRow, type OpBenchCase } from '../harness.js';
 
 const SIZE = 128;
 const K = 21;
@@ -29,32 +29,15 @@ function rounds(): number {
   return Number(process.env['SEGREFINE_BENCH_SEGAWARE_REPS'] ?? 5);
 }
 
-/** Wall time of one call, with its data awaited and then disposed. */
-async function timeOnce(fn: () => tf.TensorContainer): Promise<number> {
-  const start = performance.now();
-  const out = fn();
-  const tensors = (Array.isArray(out) ? out : [out]) as tf.Tensor[];
-  await Promise.all(tensors.map((t) => t.data()));
-  const elapsed = performance.now() - start;
-  tf.dispose(tensors);
-  return elapsed;
-}
-
 /** Median and fastest of a variant's rounds, in ms. */
 interface Timing {
   median: number;
   min: number;
 }
 
-/** Runs every variant once per round (after one warm-up round). */
-async function interleaved(variants: Record<string, () => tf.TensorContainer>, count: number): Promise<Record<string, Timing>> {
-  const times: Record<string, number[]> = {};
-  for (let round = 0; round <= count; round++) {
-    for (const [name, fn] of Object.entries(variants)) {
-      const ms = await timeOnce(fn);
-      if (round > 0) (times[name] ??= []).push(ms);
-    }
-  }
+/** {@link interleaved}, summarised per variant as median and fastest round. */
+async function timings(variants: Record<string, () => tf.TensorContainer>, count: number): Promise<Record<string, Timing>> {
+  const times = await interleaved(variants, count);
   return Object.fromEntries(Object.entries(times).map(([name, values]) => [name, { median: median(values), min: Math.min(...values) }]));
 }
 
@@ -104,7 +87,7 @@ export const cases: OpBenchCase[] = [
         rows.push({ path, repeats, pass, ms: timing.median, 'min ms': timing.min, ...(peak === undefined ? {} : { 'peak MiB': peak / MIB }) });
       };
 
-      const forward = await interleaved(
+      const forward = await timings(
         {
           masks: () => localMasks(embedding, { kernelSize: WINDOW, lambda: LAMBDA }),
           filter1: () => segAwareFilter(x, masks, { kernelSize: WINDOW }),
@@ -126,11 +109,11 @@ export const cases: OpBenchCase[] = [
 
       const backward = (repeats: number) => (): tf.Tensor[] =>
         tf.grads((a: tf.Tensor, e: tf.Tensor, l: tf.Tensor) => tf.sum(internalFilter(a as tf.Tensor4D, e as tf.Tensor4D, l, repeats)))([x, embedding, lambda]);
-      const training = await interleaved({ train1: backward(1), train4: backward(4) }, Math.max(1, count - 1));
+      const training = await timings({ train1: backward(1), train4: backward(4) }, Math.max(1, count - 1));
       row('refiner path (per-tap masks)', 1, 'forward + backward', training['train1']!, await peakBytes(backward(1)));
       row('refiner path (per-tap masks)', 4, 'forward + backward', training['train4']!, await peakBytes(backward(4)));
 
-      const alternatives = await interleaved({ slices: () => sliceAlternative(x, masks), stack: () => stackAlternative(x, masks) }, Math.max(1, count - 1));
+      const alternatives = await timings({ slices: () => sliceAlternative(x, masks), stack: () => stackAlternative(x, masks) }, Math.max(1, count - 1));
       row('alternative: 4-D slice per tap', 1, 'forward', alternatives['slices']!, await peakBytes(() => sliceAlternative(x, masks)));
       row('alternative: stack of k² copies', 1, 'forward', alternatives['stack']!, await peakBytes(() => stackAlternative(x, masks)));
       tf.dispose([x, embedding, lambda, masks]);
