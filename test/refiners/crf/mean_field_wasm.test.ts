@@ -1,7 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
-import { SeededRandom } from '../../../src/index.js';
-import { denseCrf, type DenseCrfParams } from '../../../src/index.js';
+import { ConfigError, denseCrf, SeededRandom, type DenseCrfParams } from '../../../src/index.js';
 import { defaultMeanFieldImplementation, meanField, type MeanFieldKernel, type MeanFieldResult } from '../../../src/refiners/crf/mean_field.js';
 import { assembleMeanFieldKernels } from '../../../src/refiners/crf/mean_field_kernels_wasm.js';
 import { meanFieldWasmAvailable } from '../../../src/refiners/crf/mean_field_wasm.js';
@@ -170,5 +169,11 @@ describe('denseCrf on the fixture with SEGREFINE_CRF_KERNEL', () => {
     const js = denseCrf(image, { data: probabilities, height: 80, width: 96, labels: 4 }, params).data;
     expect(compareMarginals(wasm, js, 4).maxAbs).toBeLessThan(1e-5);
     expect(compareMarginals(wasm, js, 4).agreement).toBeGreaterThan(0.9995);
+  });
+
+  it('rejects any other value with a ConfigError naming the variable', () => {
+    process.env['SEGREFINE_CRF_KERNEL'] = 'simd';
+    expect(() => defaultMeanFieldImplementation()).toThrow(ConfigError);
+    expect(() => defaultMeanFieldImplementation()).toThrow(/SEGREFINE_CRF_KERNEL must be js or wasm, got "?simd/);
   });
 });
