@@ -232,13 +232,13 @@ function bindKernels(exports: KernelExports, backend: Required<WasmBackendLike>)
       return outputs;
     },
     onlineState(n, k) {
-      // Fresh buffers that only the forward holds, so updating them in place is safe.
-      return tf.tidy(() => ({
-        u: tf.add(tf.zeros([n, k]), 0) as tf.Tensor2D,
+      // Fresh buffers (tfjs-wasm's Fill writes a new one) that only the forward holds, so updating them in place is safe.
+      return {
+        u: tf.zeros([n, k]) as tf.Tensor2D,
         m: tf.fill([n], -Infinity) as tf.Tensor1D,
-        l: tf.add(tf.zeros([n]), 0) as tf.Tensor1D,
-        alpha: tf.add(tf.zeros([n]), 0) as tf.Tensor1D,
-      }));
+        l: tf.zeros([n]) as tf.Tensor1D,
+        alpha: tf.zeros([n]) as tf.Tensor1D,
+      };
     },
     tileExp(s, state, rowStart, colStart) {
       const [rows, cols] = s.shape;
