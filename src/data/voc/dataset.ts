@@ -231,7 +231,16 @@ export class VocDataset implements SegmentationDataset {
    */
   async load(id: string): Promise<Sample> {
     const labelFile = this.labelPath(id);
-    const [image, label] = await Promise.all([decodeImage(this.imagePath(id)), decodeLabel(labelFile, this.numClasses)]);
+    // Decode both in parallel, but report the image's error first whichever
+    // fails first, so the same broken sample always gives the same message.
+    const [imageResult, labelResult] = await Promise.allSettled([
+      decodeImage(this.imagePath(id)),
+      decodeLabel(labelFile, this.numClasses),
+    ]);
+    if (imageResult.status === 'rejected') throw imageResult.reason;
+    if (labelResult.status === 'rejected') throw labelResult.reason;
+    const image = imageResult.value;
+    const label = labelResult.value;
     if (image.height !== label.height || image.width !== label.width) {
       throw new DataError(labelFile, `must have its image's size ${image.height}×${image.width}`, `${label.height}×${label.width}`);
     }
