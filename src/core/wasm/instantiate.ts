@@ -15,8 +15,9 @@ export interface OwnMemoryInstance {
 /**
  * Compiles and instantiates `bytes` synchronously on a fresh one-page
  * memory; null when this engine cannot (no WebAssembly, no SIMD, or
- * synchronous compilation refused, as on a browser's main thread for
- * modules over 4 KB) — callers then take their TypeScript path.
+ * synchronous compilation refused, as older Chrome versions did on the main
+ * thread for modules over 4 KB; Chromium 156 compiles a 26 KB one) — callers
+ * then take their TypeScript path.
  */
 export function instantiateWithOwnMemory(bytes: Uint8Array<ArrayBuffer>): OwnMemoryInstance | null {
   try {

@@ -21,6 +21,7 @@
  */
 import { assembleModule, FunctionBuilder } from '../../core/wasm/assembler.js';
 import { instantiateWithOwnMemory } from '../../core/wasm/instantiate.js';
+import { KernelCache } from '../../core/wasm/kernel_cache.js';
 import { simplexScales } from './lattice_simplices.js';
 
 const PAGE_BYTES = 65536;
@@ -220,17 +221,15 @@ interface LatticeKernel {
   readonly memory: WebAssembly.Memory;
 }
 
-const kernels = new Map<number, LatticeKernel | null>();
+/** Lattice kernel instances by feature dimension. */
+export const latticeKernelCache = new KernelCache<number, LatticeKernel>();
 
 function latticeKernel(d: number): LatticeKernel | null {
   if (!(d >= 1 && d <= MAX_DIMS)) return null;
-  if (!kernels.has(d)) {
+  return latticeKernelCache.get(d, () => {
     const instance = instantiateWithOwnMemory(assembleLatticeKernel(d));
-    const kernel: LatticeKernel | null =
-      instance === null ? null : { build: instance.exports['build'] as LatticeKernel['build'], neighbours: instance.exports['neighbours'] as LatticeKernel['neighbours'], memory: instance.memory };
-    kernels.set(d, kernel);
-  }
-  return kernels.get(d)!;
+    return instance === null ? null : { build: instance.exports['build'] as LatticeKernel['build'], neighbours: instance.exports['neighbours'] as LatticeKernel['neighbours'], memory: instance.memory };
+  });
 }
 
 /**
@@ -300,6 +299,9 @@ export function buildLatticeWasm(features: Float32Array, pointCount: number, d: 
     kernel.build(at.features, at.weights, at.offsets, at.hashes, at.keys, at.slots, pointCount);
   } catch {
     return null; // a trap: a coordinate beyond the i32 range (absurd features); TypeScript copes
+  } finally {
+    // A large memory is not kept for the next build; this lattice keeps its kernel until it is dropped.
+    latticeKernelCache.release(d);
   }
   const vertexCount = new Int32Array(memory.buffer, FILLED_AT, 1)[0]!;
   const neighbourShiftHashes = Array.from({ length: d1 }, (_, direction) => {

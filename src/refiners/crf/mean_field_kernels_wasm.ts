@@ -8,8 +8,8 @@
  * held in locals (registers); a row of Mp labels is `Mp / (4·width)` chunks.
  * The module is specialised for the chunk widths (known when assembling); the
  * chunk count, and whatever runs once per v128 (exp, log, output), are
- * run-time loops, which keeps the module small (Chrome compiles modules over
- * 4 KB synchronously only off the main thread).
+ * run-time loops, which keeps the module small (older Chrome versions refused
+ * synchronous compiles over 4 KB on the main thread).
  *
  * Exports:
  * - `unary(mode, staging, unary, pixels, inBytes, rowBytes, clip, labels)`:

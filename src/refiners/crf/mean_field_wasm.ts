@@ -6,7 +6,7 @@
  * nothing is shared with a backend): one per kernel module, grown to fit the
  * largest problem seen so far and kept for the next call (touching fresh
  * pages costs more than the copies: ~10 ms for the 40 MB of a 320×320, 21
- * label problem). Each call copies its inputs in once. Layout, every region 16-byte aligned, label rows padded to Mp (a
+ * label problem), up to {@link KernelCache}'s retain limit. Each call copies its inputs in once. Layout, every region 16-byte aligned, label rows padded to Mp (a
  * multiple of 4, `rowBytes = 4·Mp`):
  *
  * ```text
@@ -22,6 +22,7 @@
  * @internal
  */
 import { instantiateWithOwnMemory } from '../../core/wasm/instantiate.js';
+import { KernelCache } from '../../core/wasm/kernel_cache.js';
 import type { MeanFieldResult } from './mean_field.js';
 import {
   assembleMeanFieldKernels,
@@ -68,17 +69,17 @@ interface KernelInstance {
   readonly memory: WebAssembly.Memory;
 }
 
-const instances = new Map<string, KernelInstance | null>();
+/** Mean-field kernel instances by chunk widths (`pixel/blur`). */
+export const meanFieldKernelCache = new KernelCache<string, KernelInstance>();
+
+const widthsKey = (widths: KernelWidths): string => `${widths.pixel}/${widths.blur}`;
 
 /** The kernels for these widths, or null when this engine cannot compile them (no SIMD). */
 function kernelInstance(widths: KernelWidths): KernelInstance | null {
-  const key = `${widths.pixel}/${widths.blur}`;
-  if (!instances.has(key)) {
+  return meanFieldKernelCache.get(widthsKey(widths), () => {
     const own = instantiateWithOwnMemory(assembleMeanFieldKernels(widths));
-    const instance: KernelInstance | null = own === null ? null : { kernel: own.exports as unknown as MeanFieldKernelExports, memory: own.memory };
-    instances.set(key, instance);
-  }
-  return instances.get(key)!;
+    return own === null ? null : { kernel: own.exports as unknown as MeanFieldKernelExports, memory: own.memory };
+  });
 }
 
 /** Whether the WebAssembly SIMD mean field can run here. */
@@ -194,7 +195,10 @@ export function meanFieldWasm(unary: MeanFieldUnary, pointCount: number, labels:
   const rowBytes = paddedLabels * 4;
   const layout = mergedLayout(kernels);
   const at = regions(pointCount, labels, rowBytes, kernels, layout);
-  if (!reserve(memory, at.end)) return null;
+  if (!reserve(memory, at.end)) {
+    meanFieldKernelCache.release(widthsKey(widths)); // it may have grown part of the way
+    return null;
+  }
   copyInputs(kernel, memory, at, unary, pointCount, labels, paddedLabels, kernels, layout);
 
   const entryBytes = layout.entries * ENTRY_BYTES;
@@ -222,5 +226,7 @@ export function meanFieldWasm(unary: MeanFieldUnary, pointCount: number, labels:
 
   const floats = new Float32Array(memory.buffer);
   const size = pointCount * labels;
-  return { q: floats.slice(at.out / 4, at.out / 4 + size), logits: floats.slice(at.logits / 4, at.logits / 4 + size) };
+  const result = { q: floats.slice(at.out / 4, at.out / 4 + size), logits: floats.slice(at.logits / 4, at.logits / 4 + size) };
+  meanFieldKernelCache.release(widthsKey(widths));
+  return result;
 }

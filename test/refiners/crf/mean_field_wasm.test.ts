@@ -66,7 +66,7 @@ describe('meanField: the WebAssembly SIMD kernels against the TypeScript path', 
     expect(defaultMeanFieldImplementation()).toBe('wasm');
   });
 
-  it('assembles modules under 4 KB (browsers compile larger ones synchronously only in workers)', () => {
+  it('assembles modules under 4 KB (older Chrome versions compiled larger ones synchronously only in workers)', () => {
     for (let pixel = 1; pixel <= 8; pixel++) {
       for (const blur of [1, 2, 3, 4]) {
         const bytes = assembleMeanFieldKernels({ pixel, blur });
