@@ -1,7 +1,7 @@
 /**
  * Dense CRF at DeepLab scale: 320×320, 21 labels, 10 iterations, pos 3/3,
  * bilateral 80/13/10 and DeepLab-v2's 67/3/4, end to end (`denseCrf`: input
- * checks, lattice builds in TypeScript, mean field), on the default
+ * checks, lattice builds, mean field), on the default
  * WebAssembly SIMD mean-field kernels and, for comparison, the TypeScript
  * ones (`SEGREFINE_CRF_KERNEL=js`). Medians of 5 runs after a warm-up; wall
  * and CPU time (the machine is shared: CPU time is the steadier one).
