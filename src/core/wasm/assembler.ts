@@ -275,6 +275,18 @@ export class FunctionBuilder {
   }
 
   /**
+   * Horizontal reduction of a v128 local's four f32 lanes onto the stack:
+   * `((l0 op l1) op l2) op l3`.
+   * @param name - the v128 local
+   * @param op - `f32.max` or `f32.add`
+   */
+  reduceLanes(name: string, op: 'f32.max' | 'f32.add'): this {
+    this.get(name).lane(0);
+    for (let lane = 1; lane < 4; lane++) this.get(name).lane(lane).op(op);
+    return this;
+  }
+
+  /**
    * `while (cond) body`: `cond` must push one i32. Inside `body`, `br(0)`
    * continues with the next test and `br(1)` breaks out.
    * @param cond - emits the condition

@@ -14,8 +14,10 @@ import type { FunctionBuilder } from './assembler.js';
 // mantissa bits, so one shift builds 2ⁿ and no float↔int conversion is needed.
 const LOG2E = 1.4426950408889634;
 const MAGIC_BIAS = 12583039; // 1.5·2²³ + 127
-const LN2_HI = 0.693145751953125; // 16 significant bits: n·LN2_HI is exact
-const LN2_LO = 1.4286068203094172e-6;
+/** ln 2 split in two: 16 significant bits (n·LN2_HI is exact for |n| < 2⁸)… */
+export const LN2_HI = 0.693145751953125;
+/** …and the rest, ln 2 − LN2_HI. */
+export const LN2_LO = 1.4286068203094172e-6;
 /** Below this exp underflows float32's normal range; the kernels return 0 there. */
 const EXP_LOW = -87.3;
 /** Coefficients c5..c1 of exp(r) ≈ 1 + r(c1 + r(c2 + r(c3 + r(c4 + r·c5)))). */

@@ -7,6 +7,7 @@
  * @internal
  */
 import type { FunctionBuilder } from './assembler.js';
+import { LN2_HI, LN2_LO } from './simd_exp.js';
 
 // x = 2ᵉ·m with m in [√½, √2): subtracting the bits of √½ from the bits of x
 // leaves e in the exponent field (an arithmetic shift reads it), and x's bits
@@ -14,8 +15,6 @@ import type { FunctionBuilder } from './assembler.js';
 // 0.1716, by its odd series up to s⁹/9, and log x = e·ln 2 + log m with
 // ln 2 split in two (e·LN2_HI is exact) so large |e| loses no precision.
 const SQRT_HALF_BITS = 0x3f3504f3;
-const LN2_HI = 0.693145751953125;
-const LN2_LO = 1.4286068203094172e-6;
 /** 2/9, 2/7, 2/5, 2/3, 2: the series of 2·atanh(s)/s in s². */
 const SERIES = [2 / 9, 2 / 7, 2 / 5, 2 / 3, 2];
 

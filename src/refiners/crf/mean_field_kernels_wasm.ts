@@ -67,7 +67,7 @@ function sum(f: FunctionBuilder, ...locals: string[]): void {
   for (const local of locals.slice(1)) f.get(local).op('i32.add');
 }
 
-/** `for (c = 0; c < rowBytes; c += width·16) body`: the loop over a row's chunks. */
+/** `for (c = 0; c < rowBytes; c += width·16) body`: the loop over a row's chunks (width 1: its v128s). */
 function forEachChunk(f: FunctionBuilder, width: number, body: (f: FunctionBuilder) => void): void {
   f.i32(0).set('c');
   f.loopWhile((f) => f.get('c').get('row_bytes').op('i32.lt_u'), (f) => {
@@ -76,27 +76,12 @@ function forEachChunk(f: FunctionBuilder, width: number, body: (f: FunctionBuild
   });
 }
 
-/** Horizontal reduction of a v128 local to an f32 on the stack. */
-function reduceLanes(f: FunctionBuilder, local: string, op: 'f32.max' | 'f32.add'): void {
-  f.get(local).lane(0);
-  for (let lane = 1; lane < 4; lane++) f.get(local).lane(lane).op(op);
-}
-
 /** The padded −U of the labels' padding lanes: exp(−1e30 − max) is 0 and never the max. */
 const PADDING_LOGIT = -1e30;
 /** `unary` mode: the staged values are U. */
 export const UNARY_FROM_U = 0;
 /** `unary` mode: the staged values are probabilities p (U = −log clip(p)). */
 export const UNARY_FROM_PROBABILITIES = 1;
-
-/** `for (c = 0; c < rowBytes; c += 16) body`: the loop over a row's v128s. */
-function forEachVector(f: FunctionBuilder, body: (f: FunctionBuilder) => void): void {
-  f.i32(0).set('c');
-  f.loopWhile((f) => f.get('c').get('row_bytes').op('i32.lt_u'), (f) => {
-    body(f);
-    increment(f, 'c', V);
-  });
-}
 
 /** Padded −U rows from unpadded rows of U or of probabilities (see the module comment). */
 function buildUnary(): FunctionBuilder {
@@ -118,7 +103,7 @@ function buildUnary(): FunctionBuilder {
   f.i32(0).set('i');
   f.loopWhile((f) => f.get('i').get('pixels').op('i32.lt_u'), (f) => {
     f.f32x4Lanes([0, 1, 2, 3]).set('lane'); // label index of each lane
-    forEachVector(f, (f) => {
+    forEachChunk(f, 1, (f) => {
       sum(f, 'staging', 'c');
       f.loadV128().set('x');
       f.get('mode').ifElse(
@@ -236,10 +221,10 @@ function buildPixels(width: number): FunctionBuilder {
       }
     });
     // Q ∝ exp(a − max a); padding lanes hold −1e30 and give exactly 0.
-    reduceLanes(f, 'max', 'f32.max');
+    f.reduceLanes('max', 'f32.max');
     f.op('f32x4.splat').set('shift');
     f.f32x4(0).set('total');
-    forEachVector(f, (f) => {
+    forEachChunk(f, 1, (f) => {
       sum(f, 'exps', 'c');
       sum(f, 'scratch', 'c');
       f.loadV128().get('shift').op('f32x4.sub');
@@ -248,7 +233,7 @@ function buildPixels(width: number): FunctionBuilder {
       f.get('total').get('x').op('f32x4.add').set('total');
     });
     f.f32(1);
-    reduceLanes(f, 'total', 'f32.add');
+    f.reduceLanes('total', 'f32.add');
     f.op('f32.div').op('f32x4.splat').set('inverse');
     f.get('scatter').ifElse(
       (f) => {
@@ -268,7 +253,7 @@ function buildPixels(width: number): FunctionBuilder {
       },
       (f) => {
         // Q to out, a to logits (unpadded rows; this row's padding lands on the next row).
-        forEachVector(f, (f) => {
+        forEachChunk(f, 1, (f) => {
           sum(f, 'out', 'c');
           sum(f, 'exps', 'c');
           f.loadV128().get('inverse').op('f32x4.mul').storeV128();

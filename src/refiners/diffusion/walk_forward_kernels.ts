@@ -15,16 +15,6 @@ function scalarExp(f: FunctionBuilder): void {
   f.lane(0);
 }
 
-/** Horizontal max of the v128 local `name` onto the stack (f32). */
-function laneMax(f: FunctionBuilder, name: string): void {
-  f.get(name).lane(0).get(name).lane(1).op('f32.max').get(name).lane(2).op('f32.max').get(name).lane(3).op('f32.max');
-}
-
-/** Horizontal sum of the v128 local `name` onto the stack (f32). */
-function laneSum(f: FunctionBuilder, name: string): void {
-  f.get(name).lane(0).get(name).lane(1).op('f32.add').get(name).lane(2).op('f32.add').get(name).lane(3).op('f32.add');
-}
-
 /**
  * Raises a running max to `value` (stack: the new candidate max, f32) at
  * `at + offset`: `m ← max(m, value)`, `alpha ← exp(m_old − m)` written to
@@ -99,7 +89,7 @@ export function buildTileExp(mirrored: boolean): FunctionBuilder {
       }
       f.get('j').i32(16).op('i32.add').set('j');
     });
-    laneMax(f, 'mx');
+    f.reduceLanes('mx', 'f32.max');
     f.set('m');
     f.loopWhile((f) => f.get('j').get('end').op('i32.lt_u'), (f) => {
       tileAt(f);
@@ -161,7 +151,7 @@ export function buildTileExp(mirrored: boolean): FunctionBuilder {
       });
       if (!scalar) {
         // Fold the vector sum; row tails then add into lane 0 only.
-        laneSum(f, 'acc');
+        f.reduceLanes('acc', 'f32.add');
         f.set('l');
         f.f32x4(0).set('acc');
       }
@@ -215,7 +205,7 @@ export function buildTileExp(mirrored: boolean): FunctionBuilder {
       for (const q of quad) {
         f.get('l_rows').get('r').i32(q).op('i32.add').i32(2).op('i32.shl').op('i32.add');
         f.get('l_rows').get('r').i32(q).op('i32.add').i32(2).op('i32.shl').op('i32.add').loadF32();
-        laneSum(f, `acc${q}`);
+        f.reduceLanes(`acc${q}`, 'f32.add');
         f.op('f32.add').storeF32();
       }
       // The quad's column tails, row by row.
