@@ -28,6 +28,26 @@ import type { WalkKernels } from './walk_kernels_wasm.js';
  */
 export const DEFAULT_WALK_TILE = 256;
 
+/**
+ * `t` `[N, c]` cut into row tiles of `tile` rows (the last one ragged).
+ * @param t - the tensor to cut
+ * @param tile - rows per tile (≥ 1)
+ */
+export function rowTiles(t: tf.Tensor2D, tile: number): tf.Tensor2D[] {
+  const n = t.shape[0];
+  return Array.from({ length: Math.ceil(n / tile) }, (_, i) => tf.slice(t, [i * tile, 0], [Math.min(tile, n - i * tile), -1]));
+}
+
+/**
+ * `t` `[c, N]` cut into column tiles of `tile` columns (the last one ragged).
+ * @param t - the tensor to cut
+ * @param tile - columns per tile (≥ 1)
+ */
+export function columnTiles(t: tf.Tensor2D, tile: number): tf.Tensor2D[] {
+  const n = t.shape[1];
+  return Array.from({ length: Math.ceil(n / tile) }, (_, i) => tf.slice(t, [0, i * tile], [-1, Math.min(tile, n - i * tile)]));
+}
+
 /** The backward's operands cut into row (or column) tiles once; each is reused by every pair it joins. */
 export interface TileOperands {
   /** Rows per tile. */
@@ -68,20 +88,17 @@ export function tileOperands(psi: tf.Tensor2D, y: tf.Tensor2D, d: tf.Tensor2D, l
   const count = Math.ceil(n / tile);
   let operands: TileOperands | undefined;
   tf.tidy(() => {
-    const size = (i: number): number => Math.min(tile, n - i * tile);
-    const rowTiles = (t: tf.Tensor2D): tf.Tensor2D[] => Array.from({ length: count }, (_, i) => tf.slice(t, [i * tile, 0], [size(i), -1]));
-    const columnTiles = (t: tf.Tensor2D): tf.Tensor2D[] => Array.from({ length: count }, (_, i) => tf.slice(t, [0, i * tile], [-1, size(i)]));
     operands = {
       tile,
       count,
       n,
-      psi: rowTiles(psi),
-      psiT: columnTiles(tf.transpose(psi)),
-      dOut: rowTiles(dOut),
-      left1: rowTiles(tf.concat([dOut, d], 1)),
-      right1: columnTiles(tf.concat([tf.transpose(y), tf.fill([1, n], -1)], 0)),
-      left2: rowTiles(tf.concat([y, tf.ones([n, 1])], 1)),
-      right2: columnTiles(tf.concat([tf.transpose(dOut), tf.neg(tf.transpose(d))], 0)),
+      psi: rowTiles(psi, tile),
+      psiT: columnTiles(tf.transpose(psi), tile),
+      dOut: rowTiles(dOut, tile),
+      left1: rowTiles(tf.concat([dOut, d], 1), tile),
+      right1: columnTiles(tf.concat([tf.transpose(y), tf.fill([1, n], -1)], 0), tile),
+      left2: rowTiles(tf.concat([y, tf.ones([n, 1])], 1), tile),
+      right2: columnTiles(tf.concat([tf.transpose(dOut), tf.neg(tf.transpose(d))], 0), tile),
       lse,
     };
     // Only the tiles outlive the scope (the full-size intermediates go).

@@ -17,6 +17,7 @@
  * @module
  */
 import * as tf from '@tensorflow/tfjs';
+import { columnTiles, rowTiles } from './walk_backward_tiles.js';
 import type { OnlineSoftmaxState, WalkKernels } from './walk_kernels_wasm.js';
 
 /** Ψ, Ψᵀ and y cut into tiles once for the forward. */
@@ -38,16 +39,13 @@ export interface ForwardTileOperands {
  * @param tile - rows per tile (≥ 1)
  */
 export function forwardTileOperands(psi: tf.Tensor2D, y: tf.Tensor2D, tile: number): ForwardTileOperands {
-  const n = psi.shape[0];
-  const count = Math.ceil(n / tile);
-  const size = (i: number): number => Math.min(tile, n - i * tile);
-  const psiT = tf.transpose(psi);
+  const psiT = tf.transpose(psi) as tf.Tensor2D;
   const operands: ForwardTileOperands = {
     tile,
-    count,
-    psi: Array.from({ length: count }, (_, i) => tf.slice(psi, [i * tile, 0], [size(i), -1])),
-    psiT: Array.from({ length: count }, (_, i) => tf.slice(psiT, [0, i * tile], [-1, size(i)])),
-    y: Array.from({ length: count }, (_, i) => tf.slice(y, [i * tile, 0], [size(i), -1])),
+    count: Math.ceil(psi.shape[0] / tile),
+    psi: rowTiles(psi, tile),
+    psiT: columnTiles(psiT, tile),
+    y: rowTiles(y, tile),
   };
   psiT.dispose();
   return operands;

@@ -11,11 +11,7 @@ import { backwardTiles, disposeTileOperands, tileOperands } from './walk_backwar
 import { disposeForwardTileOperands, forwardTileOperands, forwardTiles } from './walk_forward_tiles.js';
 import { walkKernels } from './walk_kernels_wasm.js';
 import { TileQueue } from './tile_queue.js';
-import { finishJob, reportRows, type WalkJob } from './walk_workers.js';
-
-function view(buffer: SharedArrayBuffer, offset: number, size: number): Float32Array {
-  return new Float32Array(buffer, offset * 4, size).slice();
-}
+import { finishJob, reportRows, sharedFloats, type WalkJob } from './walk_workers.js';
 
 function run(job: WalkJob): void {
   const { n, d, k, blockSize } = job;
@@ -32,8 +28,8 @@ function run(job: WalkJob): void {
   const kernels = walkKernels();
   const out = new Float32Array(job.outputs);
   tf.tidy(() => {
-    const psi = tf.tensor2d(view(job.inputs, 0, n * d), [n, d]);
-    const y = tf.tensor2d(view(job.inputs, n * d, n * k), [n, k]);
+    const psi = tf.tensor2d(sharedFloats(job.inputs, 0, n * d), [n, d]);
+    const y = tf.tensor2d(sharedFloats(job.inputs, n * d, n * k), [n, k]);
     if (job.kind === 'forward') {
       if (kernels === null) throw new Error('the tiled forward needs the fused wasm kernels');
       const ops = forwardTileOperands(psi, y, blockSize);
@@ -44,11 +40,11 @@ function run(job: WalkJob): void {
       out.set(state.l.dataSync(), n * (k + 1));
     } else {
       let offset = n * (d + k);
-      const dCol = tf.tensor2d(view(job.inputs, offset, n), [n, 1]);
+      const dCol = tf.tensor2d(sharedFloats(job.inputs, offset, n), [n, 1]);
       offset += n;
-      const lse = tf.tensor1d(view(job.inputs, offset, n));
+      const lse = tf.tensor1d(sharedFloats(job.inputs, offset, n));
       offset += n;
-      const dOut = tf.tensor2d(view(job.inputs, offset, n * k), [n, k]);
+      const dOut = tf.tensor2d(sharedFloats(job.inputs, offset, n * k), [n, k]);
       const ops = tileOperands(psi, y, dCol, lse, dOut, blockSize);
       const [dPsi, dY] = backwardTiles(ops, take, kernels);
       disposeTileOperands(ops);

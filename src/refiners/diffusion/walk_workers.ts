@@ -246,9 +246,14 @@ function waitAll(posted: Array<{ helper: Helper; job: WalkJob }>): void {
   if (failure !== undefined) throw new Error(failure);
 }
 
-/** Copies `[rows, width]` floats at `offset` of a helper's outputs. */
-function read(buffer: SharedArrayBuffer, offset: number, rows: number, width: number): Float32Array {
-  return new Float32Array(buffer, offset * 4, rows * width).slice();
+/**
+ * A copy of `size` floats at float `offset` of a shared buffer (a job's inputs or outputs).
+ * @param buffer - the shared buffer
+ * @param offset - first float
+ * @param size - number of floats
+ */
+export function sharedFloats(buffer: SharedArrayBuffer, offset: number, size: number): Float32Array {
+  return new Float32Array(buffer, offset * 4, size).slice();
 }
 
 const pool: WalkPool = {
@@ -264,9 +269,9 @@ const pool: WalkPool = {
       wait() {
         waitAll(posted);
         return posted.map(({ job }) => ({
-          u: tf.tensor2d(read(job.outputs, 0, n, k), [n, k]),
-          m: tf.tensor1d(read(job.outputs, n * k, n, 1)),
-          l: tf.tensor1d(read(job.outputs, n * (k + 1), n, 1)),
+          u: tf.tensor2d(sharedFloats(job.outputs, 0, n * k), [n, k]),
+          m: tf.tensor1d(sharedFloats(job.outputs, n * k, n)),
+          l: tf.tensor1d(sharedFloats(job.outputs, n * (k + 1), n)),
         }));
       },
     };
@@ -280,8 +285,8 @@ const pool: WalkPool = {
       wait() {
         waitAll(posted);
         return posted.map(({ job }) => ({
-          dPsi: tf.tensor2d(read(job.outputs, 0, n, dim), [n, dim]),
-          dY: tf.tensor2d(read(job.outputs, n * dim, n, k), [n, k]),
+          dPsi: tf.tensor2d(sharedFloats(job.outputs, 0, n * dim), [n, dim]),
+          dY: tf.tensor2d(sharedFloats(job.outputs, n * dim, n * k), [n, k]),
         }));
       },
     };
