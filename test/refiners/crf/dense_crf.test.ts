@@ -1,14 +1,11 @@
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, DataError, ShapeError, denseCrf, type DenseCrfParams, type LabelProbabilities, type RgbImage } from '../../../src/index.js';
 import { expectNoLeak } from '../../../src/testing/index.js';
 import { compareMarginals, exactFeatures, exactMeanField, exactUnary } from './brute_force.js';
+import { fixtureImage, fixtureProbabilities, float32s, readFixture } from './fixture.js';
 
-const FIXTURES = new URL('../../fixtures/densecrf/', import.meta.url);
-const read = (name: string): Buffer => readFileSync(new URL(name, FIXTURES));
-const f32 = (b: Buffer): Float32Array => new Float32Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength));
 
 interface FixtureCase {
   name: string;
@@ -22,7 +19,7 @@ interface FixtureCase {
   Q_file: string;
   argmax_file: string;
 }
-const sidecar = JSON.parse(read('densecrf_fixture.json').toString('utf8')) as {
+const sidecar = JSON.parse(readFixture('densecrf_fixture.json').toString('utf8')) as {
   W: number;
   H: number;
   M: number;
@@ -30,8 +27,8 @@ const sidecar = JSON.parse(read('densecrf_fixture.json').toString('utf8')) as {
   cases: FixtureCase[];
 };
 const { W, H, M } = sidecar;
-const image: RgbImage = { data: new Uint8Array(read('image_h80_w96.u8')), height: H, width: W };
-const probabilities: LabelProbabilities = { data: f32(read('prob_h80_w96_m4.f32')), height: H, width: W, labels: M };
+const image: RgbImage = fixtureImage;
+const probabilities: LabelProbabilities = fixtureProbabilities;
 
 function paramsOf(c: FixtureCase): DenseCrfParams {
   return {
@@ -46,7 +43,7 @@ describe('denseCrf against pydensecrf (densecrf v2 C++) fixtures', () => {
   it('the fixture files are intact', () => {
     for (const [file, { bytes, sha256 }] of Object.entries(sidecar.files)) {
       if (file.startsWith('gt_')) continue;
-      const data = read(file);
+      const data = readFixture(file);
       expect(data.length, file).toBe(bytes);
       expect(createHash('sha256').update(data).digest('hex'), file).toBe(sha256);
     }
@@ -56,12 +53,12 @@ describe('denseCrf against pydensecrf (densecrf v2 C++) fixtures', () => {
     it(`case ${c.name}: argmax agreement and mean |ΔQ|`, () => {
       const q = denseCrf(image, probabilities, paramsOf(c));
       expect([q.height, q.width, q.labels]).toEqual([H, W, M]);
-      const reference = f32(read(c.Q_file));
+      const reference = float32s(readFixture(c.Q_file));
       const { agreement, meanAbs } = compareMarginals(q.data, reference, M);
       // The issue's bar, and the fixtures README's bar for a float32 port of the same lattice.
       expect(agreement).toBeGreaterThanOrEqual(0.999);
       expect(meanAbs).toBeLessThanOrEqual(1e-4);
-      const argmax = read(c.argmax_file);
+      const argmax = readFixture(c.argmax_file);
       let same = 0;
       for (let i = 0; i < H * W; i++) {
         let best = 0;

@@ -1,12 +1,10 @@
-import { readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { crfMemoryBytes, denseCrf, releaseCrfMemory, type DenseCrfParams } from '../../../src/index.js';
 import { KernelCache } from '../../../src/core/wasm/kernel_cache.js';
+import { fixtureImage, fixtureProbabilities } from './fixture.js';
 
-const fixtures = new URL('../../fixtures/densecrf/', import.meta.url);
-const bytes = readFileSync(new URL('prob_h80_w96_m4.f32', fixtures));
-const probabilities = { data: new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength)), height: 80, width: 96, labels: 4 };
-const image = { data: new Uint8Array(readFileSync(new URL('image_h80_w96.u8', fixtures))), height: 80, width: 96 };
+const image = fixtureImage;
+const probabilities = fixtureProbabilities;
 const params: DenseCrfParams = { iterations: 5 };
 
 describe('the dense CRF kernels\' memory', () => {

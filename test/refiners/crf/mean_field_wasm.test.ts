@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ConfigError, denseCrf, SeededRandom, type DenseCrfParams } from '../../../src/index.js';
 import { defaultMeanFieldImplementation, meanField, type MeanFieldKernel, type MeanFieldResult } from '../../../src/refiners/crf/mean_field.js';
@@ -7,6 +6,7 @@ import { meanFieldWasmAvailable } from '../../../src/refiners/crf/mean_field_was
 import type { CrfNormalization } from '../../../src/refiners/crf/params.js';
 import { PermutohedralLattice } from '../../../src/refiners/crf/permutohedral.js';
 import { compareMarginals } from './brute_force.js';
+import { fixtureImage, fixtureProbabilities } from './fixture.js';
 
 /** Seeded uniform numbers in [0, 1). */
 function random(seed: number): () => number {
@@ -158,15 +158,11 @@ describe('denseCrf on the fixture with SEGREFINE_CRF_KERNEL', () => {
   });
 
   it('gives the same Q on both paths (the variable forces the TypeScript one)', () => {
-    const fixtures = new URL('../../fixtures/densecrf/', import.meta.url);
-    const bytes = readFileSync(new URL('prob_h80_w96_m4.f32', fixtures));
-    const probabilities = new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
-    const image = { data: new Uint8Array(readFileSync(new URL('image_h80_w96.u8', fixtures))), height: 80, width: 96 };
     const params: DenseCrfParams = { iterations: 5 };
-    const wasm = denseCrf(image, { data: probabilities, height: 80, width: 96, labels: 4 }, params).data;
+    const wasm = denseCrf(fixtureImage, fixtureProbabilities, params).data;
     process.env['SEGREFINE_CRF_KERNEL'] = 'js';
     expect(defaultMeanFieldImplementation()).toBe('js');
-    const js = denseCrf(image, { data: probabilities, height: 80, width: 96, labels: 4 }, params).data;
+    const js = denseCrf(fixtureImage, fixtureProbabilities, params).data;
     expect(compareMarginals(wasm, js, 4).maxAbs).toBeLessThan(1e-5);
     expect(compareMarginals(wasm, js, 4).agreement).toBeGreaterThan(0.9995);
   });
