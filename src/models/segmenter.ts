@@ -112,21 +112,22 @@ export function toImageSize(logits: tf.SymbolicTensor, image: tf.SymbolicTensor,
 
 /**
  * The neck refines features, not scores, so its pyramid needs a decoder to
- * reach the logits: a 1×1 classifier on the refined level at the scores'
- * stride, added to the backbone's scores. Zero-initialised, so training starts
- * from the plain backbone and the neck's contribution is learned.
+ * reach the logits: one 1×1 classifier (`<name>.neck_decoder<i>`) per level
+ * of the refined pyramid, each resized bilinearly to the scores' size
+ * (`<name>.neck_decoder<i>_resize`, only when the sizes may differ), summed
+ * with the backbone's scores (`<name>.neck_scores`). Every level the neck
+ * refines thus reaches the logits and trains. Zero-initialised, so training
+ * starts from the plain backbone and the neck's contribution is learned.
  */
-function neckDecoder(scores: tf.SymbolicTensor, features: tf.SymbolicTensor[], backbone: Backbone, name: string): tf.SymbolicTensor {
-  const strides = backbone.levelStrides;
-  const atScoreStride = strides.lastIndexOf(backbone.outputStride);
-  const level = features[atScoreStride >= 0 ? atScoreStride : features.length - 1]!;
-  const classifier = tf.layers.conv2d({ name: `${name}.neck_decoder`, filters: backbone.numClasses, kernelSize: 1, kernelInitializer: 'zeros' });
-  let correction = classifier.apply(level) as tf.SymbolicTensor;
-  const [, h, w] = correction.shape;
-  if (h === null || w === null || h !== scores.shape[1] || w !== scores.shape[2]) {
-    correction = new ResizeToMatch({ name: `${name}.neck_decoder_resize` }).apply([correction, scores]) as tf.SymbolicTensor;
-  }
-  return tf.layers.add({ name: `${name}.neck_scores` }).apply([scores, correction]) as tf.SymbolicTensor;
+function neckDecoder(scores: tf.SymbolicTensor, features: tf.SymbolicTensor[], numClasses: number, name: string): tf.SymbolicTensor {
+  const corrections = features.map((level, i) => {
+    const classifier = tf.layers.conv2d({ name: `${name}.neck_decoder${i}`, filters: numClasses, kernelSize: 1, kernelInitializer: 'zeros' });
+    const correction = classifier.apply(level) as tf.SymbolicTensor;
+    const [, h, w] = correction.shape;
+    if (h !== null && w !== null && h === scores.shape[1] && w === scores.shape[2]) return correction;
+    return new ResizeToMatch({ name: `${name}.neck_decoder${i}_resize` }).apply([correction, scores]) as tf.SymbolicTensor;
+  });
+  return tf.layers.add({ name: `${name}.neck_scores` }).apply([scores, ...corrections]) as tf.SymbolicTensor;
 }
 
 /**
@@ -140,9 +141,11 @@ function neckDecoder(scores: tf.SymbolicTensor, features: tf.SymbolicTensor[], b
  * returns another size. Refiners and necks built from configs are named
  * `refiner` and `neck` (deterministic weight names for checkpoints).
  *
- * With a neck, the refined pyramid also feeds a zero-initialised 1×1
- * decoder whose output is added to the backbone's scores (the neck refines
- * features, which must reach the logits).
+ * With a neck, every level of the refined pyramid feeds a zero-initialised
+ * 1×1 classifier (`<name>.neck_decoder<i>`); their outputs, resized
+ * bilinearly to the scores' size, are added to the backbone's scores, so the
+ * neck's refinement of every level reaches the logits and trains, and training
+ * starts from the plain backbone.
  *
  * Non-layer refiners (the dense CRF) are rejected with a {@link ConfigError}:
  * apply them to the model's output instead.
@@ -167,7 +170,7 @@ export function createSegmenter(options: SegmenterOptions): tf.LayersModel {
   if (neck !== undefined) {
     if (features.length === 0) throw new ConfigError('neck', `needs a pyramid, but backbone '${backbone.id}' gives none`, backbone.id);
     features = neck.apply(features);
-    scores = neckDecoder(scores, features, backbone, name);
+    scores = neckDecoder(scores, features, backbone.numClasses, name);
   }
   const pyramid = options.imageAsFeature === true ? [image, ...features] : features;
   const roles = refiner.inputRoles();

@@ -29,6 +29,8 @@ export interface SceneConfig {
   colourBias: number;
   /** Probability of a thin background occluder in a scene. */
   occluderProbability: number;
+  /** Scale of the background's and occluders' colour saturation (1 = as vivid as objects, 0 = grey). */
+  backgroundSaturation: number;
 }
 
 /** Subpixel offsets for 2×2 supersampled edge coverage. */
@@ -86,16 +88,28 @@ export function renderScene(rng: SeededRandom, config: SceneConfig): { image: Ui
   return { image, label };
 }
 
+/** Moves a colour towards its grey by `1 − saturation` (no random draws: the scene stream is unchanged). */
+function desaturate(colour: Rgb, saturation: number): Rgb {
+  const grey = (colour[0] + colour[1] + colour[2]) / 3;
+  return [grey + (colour[0] - grey) * saturation, grey + (colour[1] - grey) * saturation, grey + (colour[2] - grey) * saturation];
+}
+
+/** A background-class texture: any hue, saturation scaled by `config.backgroundSaturation`. */
+function backgroundTexture(rng: SeededRandom, config: SceneConfig): Texture {
+  const first = drawColour(rng, undefined, 0);
+  const second = drawPartnerColour(rng, first);
+  const s = config.backgroundSaturation;
+  return drawTexture(rng, config.height, config.width, desaturate(first, s), desaturate(second, s));
+}
+
 function drawBackground(rng: SeededRandom, config: SceneConfig, rgb: Float32Array, colour: Rgb): void {
   const { height, width } = config;
-  const firstColour = drawColour(rng, undefined, 0);
-  const main = drawTexture(rng, height, width, firstColour, drawPartnerColour(rng, firstColour));
+  const main = backgroundTexture(rng, config);
   let other: Texture | undefined;
   let line = { x: 0, y: 0, nx: 0, ny: 0 };
   if (rng.chance(0.5)) {
     // A second background region (wall/floor) whose edge is not an object boundary.
-    const secondColour = drawColour(rng, undefined, 0);
-    other = drawTexture(rng, height, width, secondColour, drawPartnerColour(rng, secondColour));
+    other = backgroundTexture(rng, config);
     const angle = rng.uniform(0, 2 * Math.PI);
     line = { x: rng.uniform(0.2, 0.8) * width, y: rng.uniform(0.2, 0.8) * height, nx: Math.cos(angle), ny: Math.sin(angle) };
   }
@@ -198,8 +212,7 @@ function drawOccluder(
   const nx = -Math.sin(angle);
   const ny = Math.cos(angle);
   const halfWidth = rng.uniform(1.5, 3.5);
-  const first = drawColour(rng, undefined, 0);
-  const texture = drawTexture(rng, height, width, first, drawPartnerColour(rng, first));
+  const texture = backgroundTexture(rng, config);
   for (let y = 0; y < height; y++) {
     for (let x = 0; x < width; x++) {
       const distance = Math.abs((x + 0.5 - through.x) * nx + (y + 0.5 - through.y) * ny);

@@ -75,6 +75,13 @@ export interface SyntheticDatasetArgs {
    * @defaultValue 0.35
    */
   occluderProbability?: number;
+  /**
+   * Scale of the background's (and occluders') colour saturation: 1 draws
+   * them from the objects' colour distribution, lower values mute them
+   * towards grey, so that colour also tells objects from background.
+   * @defaultValue 1
+   */
+  backgroundSaturation?: number;
 }
 
 const syntheticSchema = compileArgs<SyntheticDatasetArgs>('SyntheticDatasetArgs', {
@@ -90,6 +97,7 @@ const syntheticSchema = compileArgs<SyntheticDatasetArgs>('SyntheticDatasetArgs'
     noise: { type: 'number', minimum: 0, maximum: 128, nullable: true, default: 6 },
     colourBias: { type: 'number', minimum: 0, maximum: 1, nullable: true, default: 0.3 },
     occluderProbability: { type: 'number', minimum: 0, maximum: 1, nullable: true, default: 0.35 },
+    backgroundSaturation: { type: 'number', minimum: 0, maximum: 1, nullable: true, default: 1 },
   },
   required: [],
   additionalProperties: false,
@@ -146,6 +154,7 @@ export class SyntheticScenes implements SegmentationDataset {
       noise: parsed.noise,
       colourBias: parsed.colourBias,
       occluderProbability: parsed.occluderProbability,
+      backgroundSaturation: parsed.backgroundSaturation,
     };
   }
 
