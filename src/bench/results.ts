@@ -41,6 +41,12 @@ export interface EntryResult {
   pixelAccuracy: number;
   /** IoU per class (null where a class is absent from truth and prediction). */
   perClassIou: (number | null)[];
+  /**
+   * Validation pixels predicted as each class (the confusion matrix's column
+   * sums; pixels whose truth is void are not counted). Tells an entry that
+   * predicts a single class; absent in results.json written before it existed.
+   */
+  predictedPixels?: number[];
   /** Trimap mean IoU for each band half-width. */
   trimap: TrimapPoint[];
   /** Boundary F-score. */

@@ -3,6 +3,7 @@
  * Self-contained but for the panel PNGs next to it.
  * @module
  */
+import { comparabilityWarnings, type ComparabilityWarning } from '../comparability.js';
 import type { BenchResults } from '../results.js';
 import { formatParams, trimapAt } from './markdown.js';
 import { PANEL_GAP } from './panels.js';
@@ -50,7 +51,18 @@ function panel(ref: PanelRef): string {
 }
 
 /**
- * The whole report page.
+ * The warnings as a visible box (`<div class="warnings" role="alert">`, one
+ * paragraph each); the empty string when there are none.
+ * @param warnings - from {@link comparabilityWarnings}
+ */
+export function htmlWarnings(warnings: readonly ComparabilityWarning[]): string {
+  if (warnings.length === 0) return '';
+  return `<div class="warnings" role="alert">\n${warnings.map((w) => `<p><strong>Warning:</strong> ${escape(w.message)}</p>`).join('\n')}\n</div>\n`;
+}
+
+/**
+ * The whole report page (with a warning box under the title when the run
+ * cannot compare its entries).
  * @param results - the run's results
  * @param charts - SVG strings: accuracy vs speed, trimap curves
  * @param panels - the panel PNGs
@@ -64,9 +76,10 @@ body { font-family: system-ui, sans-serif; margin: 24px; color: #222; }
 table { border-collapse: collapse; margin: 12px 0; } th, td { border-bottom: 1px solid #ddd; padding: 4px 10px; text-align: left; } td.n { text-align: right; font-variant-numeric: tabular-nums; }
 .charts { display: flex; flex-wrap: wrap; gap: 24px; } .panel { margin: 12px 0; } .grid { position: relative; display: inline-block; } .grid span { position: absolute; font-size: 10px; background: rgba(255,255,255,0.8); overflow: hidden; white-space: nowrap; text-overflow: ellipsis; }
 .partial { color: #b00; font-weight: bold; }
+.warnings { background: #fff4d6; border: 2px solid #e0a800; border-left-width: 8px; border-radius: 4px; padding: 4px 14px; margin: 12px 0; max-width: 60em; } .warnings p { margin: 8px 0; }
 </style></head><body>
 <h1>segrefine bench: ${escape(results.name)}</h1>
-<p>${results.complete ? '' : '<span class="partial">Stopped early: partial results.</span> '}Backend <code>${escape(results.backend)}</code>, segrefine ${escape(results.versions.segrefine)}, tfjs ${escape(results.versions.tfjs)}, seed ${results.seed}.
+${htmlWarnings(comparabilityWarnings(results))}<p>${results.complete ? '' : '<span class="partial">Stopped early: partial results.</span> '}Backend <code>${escape(results.backend)}</code>, segrefine ${escape(results.versions.segrefine)}, tfjs ${escape(results.versions.tfjs)}, seed ${results.seed}.
 Dataset: ${escape(d.kind)}, ${d.trainSize} train / ${d.valSize} val images, ${d.classes.length} classes (${d.classes.map(escape).join(', ')}).</p>
 <h2>Results</h2>
 ${table(results)}

@@ -2,6 +2,7 @@
  * `report.md`: the results table in the style of mmsegmentation's model zoo.
  * @module
  */
+import { comparabilityWarnings, type ComparabilityWarning } from '../comparability.js';
 import type { BenchResults, EntryResult } from '../results.js';
 
 /** Trimap mean IoU at a band half-width (NaN if it was not measured). */
@@ -33,7 +34,18 @@ export function resultsTable(results: BenchResults): string {
 }
 
 /**
- * The whole `report.md`.
+ * The warnings as one blockquote, a `**Warning:**` paragraph each, followed
+ * by a blank line; the empty string when there are none.
+ * @param warnings - from {@link comparabilityWarnings}
+ */
+export function markdownWarnings(warnings: readonly ComparabilityWarning[]): string {
+  if (warnings.length === 0) return '';
+  return `${warnings.map((w) => `> **Warning:** ${w.message}`).join('\n>\n')}\n\n`;
+}
+
+/**
+ * The whole `report.md` (with a warning blockquote at the top when the run
+ * cannot compare its entries).
  * @param results - a bench run's results
  */
 export function markdownReport(results: BenchResults): string {
@@ -41,7 +53,7 @@ export function markdownReport(results: BenchResults): string {
   return [
     `# segrefine bench: ${results.name}`,
     '',
-    `${results.complete ? '' : '**Stopped early: partial results.** '}Backend \`${results.backend}\`, segrefine ${results.versions.segrefine}, tfjs ${results.versions.tfjs}, Node ${results.versions.node}, seed ${results.seed}.`,
+    `${markdownWarnings(comparabilityWarnings(results))}${results.complete ? '' : '**Stopped early: partial results.** '}Backend \`${results.backend}\`, segrefine ${results.versions.segrefine}, tfjs ${results.versions.tfjs}, Node ${results.versions.node}, seed ${results.seed}.`,
     `Dataset: ${d.kind}, ${d.trainSize} train / ${d.valSize} val images${d.imageSize ? ` of ${d.imageSize[0]}×${d.imageSize[1]}` : ''}, ${d.classes.length} classes.`,
     '',
     resultsTable(results),
