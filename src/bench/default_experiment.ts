@@ -20,7 +20,7 @@ export const defaultExperiment: Readonly<Record<string, unknown>> = {
     { label: 'Sim-DeepLab-18 + SDN', protocol: 'end-to-end', neck: { type: 'sdn' } },
     { label: 'DifNet head (frozen)', refiner: { type: 'difnet', walks: 5, embeddingDim: 32 }, imageAsFeature: true },
   ],
-  includeAllRefiners: true,
+  includeAllRefiners: ['refine-frozen', 'refine-coarse'],
   train: { epochs: 6, refinerEpochs: 2, batchSize: 8, optimizer: 'adam', learningRate: 0.003 },
   eval: { panels: 3 },
   outputDir: 'runs',

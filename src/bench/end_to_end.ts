@@ -9,12 +9,12 @@ import { ConfigError } from '../core/errors.js';
 import type { TypedConfig } from '../core/registry.js';
 import { createDifNet } from '../models/difnet.js';
 import { createSegmenter } from '../models/segmenter.js';
-import { DiffusionHead } from '../refiners/diffusion/diffusion_head.js';
 import { train } from '../train/train.js';
+import type { BatchSource } from '../train/types.js';
 import { stepsPerEpoch, trainBatches, type BenchData } from './dataset.js';
-import { evaluateEntry, type EntryEvaluation, type PanelExtras, type PanelStore } from './evaluate.js';
+import { evaluateEntry, type EntryEvaluation, type EntryPredictor, type PanelStore } from './evaluate.js';
 import type { Experiment, ExperimentEntry } from './experiment.js';
-import { difnetTiles } from './panel_extras.js';
+import { modelInspector } from './panel_extras.js';
 import { throwIfStopped, type ProgressReporter } from './progress.js';
 
 /** A model built for an entry, with what the report says about it. */
@@ -57,10 +57,9 @@ export function buildEntryModel(entry: ExperimentEntry, experiment: Experiment, 
     const { type, ...args } = entry.model;
     if (type !== 'difnet') throw new ConfigError('entry.model.type', "must be 'difnet' (use backbone + refiner for other models)", type);
     const model = createDifNet({ ...args, classes, seed: (args['seed'] as number | undefined) ?? experiment.seed, name } as Parameters<typeof createDifNet>[0]);
-    const head = model.layers.find((l) => l instanceof DiffusionHead);
-    const seedBranch = model.layers.filter((l) => l.name.startsWith('seed'));
-    const seedParams = seedBranch.reduce((sum, l) => sum + l.countParams(), 0);
-    return { model, backbone: describeBackbone({ type: 'difnet', ...args }), refiner: 'difnet', refinerParams: head ? model.countParams() - seedParams : 0 };
+    // The refiner's share: everything but the seed branch (the similarity branch and the head).
+    const seedParams = model.layers.filter((l) => l.name.startsWith('seed')).reduce((sum, l) => sum + l.countParams(), 0);
+    return { model, backbone: describeBackbone({ type: 'difnet', ...args }), refiner: 'difnet', refinerParams: model.countParams() - seedParams };
   }
   const backbone = withClasses(entry.backbone ?? experiment.backbone, classes, experiment.seed);
   const refiner = entry.refiner ?? { type: 'none' };
@@ -77,21 +76,6 @@ export function buildEntryModel(entry: ExperimentEntry, experiment: Experiment, 
   return { model, backbone: describeBackbone(entry.backbone ?? experiment.backbone), refiner: refiner.type, neck: entry.neck?.type, refinerParams };
 }
 
-/** DifNet panel tiles for a model that contains a DiffusionHead. */
-export function difnetExtras(model: tf.LayersModel): PanelExtras | undefined {
-  const head = model.layers.find((l): l is DiffusionHead => l instanceof DiffusionHead);
-  if (head === undefined) return undefined;
-  const headInputs = tf.model({ inputs: model.inputs, outputs: head.input as tf.SymbolicTensor[] });
-  return async (image) => {
-    const outputs = headInputs.predict(image) as tf.Tensor4D[];
-    try {
-      return await difnetTiles(head, { scores: outputs[0]!, features: outputs.slice(1) }, [image.shape[1], image.shape[2]]);
-    } finally {
-      tf.dispose(outputs);
-    }
-  };
-}
-
 /** Training result of one entry. */
 export interface TrainedEntry {
   /** Loss per step. */
@@ -100,24 +84,45 @@ export interface TrainedEntry {
   seconds: number;
 }
 
+/** How {@link trainEntryModel} trains. */
+export interface EntryTraining {
+  /** Batches of an epoch (default: the experiment's training batches). */
+  data?: BatchSource;
+  /** Epochs (default: the experiment's `train.epochs`). */
+  epochs?: number;
+}
+
 /**
- * Trains a whole model with the experiment's budget.
+ * Trains an entry's model with the library's `train()` — the experiment's
+ * optimiser, poly schedule and weight decay, a refiner's own auxiliary
+ * loss — and reports progress. Returns undefined when the model has nothing
+ * to train.
  * @param model - the entry's model
  * @param data - the dataset
  * @param experiment - budget and optimiser
  * @param reporter - progress
  * @param label - entry label
  * @param signal - stop request
+ * @param options - other batches or epochs (frozen and coarse refiners)
  */
-export async function trainEndToEnd(model: tf.LayersModel, data: BenchData, experiment: Experiment, reporter: ProgressReporter, label: string, signal?: AbortSignal): Promise<TrainedEntry> {
+export async function trainEntryModel(
+  model: tf.LayersModel,
+  data: BenchData,
+  experiment: Experiment,
+  reporter: ProgressReporter,
+  label: string,
+  signal?: AbortSignal,
+  options: EntryTraining = {},
+): Promise<TrainedEntry | undefined> {
+  if (model.trainableWeights.length === 0) return undefined;
   const steps = stepsPerEpoch(data, experiment);
-  const epochs = experiment.train.epochs;
+  const epochs = options.epochs ?? experiment.train.epochs;
   const losses: number[] = [];
   const started = performance.now();
   reporter.start(`train ${label}`, steps * epochs);
   try {
     await train(model, {
-      data: (epoch) => trainBatches(data, experiment, epoch),
+      data: options.data ?? ((epoch) => trainBatches(data, experiment, epoch)),
       epochs,
       stepsPerEpoch: steps,
       optimizer: { type: experiment.train.optimizer, learningRate: experiment.train.learningRate, weightDecay: experiment.train.weightDecay },
@@ -136,6 +141,19 @@ export async function trainEndToEnd(model: tf.LayersModel, data: BenchData, expe
 }
 
 /**
+ * The predictor of a model that maps images to logits, with the panels of
+ * its refiner's `inspect()` when it has one.
+ * @param model - image → logits at the image size
+ */
+export function modelPredictor(model: tf.LayersModel): EntryPredictor {
+  return {
+    inputs: (batch) => [batch.images],
+    predict: (inputs) => model.predict(inputs[0]!) as tf.Tensor4D,
+    inspect: modelInspector(model),
+  };
+}
+
+/**
  * Evaluates a whole model on the validation split.
  * @param model - image → logits at the image size
  * @param data - the dataset
@@ -147,5 +165,5 @@ export async function trainEndToEnd(model: tf.LayersModel, data: BenchData, expe
  */
 export function evaluateModel(model: tf.LayersModel, data: BenchData, experiment: Experiment, panels: PanelStore, reporter: ProgressReporter, label: string, signal?: AbortSignal): Promise<EntryEvaluation> {
   throwIfStopped(signal);
-  return evaluateEntry((images) => model.predict(images) as tf.Tensor4D, data, experiment, panels, reporter, label, signal, difnetExtras(model));
+  return evaluateEntry(modelPredictor(model), data, experiment, panels, reporter, label, signal);
 }

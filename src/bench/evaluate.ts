@@ -5,6 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { SegmentationEvaluator, type EvaluationResult } from '../eval/evaluator.js';
+import type { Batch } from '../data/types.js';
 import type { BenchData } from './dataset.js';
 import { valBatches, valCount } from './dataset.js';
 import type { Experiment } from './experiment.js';
@@ -12,11 +13,23 @@ import { median } from './stats.js';
 import { throwIfStopped, type ProgressReporter } from './progress.js';
 import type { PanelTile } from './report/panels.js';
 
-/** Maps a batch of images to logits at the images' size (the caller disposes). */
-export type Predictor = (images: tf.Tensor4D) => tf.Tensor4D;
+/** What an entry shows about one image beyond its prediction: panel tiles and learned values. */
+export interface EntryInspection {
+  /** Extra panel tiles (e.g. DifNet's seed, importance map and walks). */
+  tiles: PanelTile[];
+  /** Named values (e.g. DifNet's μ and β per walk). */
+  values: Record<string, readonly number[]>;
+}
 
-/** Extra panel tiles for one image (e.g. DifNet's seed and walks). */
-export type PanelExtras = (image: tf.Tensor4D) => Promise<PanelTile[]>;
+/** How an entry turns a validation batch into logits. */
+export interface EntryPredictor {
+  /** The model's inputs for a batch: the images, and whatever else the protocol feeds (coarse scores). The caller disposes them. */
+  inputs(batch: Batch): tf.Tensor[];
+  /** Logits at the images' size (the caller disposes); timed. */
+  predict(inputs: tf.Tensor[]): tf.Tensor4D;
+  /** Optional: tiles and values for one image (inputs with a batch of 1). */
+  inspect?(inputs: tf.Tensor[]): Promise<EntryInspection>;
+}
 
 /** A validation image kept for the panels. */
 export interface PanelSample {
@@ -42,14 +55,16 @@ export interface EntryEvaluation {
   predictions: Map<string, Uint8Array>;
   /** Extra tiles of the panel images, by sample id. */
   extras: Map<string, PanelTile[]>;
+  /** The inspection's values on the first panel image (empty when the entry has no inspection). */
+  values: Record<string, readonly number[]>;
 }
 
 /** Bytes of the panel images (image and truth), filled by the first evaluation. */
 export type PanelStore = Map<string, PanelSample>;
 
-async function predictTimed(predict: Predictor, images: tf.Tensor4D): Promise<{ logits: tf.Tensor4D; ms: number }> {
+async function predictTimed(predictor: EntryPredictor, inputs: tf.Tensor[]): Promise<{ logits: tf.Tensor4D; ms: number }> {
   const started = performance.now();
-  const logits = predict(images);
+  const logits = predictor.predict(inputs);
   await logits.data();
   return { logits, ms: performance.now() - started };
 }
@@ -66,14 +81,13 @@ async function predictTimed(predict: Predictor, images: tf.Tensor4D): Promise<{ 
  * @param extras - extra panel tiles for this entry
  */
 export async function evaluateEntry(
-  predict: Predictor,
+  predictor: EntryPredictor,
   data: BenchData,
   experiment: Experiment,
   panelStore: PanelStore,
   reporter: ProgressReporter,
   label: string,
   signal?: AbortSignal,
-  extras?: PanelExtras,
 ): Promise<EntryEvaluation> {
   const evaluator = new SegmentationEvaluator({
     numClasses: data.dataset.numClasses,
@@ -85,42 +99,46 @@ export async function evaluateEntry(
   const perImage: number[] = [];
   const predictions = new Map<string, Uint8Array>();
   const extraTiles = new Map<string, PanelTile[]>();
+  const values: Record<string, readonly number[]> = {};
   let done = 0;
   let batchIndex = 0;
   reporter.start(`eval  ${label}`, total);
   try {
     for await (const batch of valBatches(data, experiment)) {
+      const inputs = predictor.inputs(batch);
       try {
         throwIfStopped(signal);
-        const { logits, ms } = await predictTimed(predict, batch.images);
+        const { logits, ms } = await predictTimed(predictor, inputs);
         if (batchIndex > 0 || total <= batch.ids.length) perImage.push(ms / batch.ids.length);
         const labels = tf.tidy(() => tf.cast(tf.argMax(logits, 3), 'int32'));
         // Regions: padded parts of a batch (VOC folders) are not scored.
         evaluator.update(labels, batch.labels, { regions: batch.regions });
-        await collectPanels(batch, labels, experiment.eval.panels, panelStore, predictions, extraTiles, extras);
+        await collectPanels(batch, inputs, labels, { wanted: experiment.eval.panels, store: panelStore, predictions, extraTiles, values }, predictor);
         tf.dispose([logits, labels]);
         done += batch.ids.length;
         batchIndex++;
         reporter.update(done);
       } finally {
-        tf.dispose([batch.images, batch.labels]);
+        tf.dispose([...inputs, batch.images, batch.labels]);
       }
     }
   } finally {
     reporter.stop();
   }
-  return { metrics: evaluator.result(), msPerImage: median(perImage), predictions, extras: extraTiles };
+  return { metrics: evaluator.result(), msPerImage: median(perImage), predictions, extras: extraTiles, values };
 }
 
-async function collectPanels(
-  batch: { ids: string[]; images: tf.Tensor4D; labels: tf.Tensor3D },
-  predicted: tf.Tensor,
-  wanted: number,
-  store: PanelStore,
-  predictions: Map<string, Uint8Array>,
-  extraTiles: Map<string, PanelTile[]>,
-  extras?: PanelExtras,
-): Promise<void> {
+/** Where {@link collectPanels} puts what it collects. */
+interface PanelSink {
+  wanted: number;
+  store: PanelStore;
+  predictions: Map<string, Uint8Array>;
+  extraTiles: Map<string, PanelTile[]>;
+  values: Record<string, readonly number[]>;
+}
+
+async function collectPanels(batch: Batch, inputs: tf.Tensor[], predicted: tf.Tensor, sink: PanelSink, predictor: EntryPredictor): Promise<void> {
+  const { wanted, store, predictions, extraTiles, values } = sink;
   const [, height, width] = batch.images.shape;
   for (let i = 0; i < batch.ids.length; i++) {
     const id = batch.ids[i]!;
@@ -135,10 +153,15 @@ async function collectPanels(
     const mine = slice(predicted);
     predictions.set(id, Uint8Array.from(await mine.data()));
     mine.dispose();
-    if (extras !== undefined) {
-      const image = slice(batch.images);
-      extraTiles.set(id, await extras(image));
-      image.dispose();
+    if (predictor.inspect !== undefined) {
+      const one = inputs.map((t) => slice(t));
+      try {
+        const inspection = await predictor.inspect(one);
+        extraTiles.set(id, inspection.tiles);
+        if (Object.keys(values).length === 0) Object.assign(values, inspection.values);
+      } finally {
+        tf.dispose(one);
+      }
     }
   }
 }

@@ -44,12 +44,32 @@ export type DatasetConfig =
       labelDir?: string;
     };
 
+/**
+ * How an entry is trained and evaluated: the whole model together
+ * (`end-to-end`), a refiner on a trained, frozen backbone (`refine-frozen`),
+ * or a refiner on coarse scores made from the ground truth (`refine-coarse`).
+ */
+export type Protocol = 'end-to-end' | 'refine-frozen' | 'refine-coarse';
+
+/** The protocols `includeAllRefiners` can add entries for. */
+export type RefinerProtocol = 'refine-frozen' | 'refine-coarse';
+
+/** How the `refine-coarse` protocol degrades the ground truth into scores. */
+export interface CoarseConfig {
+  /** Cell size of the class fractions, in pixels (the scores' stride). */
+  stride: number;
+  /** Standard deviation of the seeded Gaussian noise added to the fractions. */
+  noise: number;
+  /** Logits are (fractions + noise) / temperature. */
+  temperature: number;
+}
+
 /** One row of the comparison. */
 export interface ExperimentEntry {
   /** Label in tables and charts (unique). */
   label: string;
   /** Overrides the experiment's protocol for this entry. */
-  protocol?: 'end-to-end' | 'refine-frozen';
+  protocol?: Protocol;
   /** Refiner config `{ type, ...args }`; default `{ type: 'none' }`. */
   refiner?: TypedConfig;
   /** Neck config, e.g. `{ type: 'sdn' }` (end-to-end only). */
@@ -60,7 +80,7 @@ export interface ExperimentEntry {
   model?: TypedConfig;
   /** Pyramid levels fed to the refiner (default: the first N). */
   featureLevels?: number[];
-  /** Put the image in front of the pyramid before picking levels (DifNet's first walk sees the image). */
+  /** Put the image in front of the pyramid before picking levels (DifNet's first walk sees the image). In `refine-coarse` the pyramid is only the image, so this defaults to true there. */
   imageAsFeature?: boolean;
 }
 
@@ -105,11 +125,16 @@ export interface Experiment {
   /** Default backbone of every entry. */
   backbone: TypedConfig;
   /** Default protocol of the entries. */
-  protocol: 'end-to-end' | 'refine-frozen';
+  protocol: Protocol;
+  /** The coarse scores of the `refine-coarse` protocol. */
+  coarse: CoarseConfig;
   /** The rows of the comparison. */
   entries: ExperimentEntry[];
-  /** Add a `refine-frozen` entry (default args) for every registered refiner not listed. */
-  includeAllRefiners: boolean;
+  /**
+   * Add an entry (default args) for every registered refiner that no entry
+   * of that protocol names: `true` means `['refine-frozen']`.
+   */
+  includeAllRefiners: boolean | RefinerProtocol[];
   /** Training budget. */
   train: TrainingConfig;
   /** Evaluation settings. */
@@ -118,6 +143,7 @@ export interface Experiment {
   outputDir: string;
 }
 
+const PROTOCOLS = ['end-to-end', 'refine-frozen', 'refine-coarse'];
 const typedConfig = { type: 'object', properties: { type: { type: 'string', minLength: 1 } }, required: ['type'], additionalProperties: true } as const;
 const size = { type: 'array', items: { type: 'integer', minimum: 8 }, minItems: 2, maxItems: 2 } as const;
 
@@ -162,14 +188,25 @@ const experimentSchema = compileArgs<Experiment>('Experiment', {
       default: { type: 'synthetic' },
     },
     backbone: { ...typedConfig, default: { type: 'fcn' } },
-    protocol: { type: 'string', enum: ['end-to-end', 'refine-frozen'], default: 'refine-frozen' },
+    protocol: { type: 'string', enum: PROTOCOLS, default: 'refine-frozen' },
+    coarse: {
+      type: 'object',
+      properties: {
+        stride: { type: 'integer', minimum: 1, maximum: 64, default: 8 },
+        noise: { type: 'number', minimum: 0, default: 0.35 },
+        temperature: { type: 'number', exclusiveMinimum: 0, default: 0.25 },
+      },
+      required: [],
+      additionalProperties: false,
+      default: {},
+    },
     entries: {
       type: 'array',
       items: {
         type: 'object',
         properties: {
           label: { type: 'string', minLength: 1 },
-          protocol: { type: 'string', enum: ['end-to-end', 'refine-frozen'] },
+          protocol: { type: 'string', enum: PROTOCOLS },
           refiner: typedConfig,
           neck: typedConfig,
           backbone: typedConfig,
@@ -182,7 +219,10 @@ const experimentSchema = compileArgs<Experiment>('Experiment', {
       },
       default: [],
     },
-    includeAllRefiners: { type: 'boolean', default: true },
+    includeAllRefiners: {
+      oneOf: [{ type: 'boolean' }, { type: 'array', items: { type: 'string', enum: ['refine-frozen', 'refine-coarse'] }, uniqueItems: true }],
+      default: true,
+    },
     train: {
       type: 'object',
       properties: {
@@ -231,8 +271,8 @@ export function parseExperiment(value: unknown): Experiment {
     if (labels.has(entry.label)) throw new ConfigError(`Experiment/entries/${i}/label`, 'must be unique', entry.label);
     labels.add(entry.label);
     const protocol = entry.protocol ?? experiment.protocol;
-    if (protocol === 'refine-frozen' && (entry.neck || entry.backbone || entry.model)) {
-      throw new ConfigError(`Experiment/entries/${i}`, 'must not set neck, backbone or model with protocol refine-frozen (they are trained end-to-end)', entry.label);
+    if (protocol !== 'end-to-end' && (entry.neck || entry.backbone || entry.model)) {
+      throw new ConfigError(`Experiment/entries/${i}`, `must not set neck, backbone or model with protocol ${protocol} (they are trained end-to-end)`, entry.label);
     }
     if (entry.model && (entry.refiner || entry.neck || entry.backbone)) {
       throw new ConfigError(`Experiment/entries/${i}/model`, 'replaces backbone, neck and refiner: set only one of them', entry.label);

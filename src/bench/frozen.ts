@@ -1,24 +1,20 @@
 /**
  * The `refine-frozen` protocol: the backbone is trained once (as SPN and the
- * dense CRF are used in their papers), then each refiner is trained on the
- * frozen backbone's outputs, or only evaluated when it is not differentiable.
+ * dense CRF are used in their papers), then each refiner is put on the
+ * frozen backbone with `createSegmenter({ freezeBackbone: true })` and
+ * trained with the library's `train()`, or only evaluated when it is not
+ * differentiable.
  * @module
  */
 import * as tf from '@tensorflow/tfjs';
 import type { DependencyContainer } from 'tsyringe';
 import type { Backbone } from '../core/backbone.js';
-import { resizeBilinear } from '../core/ops/resize.js';
-import { RefinerLayer, type Refiner } from '../core/refiner.js';
+import { RefinerLayer } from '../core/refiner.js';
 import { registryOf } from '../core/registry.js';
-import { createSegmenter, pickLevels } from '../models/segmenter.js';
-import { DiffusionHead } from '../refiners/diffusion/diffusion_head.js';
-import { segmentationCrossEntropy } from '../train/loss.js';
-import { stepsPerEpoch, trainBatches, type BenchData } from './dataset.js';
-import { describeBackbone, withClasses, type TrainedEntry } from './end_to_end.js';
-import { evaluateEntry, type EntryEvaluation, type PanelExtras, type PanelStore } from './evaluate.js';
+import { createSegmenter } from '../models/segmenter.js';
+import { describeBackbone, modelPredictor, withClasses } from './end_to_end.js';
+import type { EntryPredictor } from './evaluate.js';
 import type { Experiment, ExperimentEntry } from './experiment.js';
-import { difnetTiles } from './panel_extras.js';
-import { throwIfStopped, type ProgressReporter } from './progress.js';
 
 /** The backbone shared by every frozen entry, and its model (backbone + `none`). */
 export interface FrozenBackbone {
@@ -42,131 +38,54 @@ export function buildFrozenBackbone(experiment: Experiment, classes: number, con
   return { backbone, model, description: describeBackbone(experiment.backbone) };
 }
 
-/** The refiner's inputs from the frozen backbone, as `apply()` wants them. */
-function refinerInputs(frozen: FrozenBackbone, refiner: RefinerLayer, entry: ExperimentEntry, images: tf.Tensor4D): tf.Tensor4D[] {
-  return tf.tidy(() => {
-    const { scores, features } = frozen.backbone.apply(images, { training: false });
-    // A clone, so disposing the returned list never disposes the caller's images.
-    const image = tf.clone(images);
-    const pyramid = entry.imageAsFeature === true ? [image, ...features] : features;
-    const roles = refiner.inputRoles();
-    const levels = pickLevels(pyramid.length, roles.features, entry.featureLevels ?? null, refiner.refinerId);
-    return [scores, ...levels.map((i) => pyramid[i]!), ...(roles.image ? [image] : [])];
-  });
-}
-
-/** A frozen entry's refiner, ready to train and evaluate. */
-export interface FrozenRefiner {
-  /** The refiner instance. */
-  refiner: Refiner;
-  /** images → logits at the image size. */
-  predict: (images: tf.Tensor4D) => tf.Tensor4D;
-  /** DifNet's panel tiles, when the refiner is a DiffusionHead. */
-  extras?: PanelExtras;
+/** A refiner entry's model (when it is a layer) and predictor, for the frozen and coarse protocols. */
+export interface RefinerEntry {
+  /** The trainable model; absent for a refiner that is not a layer (evaluated only). */
+  model?: tf.LayersModel;
+  /** Turns validation batches into logits. */
+  predictor: EntryPredictor;
+  /** The refiner's own parameters. */
+  refinerParams: number;
+  /** Releases the entry (never the shared backbone). */
+  dispose(): void;
 }
 
 /**
- * Creates the entry's refiner on top of the frozen backbone.
+ * The entry's refiner on the frozen backbone: a segmenter whose backbone does
+ * not train (a layer refiner), or the backbone's scores refined eagerly
+ * (a refiner that is not a layer, e.g. the dense CRF).
  * @param frozen - the trained backbone
  * @param entry - the entry (refiner config, levels)
  * @param container - registry container (default: the built-ins)
  */
-export function createFrozenRefiner(frozen: FrozenBackbone, entry: ExperimentEntry, container?: DependencyContainer): FrozenRefiner {
-  const refiner = registryOf(container).createRefiner(entry.refiner ?? { type: 'none' });
-  if (!(refiner instanceof RefinerLayer)) {
-    const predict = (images: tf.Tensor4D): tf.Tensor4D => {
+export function createFrozenEntry(frozen: FrozenBackbone, entry: ExperimentEntry, container?: DependencyContainer): RefinerEntry {
+  const config = entry.refiner ?? { type: 'none' };
+  const name = `frozen_${entry.label.replace(/[^A-Za-z0-9_]/g, '_')}`;
+  if (registryOf(container).refinerSpec(config.type).differentiable) {
+    const model = createSegmenter({
+      backbone: frozen.backbone,
+      freezeBackbone: true,
+      refiner: config,
+      featureLevels: entry.featureLevels ?? null,
+      imageAsFeature: entry.imageAsFeature ?? false,
+      name,
+      container,
+    });
+    const refinerParams = model.layers.filter((l) => l instanceof RefinerLayer).reduce((sum, l) => sum + l.countParams(), 0);
+    return { model, predictor: modelPredictor(model), refinerParams, dispose: () => model.dispose() };
+  }
+  const refiner = registryOf(container).createRefiner(config);
+  const predictor: EntryPredictor = {
+    inputs: (batch) => [batch.images],
+    predict: (inputs) => {
+      const images = inputs[0] as tf.Tensor4D;
       const scores = tf.tidy(() => frozen.backbone.apply(images, { training: false }).scores);
       try {
         return refiner.refine({ scores, image: images }, { outputSize: [images.shape[1], images.shape[2]] });
       } finally {
         scores.dispose();
       }
-    };
-    return { refiner, predict };
-  }
-  const predict = (images: tf.Tensor4D): tf.Tensor4D => {
-    const inputs = refinerInputs(frozen, refiner, entry, images);
-    try {
-      return tf.tidy(() => resizeBilinear(refiner.apply(inputs.length === 1 ? inputs[0]! : inputs) as tf.Tensor4D, [images.shape[1], images.shape[2]]));
-    } finally {
-      tf.dispose(inputs);
-    }
+    },
   };
-  const extras: PanelExtras | undefined =
-    refiner instanceof DiffusionHead
-      ? async (image) => {
-          const inputs = refinerInputs(frozen, refiner, entry, image);
-          try {
-            return await difnetTiles(refiner, { scores: inputs[0]!, features: inputs.slice(1) }, [image.shape[1], image.shape[2]]);
-          } finally {
-            tf.dispose(inputs);
-          }
-        }
-      : undefined;
-  return { refiner, predict, extras };
-}
-
-/**
- * Trains a frozen entry's refiner (nothing happens for a refiner without
- * trainable weights or that is not differentiable).
- * @returns the losses, or undefined when nothing was trained
- */
-export async function trainFrozenRefiner(
-  frozen: FrozenBackbone,
-  built: FrozenRefiner,
-  entry: ExperimentEntry,
-  data: BenchData,
-  experiment: Experiment,
-  reporter: ProgressReporter,
-  signal?: AbortSignal,
-): Promise<TrainedEntry | undefined> {
-  const refiner = built.refiner;
-  if (!(refiner instanceof RefinerLayer)) return undefined;
-  const steps = stepsPerEpoch(data, experiment);
-  const epochs = experiment.train.refinerEpochs;
-  const optimizer = experiment.train.optimizer === 'adam' ? tf.train.adam(experiment.train.learningRate) : tf.train.momentum(experiment.train.learningRate, 0.9);
-  const losses: number[] = [];
-  const started = performance.now();
-  reporter.start(`train ${entry.label}`, steps * epochs);
-  try {
-    for (let epoch = 0; epoch < epochs; epoch++) {
-      for await (const batch of trainBatches(data, experiment, epoch)) {
-        const inputs = refinerInputs(frozen, refiner, entry, batch.images);
-        try {
-          throwIfStopped(signal);
-          if (!refiner.built) tf.dispose(refiner.apply(inputs.length === 1 ? inputs[0]! : inputs) as tf.Tensor);
-          const variables = refiner.trainableWeights.map((w) => w.read() as tf.Variable);
-          if (variables.length === 0) return undefined;
-          const loss = optimizer.minimize(
-            () => segmentationCrossEntropy(refiner.apply(inputs.length === 1 ? inputs[0]! : inputs, { training: true }) as tf.Tensor4D, batch.labels),
-            true,
-            variables,
-          );
-          losses.push((await loss!.data())[0]!);
-          loss!.dispose();
-          reporter.update(losses.length, `loss ${losses[losses.length - 1]!.toFixed(3)}`);
-        } finally {
-          tf.dispose([...inputs, batch.images, batch.labels]);
-        }
-      }
-    }
-  } finally {
-    reporter.stop();
-    optimizer.dispose();
-  }
-  return { losses, seconds: (performance.now() - started) / 1000 };
-}
-
-/**
- * Evaluates a frozen entry.
- * @param built - the refiner and its predictor
- * @param data - the dataset
- * @param experiment - evaluation settings
- * @param panels - shared panel images
- * @param reporter - progress
- * @param label - entry label
- * @param signal - stop request
- */
-export function evaluateFrozen(built: FrozenRefiner, data: BenchData, experiment: Experiment, panels: PanelStore, reporter: ProgressReporter, label: string, signal?: AbortSignal): Promise<EntryEvaluation> {
-  return evaluateEntry(built.predict, data, experiment, panels, reporter, label, signal, built.extras);
+  return { predictor, refinerParams: 0, dispose: () => refiner.dispose() };
 }

@@ -2,8 +2,10 @@
  * The bench: experiments, the runner and its report.
  * @module
  */
-export { runBench, expandEntries, type BenchOptions, type BenchRun } from './runner.js';
-export { parseExperiment, loadExperiment, experimentJsonSchema, type Experiment, type ExperimentEntry, type DatasetConfig, type TrainingConfig, type EvaluationConfig } from './experiment.js';
+export { runBench, type BenchOptions, type BenchRun } from './runner.js';
+export { expandEntries, validateEntries } from './entries.js';
+export { comparabilityWarnings, type ComparabilityWarning } from './comparability.js';
+export { parseExperiment, loadExperiment, experimentJsonSchema, type Experiment, type ExperimentEntry, type DatasetConfig, type TrainingConfig, type EvaluationConfig, type Protocol, type RefinerProtocol, type CoarseConfig } from './experiment.js';
 export { defaultExperiment, fastVariant } from './default_experiment.js';
 export { quietReporter, BenchStopped, type ProgressReporter } from './progress.js';
 export type { BenchResults, EntryResult, TrimapPoint, RunVersions, DatasetSummary } from './results.js';

@@ -2,6 +2,7 @@
  * The shape of `runs/<name>/results.json`: every number a bench run measured.
  * @module
  */
+import type { Protocol } from './experiment.js';
 
 /** IoU averaged over classes inside one trimap band. */
 export interface TrimapPoint {
@@ -16,7 +17,7 @@ export interface EntryResult {
   /** Label shown in tables and charts. */
   label: string;
   /** `end-to-end` (trained together) or `refine-frozen` (refiner on frozen scores). */
-  protocol: 'end-to-end' | 'refine-frozen';
+  protocol: Protocol;
   /** Backbone description, e.g. `sim-deeplab depth 18 ×0.25`. */
   backbone: string;
   /** Refiner id (`none` for the backbone alone). */
@@ -47,6 +48,12 @@ export interface EntryResult {
    * predicts a single class; absent in results.json written before it existed.
    */
   predictedPixels?: number[];
+  /**
+   * What the refiner's `inspect()` reported on the first panel image, e.g.
+   * DifNet's learned `mu` and `beta` per walk and `importanceMean`; absent
+   * when the refiner has no inspection.
+   */
+  inspected?: Record<string, readonly number[]>;
   /** Trimap mean IoU for each band half-width. */
   trimap: TrimapPoint[];
   /** Boundary F-score. */

@@ -9,12 +9,13 @@ import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import type { DependencyContainer } from 'tsyringe';
 import { backendInfo } from '../core/backend.js';
-import { registryOf } from '../core/registry.js';
 import { openDataset, type BenchData } from './dataset.js';
-import { buildEntryModel, evaluateModel, trainEndToEnd } from './end_to_end.js';
-import type { EntryEvaluation, PanelStore } from './evaluate.js';
-import { parseExperiment, type Experiment, type ExperimentEntry } from './experiment.js';
-import { buildFrozenBackbone, createFrozenRefiner, evaluateFrozen, trainFrozenRefiner, type FrozenBackbone } from './frozen.js';
+import { coarseTrainBatches, createCoarseEntry } from './coarse.js';
+import { buildEntryModel, evaluateModel, trainEntryModel, type TrainedEntry } from './end_to_end.js';
+import { expandEntries, FROZEN_BASELINE, protocolOf, validateEntries } from './entries.js';
+import { evaluateEntry, type EntryEvaluation, type PanelStore } from './evaluate.js';
+import { parseExperiment, type Experiment, type ExperimentEntry, type Protocol } from './experiment.js';
+import { buildFrozenBackbone, createFrozenEntry, type FrozenBackbone, type RefinerEntry } from './frozen.js';
 import { BenchStopped, quietReporter, type ProgressReporter } from './progress.js';
 import type { BenchResults, EntryResult } from './results.js';
 import type { PanelRef } from './report/html.js';
@@ -45,31 +46,10 @@ function packageVersion(): string {
   return (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 }
 
-const BASELINE = '__baseline__';
+/** What the runner knows about an entry besides its evaluation. */
+type EntryFacts = Omit<EntryResult, 'label' | 'protocol' | 'msPerImage' | 'meanIou' | 'pixelAccuracy' | 'perClassIou' | 'predictedPixels' | 'trimap' | 'boundaryF' | 'inspected'>;
 
-/**
- * The entries to run: the frozen baseline first (when any entry is frozen),
- * the listed entries, then one frozen entry per registered refiner not listed.
- * @param experiment - the validated experiment
- */
-export function expandEntries(experiment: Experiment, container?: DependencyContainer): ExperimentEntry[] {
-  const entries = [...experiment.entries];
-  const protocolOf = (e: ExperimentEntry): string => e.protocol ?? experiment.protocol;
-  if (experiment.includeAllRefiners) {
-    const listed = new Set(entries.map((e) => e.refiner?.type ?? (e.model ? e.model.type : 'none')));
-    for (const spec of registryOf(container).refiners()) {
-      if (spec.kind === 'refiner' && !listed.has(spec.id)) entries.push({ label: spec.id, refiner: { type: spec.id }, protocol: 'refine-frozen' });
-    }
-  }
-  const frozen = entries.filter((e) => protocolOf(e) === 'refine-frozen');
-  const isBaseline = (e: ExperimentEntry): boolean => protocolOf(e) === 'refine-frozen' && (e.refiner?.type ?? 'none') === 'none';
-  if (frozen.length > 0 && !entries.some(isBaseline)) entries.unshift({ label: BASELINE, protocol: 'refine-frozen', refiner: { type: 'none' } });
-  // The baseline trains the shared backbone, so it runs before the other frozen entries.
-  const baseline = entries.filter(isBaseline);
-  return [...baseline, ...entries.filter((e) => !isBaseline(e))];
-}
-
-function toEntryResult(entry: ExperimentEntry, protocol: EntryResult['protocol'], evaluation: EntryEvaluation, extra: Omit<EntryResult, 'label' | 'protocol' | 'msPerImage' | 'meanIou' | 'pixelAccuracy' | 'perClassIou' | 'trimap' | 'boundaryF'>, label: string): EntryResult {
+function toEntryResult(protocol: Protocol, evaluation: EntryEvaluation, extra: EntryFacts, label: string): EntryResult {
   const m = evaluation.metrics;
   const trimap = m.trimap ? m.trimap.radii.map((radius, i) => ({ radius, meanIou: m.trimap!.meanIou[i] ?? Number.NaN })) : [];
   return {
@@ -80,9 +60,16 @@ function toEntryResult(entry: ExperimentEntry, protocol: EntryResult['protocol']
     meanIou: m.meanIou,
     pixelAccuracy: m.pixelAccuracy,
     perClassIou: m.perClass.map((c) => c.iou),
+    predictedPixels: m.perClass.map((c) => c.predictedPixels),
     trimap,
     boundaryF: m.boundary?.fScore ?? Number.NaN,
+    ...(Object.keys(evaluation.values).length > 0 ? { inspected: evaluation.values } : {}),
   };
+}
+
+/** Training facts of an entry (untrained: no losses, no time). */
+function trainingFacts(trained: TrainedEntry | undefined): Pick<EntryResult, 'trained' | 'trainSeconds' | 'losses'> {
+  return { trained: trained !== undefined, trainSeconds: trained?.seconds ?? 0, losses: trained?.losses ?? [] };
 }
 
 async function writePanels(dir: string, panels: PanelStore, evaluations: Map<string, EntryEvaluation>): Promise<PanelRef[]> {
@@ -103,6 +90,13 @@ async function writePanels(dir: string, panels: PanelStore, evaluations: Map<str
   return refs;
 }
 
+/** Trains a frozen or coarse entry's refiner for the experiment's `refinerEpochs`. */
+function trainRefinerEntry(model: tf.LayersModel, protocol: Protocol, data: BenchData, experiment: Experiment, classes: number, reporter: ProgressReporter, label: string, signal?: AbortSignal): Promise<TrainedEntry | undefined> {
+  const epochs = experiment.train.refinerEpochs;
+  if (protocol === 'refine-coarse') return trainEntryModel(model, data, experiment, reporter, label, signal, { epochs, data: (epoch) => coarseTrainBatches(data, experiment, classes, epoch) });
+  return trainEntryModel(model, data, experiment, reporter, label, signal, { epochs });
+}
+
 /**
  * Runs an experiment end to end and writes its report.
  * @param experimentInput - an experiment object (validated here)
@@ -110,6 +104,9 @@ async function writePanels(dir: string, panels: PanelStore, evaluations: Map<str
  */
 export async function runBench(experimentInput: unknown, options: BenchOptions = {}): Promise<BenchRun> {
   const experiment = parseExperiment(experimentInput);
+  // Every entry is checked against the registry before anything trains.
+  const entries = expandEntries(experiment, options.container);
+  validateEntries(entries, experiment, options.container);
   const reporter = options.reporter ?? quietReporter();
   const dir = join(experiment.outputDir, experiment.name);
   const data: BenchData = await openDataset(experiment.dataset, experiment.seed, reporter);
@@ -141,47 +138,45 @@ export async function runBench(experimentInput: unknown, options: BenchOptions =
   };
   let files: ReportFiles | undefined;
   try {
-    for (const entry of expandEntries(experiment, options.container)) {
-      const protocol = entry.protocol ?? experiment.protocol;
+    for (const entry of entries) {
+      const protocol = protocolOf(entry, experiment);
       if (protocol === 'end-to-end') {
         const built = buildEntryModel(entry, experiment, classes, options.container);
         try {
-          const trained = await trainEndToEnd(built.model, data, experiment, reporter, entry.label, options.signal);
+          const trained = await trainEntryModel(built.model, data, experiment, reporter, entry.label, options.signal);
           const evaluation = await evaluateModel(built.model, data, experiment, panels, reporter, entry.label, options.signal);
           evaluations.set(entry.label, evaluation);
-          const params = built.model.countParams();
-          results.entries.push(toEntryResult(entry, protocol, evaluation, { backbone: built.backbone, refiner: built.refiner, neck: built.neck, trained: true, params, refinerParams: built.refinerParams, trainSeconds: trained.seconds, losses: trained.losses }, entry.label));
+          const facts = { backbone: built.backbone, refiner: built.refiner, neck: built.neck, params: built.model.countParams(), refinerParams: built.refinerParams, ...trainingFacts(trained) };
+          results.entries.push(toEntryResult(protocol, evaluation, facts, entry.label));
         } finally {
           built.model.dispose();
         }
-      } else if (frozen === undefined) {
+      } else if (protocol === 'refine-frozen' && frozen === undefined) {
         // The baseline: train the shared backbone with the `none` refiner.
         frozen = buildFrozenBackbone(experiment, classes, options.container);
-        const label = entry.label === BASELINE ? `${frozen.description} (none)` : entry.label;
-        const trained = await trainEndToEnd(frozen.model, data, experiment, reporter, label, options.signal);
+        const label = entry.label === FROZEN_BASELINE ? `${frozen.description} (none)` : entry.label;
+        const trained = await trainEntryModel(frozen.model, data, experiment, reporter, label, options.signal);
         const evaluation = await evaluateModel(frozen.model, data, experiment, panels, reporter, label, options.signal);
         evaluations.set(label, evaluation);
-        results.entries.push(toEntryResult(entry, 'end-to-end', evaluation, { backbone: frozen.description, refiner: 'none', trained: true, params: frozen.model.countParams(), refinerParams: 0, trainSeconds: trained.seconds, losses: trained.losses }, label));
+        const facts = { backbone: frozen.description, refiner: 'none', params: frozen.model.countParams(), refinerParams: 0, ...trainingFacts(trained) };
+        results.entries.push(toEntryResult('end-to-end', evaluation, facts, label));
       } else {
-        const built = createFrozenRefiner(frozen, entry, options.container);
+        const built: RefinerEntry = protocol === 'refine-frozen' ? createFrozenEntry(frozen!, entry, options.container) : createCoarseEntry(entry, experiment, classes, options.container);
         try {
-          const trained = await trainFrozenRefiner(frozen, built, entry, data, experiment, reporter, options.signal);
-          const evaluation = await evaluateFrozen(built, data, experiment, panels, reporter, entry.label, options.signal);
+          const trained = built.model === undefined ? undefined : await trainRefinerEntry(built.model, protocol, data, experiment, classes, reporter, entry.label, options.signal);
+          const evaluation = await evaluateEntry(built.predictor, data, experiment, panels, reporter, entry.label, options.signal);
           evaluations.set(entry.label, evaluation);
-          const refinerParams = built.refiner instanceof tf.layers.Layer ? built.refiner.countParams() : 0;
-          results.entries.push(
-            toEntryResult(entry, protocol, evaluation, {
-              backbone: frozen.description,
-              refiner: (entry.refiner ?? { type: 'none' }).type,
-              trained: trained !== undefined,
-              params: frozen.model.countParams() + refinerParams,
-              refinerParams,
-              trainSeconds: trained?.seconds ?? 0,
-              losses: trained?.losses ?? [],
-            }, entry.label),
-          );
+          const backboneParams = protocol === 'refine-frozen' ? frozen!.model.countParams() : 0;
+          const facts = {
+            backbone: protocol === 'refine-frozen' ? frozen!.description : `coarse scores (stride ${experiment.coarse.stride})`,
+            refiner: (entry.refiner ?? { type: 'none' }).type,
+            params: backboneParams + built.refinerParams,
+            refinerParams: built.refinerParams,
+            ...trainingFacts(trained),
+          };
+          results.entries.push(toEntryResult(protocol, evaluation, facts, entry.label));
         } finally {
-          built.refiner.dispose();
+          built.dispose();
         }
       }
       reporter.log(`finished ${results.entries[results.entries.length - 1]!.label}: mIoU ${(100 * results.entries[results.entries.length - 1]!.meanIou).toFixed(2)}%`);

@@ -7,7 +7,7 @@ import * as tf from '@tensorflow/tfjs';
 import sharp from 'sharp';
 import { openDataset } from '../bench/dataset.js';
 import { defaultExperiment, fastVariant } from '../bench/default_experiment.js';
-import { buildEntryModel, evaluateModel, trainEndToEnd } from '../bench/end_to_end.js';
+import { buildEntryModel, evaluateModel, trainEntryModel } from '../bench/end_to_end.js';
 import { loadExperiment, parseExperiment, type Experiment } from '../bench/experiment.js';
 import { describeBackend, initBackend, type BackendPreference } from '../core/backend.js';
 import { ConfigError, DataError } from '../core/errors.js';
@@ -48,7 +48,7 @@ export async function trainCommand(file: string | undefined, options: ModelComma
   const controller = new AbortController();
   const release = stopOnInterrupt(controller, reporter.log);
   try {
-    const trained = await trainEndToEnd(built.model, data, experiment, reporter, entry.label, controller.signal);
+    const trained = (await trainEntryModel(built.model, data, experiment, reporter, entry.label, controller.signal)) ?? { seconds: 0, losses: [] };
     await built.model.save(fileSystemIO(options.save));
     reporter.log(`trained ${entry.label} in ${trained.seconds.toFixed(1)} s (final loss ${trained.losses[trained.losses.length - 1]?.toFixed(4)}); saved to ${options.save}`);
   } finally {

@@ -27,6 +27,28 @@ export interface RefineOptions {
   checkFinite?: boolean;
 }
 
+/** One map of a {@link RefinerInspection}, drawn as a tile in the bench's panels. */
+export interface InspectionMap {
+  /** Tile caption, e.g. `importance M`. */
+  caption: string;
+  /** `labels`: class scores `[B, h, w, K]` drawn as their argmax; `heat`: one channel `[B, h, w, 1]`. */
+  kind: 'labels' | 'heat';
+  /** The map (owned by the inspection). */
+  tensor: tf.Tensor4D;
+  /** Value range of a heat map (default: its min and max). */
+  range?: [number, number];
+}
+
+/** What a refiner shows about one forward pass: maps for panels and learned values for tables. */
+export interface RefinerInspection {
+  /** Maps to draw, in order. */
+  readonly maps: readonly InspectionMap[];
+  /** Named learned or measured values (e.g. DifNet's `mu` and `beta` per walk). */
+  readonly values: Readonly<Record<string, readonly number[]>>;
+  /** Releases every tensor of the inspection. */
+  dispose(): void;
+}
+
 /** Anything that turns scores (plus features/image) into refined logits. */
 export interface Refiner {
   /**
@@ -42,6 +64,12 @@ export interface Refiner {
    * @param options - output size, training flag, finite check
    */
   refine(inputs: RefinerInputs, options?: RefineOptions): tf.Tensor4D;
+  /**
+   * Optional: the intermediates worth looking at for these inputs (the bench
+   * draws {@link RefinerInspection.maps} in its panels and records
+   * {@link RefinerInspection.values} in results.json). The caller disposes it.
+   */
+  inspect?(inputs: RefinerInputs): RefinerInspection;
   /** Releases the refiner's weights. */
   dispose(): void;
 }
@@ -126,6 +154,24 @@ export abstract class RefinerLayer extends tf.layers.Layer implements Refiner {
 
   /** The inputs this layer takes. */
   abstract inputRoles(): RefinerInputRoles;
+
+  /**
+   * The refiner's own training loss for the last training-mode forward pass
+   * (e.g. the segmentation-aware embedding loss), or null when it has none.
+   * `train()` calls it for every refiner layer of the model inside the same
+   * gradient scope, right after the forward pass, and adds it to the
+   * cross-entropy; then it calls {@link RefinerLayer.releaseTrainingState}.
+   * Subclasses that override it keep what they need during `forward` with
+   * `training: true`.
+   * @param labels - the batch's labels `[B, H, W]` at the image size (255 = void)
+   */
+  auxiliaryLoss(labels: tf.Tensor3D): tf.Scalar | null {
+    void labels;
+    return null;
+  }
+
+  /** Releases whatever the last training-mode forward pass kept for {@link RefinerLayer.auxiliaryLoss}. */
+  releaseTrainingState(): void {}
 
   /** The configured output size, or undefined for "the scores' size". */
   protected abstract configuredOutputSize(): Size2D | undefined;
@@ -226,6 +272,7 @@ export abstract class RefinerLayer extends tf.layers.Layer implements Refiner {
    * dropped without use).
    */
   override dispose(): ReturnType<tf.layers.Layer['dispose']> {
+    this.releaseTrainingState();
     const used = (this as unknown as { _refCount: number | null })._refCount !== null;
     if (this.built && used) return super.dispose();
     const weights = this.built ? this.weights : [];

@@ -125,6 +125,38 @@ export class Registry {
   }
 
   /**
+   * Validates a refiner config against its spec's schema without building
+   * anything (experiment files are checked whole before anything trains).
+   * @param config - `{ type: 'difnet', walks: 5, … }`
+   * @returns the spec
+   */
+  checkRefiner(config: TypedConfig): RefinerSpec {
+    const { spec, args } = pick(this.refinerSpecs, config, 'refiner');
+    parseArgs(spec.schema, args);
+    return spec;
+  }
+
+  /**
+   * Validates a backbone config without building it.
+   * @param config - `{ type: 'resnet', depth: 18, … }`
+   */
+  checkBackbone(config: TypedConfig): BackboneSpec {
+    const { spec, args } = pick(this.backboneSpecs, config, 'backbone');
+    parseArgs(spec.schema, args);
+    return spec;
+  }
+
+  /**
+   * Validates a neck config without building it.
+   * @param config - `{ type: 'sdn', … }`
+   */
+  checkNeck(config: TypedConfig): NeckSpec {
+    const { spec, args } = pick(this.neckSpecs, config, 'neck');
+    parseArgs(spec.schema, args);
+    return spec;
+  }
+
+  /**
    * Validates `config` against the named spec's schema and builds the refiner.
    * @param config - `{ type: 'difnet', walks: 5, … }`
    */

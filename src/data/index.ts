@@ -10,6 +10,7 @@ export { drawAugmentPlan, applyAugmentPlan, planRegion, IDENTITY_PLAN, type Augm
 export { iterateBatches, parseBatchOptions, type SampleSource, type LoadErrorHandler } from './batches.js';
 export { SyntheticScenes, createSyntheticDataset, SYNTHETIC_CLASS_NAMES, type SyntheticDatasetArgs } from './synthetic/scenes.js';
 export { markVoidBand } from './synthetic/render.js';
+export { coarseScores, type CoarseScoreOptions } from './coarse_scores.js';
 export { VocDataset, type VocDatasetOptions, type SkippedSample } from './voc/dataset.js';
 export { exportVoc, type ExportVocOptions, type ExportVocResult } from './voc/export.js';
 export { encodePalettePng } from './voc/png.js';

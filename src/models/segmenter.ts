@@ -13,6 +13,7 @@ import type { Size2D } from '../core/ops/resize.js';
 import type { Refiner, RefinerLayer } from '../core/refiner.js';
 import type { TypedConfig } from '../core/registry.js';
 import { ResizeToMatch } from '../backbones/resize_to_match.js';
+import { freezeBackbone } from './frozen_backbone.js';
 import { resolveBackbone, resolveNeck, resolveRefinerLayer } from './resolve.js';
 
 /** Options of {@link createSegmenter}. */
@@ -47,6 +48,14 @@ export interface SegmenterOptions {
    * @defaultValue false
    */
   imageAsFeature?: boolean;
+  /**
+   * Keep the backbone's weights as they are: they do not train and its batch
+   * norm uses its moving statistics even in training mode, so `train()`
+   * trains only the neck and refiner (the refine-frozen protocol; a head on
+   * a pretrained backbone).
+   * @defaultValue false
+   */
+  freezeBackbone?: boolean;
   /**
    * Registry container to build configs from.
    * @defaultValue the built-ins
@@ -159,7 +168,8 @@ function neckDecoder(scores: tf.SymbolicTensor, features: tf.SymbolicTensor[], n
 export function createSegmenter(options: SegmenterOptions): tf.LayersModel {
   const name = options.name ?? 'segmenter';
   const inputSize = checkInputSize(options.inputSize, 'inputSize');
-  const backbone = resolveBackbone(options.backbone, options.container);
+  const resolved = resolveBackbone(options.backbone, options.container);
+  const backbone = options.freezeBackbone === true ? freezeBackbone(resolved, `${name}.frozen_backbone`) : resolved;
   const refiner: RefinerLayer = resolveRefinerLayer(options.refiner ?? { type: 'none' }, 'refiner', options.container);
   const neck = options.neck === null || options.neck === undefined ? undefined : resolveNeck(options.neck, 'neck', options.container);
 

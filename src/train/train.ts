@@ -9,6 +9,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { compileArgs, parseArgs, type JSONSchemaType } from '../core/config.js';
 import { ConfigError, DataError, ShapeError } from '../core/errors.js';
+import { RefinerLayer } from '../core/refiner.js';
 import { hasCheckpoint, readCheckpoint, saveCheckpoint, type TrainingState } from './checkpoint.js';
 import { checkLabelValues, segmentationCrossEntropy, type CrossEntropyOptions } from './loss.js';
 import { learningRateAt, SegmentationOptimizer, type OptimizerArgs, type ResolvedOptimizerArgs } from './optimizer.js';
@@ -59,7 +60,7 @@ export interface TrainOptions {
    * @defaultValue 0
    */
   outputIndex?: number;
-  /** Extra loss terms added to the cross-entropy (e.g. an embedding loss). */
+  /** Extra loss terms added to the cross-entropy. (A refiner's own loss, e.g. the segmentation-aware embedding loss, is added without asking: see `RefinerLayer.auxiliaryLoss`.) */
   auxiliaryLosses?: AuxiliaryLoss[];
   /** Progress and evaluation hooks. */
   callbacks?: TrainCallbacks;
@@ -113,6 +114,16 @@ function iterableFor(data: BatchSource, epoch: number): AsyncIterable<Segmentati
   return source;
 }
 
+/** Disposes everything a batch holds (tolerates a malformed batch). */
+function disposeBatch(batch: SegmentationBatch | undefined): void {
+  tf.dispose([batch?.images, batch?.labels, ...(Array.isArray(batch?.extraInputs) ? batch.extraInputs : [])]);
+}
+
+/** The model's refiner layers (their own auxiliary losses join the cross-entropy). */
+function refinerLayersOf(model: tf.LayersModel): RefinerLayer[] {
+  return model.layers.filter((layer): layer is RefinerLayer => layer instanceof RefinerLayer);
+}
+
 function checkBatch(batch: SegmentationBatch, step: number): void {
   const where = `batch ${step}`;
   if (batch === null || typeof batch !== 'object') throw new DataError(where, 'must be { images, labels }', batch);
@@ -122,6 +133,10 @@ function checkBatch(batch: SegmentationBatch, step: number): void {
   if (labels.dtype !== 'int32') throw new DataError(`${where}.labels`, 'must have dtype int32', labels.dtype);
   if (labels.shape.some((d, i) => d !== images.shape[i])) {
     throw new ShapeError(`${where}.labels`, `must match the images' [B, H, W] = [${images.shape.slice(0, 3).join(', ')}]`, labels);
+  }
+  const extra = batch.extraInputs;
+  if (extra !== undefined && (!Array.isArray(extra) || !extra.every((t) => t instanceof tf.Tensor && t.shape[0] === images.shape[0]))) {
+    throw new ShapeError(`${where}.extraInputs`, `must be a list of tensors with the images' batch size ${images.shape[0]}`, extra);
   }
 }
 
@@ -218,7 +233,8 @@ async function runTraining(model: tf.LayersModel, optimizer: SegmentationOptimiz
     }
   };
 
-  const lossNames = ['crossEntropy', ...auxiliaryLosses.map((_, i) => `auxiliary${i}`)];
+  const refiners = refinerLayersOf(model);
+  const lossNames = ['crossEntropy', ...auxiliaryLosses.map((_, i) => `auxiliary${i}`), ...refiners.map((r) => `${r.name}.auxiliary`)];
   const runStep = async (batch: SegmentationBatch, epoch: number): Promise<StepLog> => {
     try {
       checkBatch(batch, state.step + 1);
@@ -242,7 +258,7 @@ async function runTraining(model: tf.LayersModel, optimizer: SegmentationOptimiz
         seconds: (performance.now() - started) / 1000,
       };
     } finally {
-      tf.dispose([batch?.images, batch?.labels]);
+      disposeBatch(batch);
     }
   };
 
@@ -261,7 +277,7 @@ async function runTraining(model: tf.LayersModel, optimizer: SegmentationOptimiz
       taken += 1;
       // Resume: the batches of this epoch already trained on are skipped.
       if (taken <= state.stepInEpoch) {
-        tf.dispose([batch?.images, batch?.labels]);
+        disposeBatch(batch);
         continue;
       }
       const log = await runStep(batch, epoch);
@@ -341,22 +357,32 @@ interface StepOptions {
  * as one tensor (the caller reads and disposes it).
  */
 function trainStep(model: tf.LayersModel, weights: tf.LayerVariable[], optimizer: SegmentationOptimizer, batch: SegmentationBatch, o: StepOptions): tf.Tensor1D {
-  return tf.tidy(() => {
+  const refiners = refinerLayersOf(model);
+  try {
+    return tf.tidy(() => stepOnTape(model, weights, optimizer, batch, o, refiners));
+  } finally {
+    refiners.forEach((r) => r.releaseTrainingState());
+  }
+}
+
+function stepOnTape(model: tf.LayersModel, weights: tf.LayerVariable[], optimizer: SegmentationOptimizer, batch: SegmentationBatch, o: StepOptions, refiners: RefinerLayer[]): tf.Tensor1D {
+  {
     let parts: tf.Tensor1D | undefined;
     const variables = weights.map((w) => w.read() as tf.Variable);
+    const input = batch.extraInputs === undefined ? batch.images : [batch.images, ...batch.extraInputs];
     const { grads } = tf.variableGrads(() => {
-      const out = model.apply(batch.images, { training: true }) as tf.Tensor | tf.Tensor[];
+      const out = model.apply(input, { training: true }) as tf.Tensor | tf.Tensor[];
       const outputs = (Array.isArray(out) ? out : [out]) as tf.Tensor4D[];
       const main = segmentationCrossEntropy(outputs[o.outputIndex]!, batch.labels, o.lossOptions);
       const terms = [main, ...o.auxiliaryLosses.map((fn, i) => {
         const term = fn({ outputs, labels: batch.labels, images: batch.images, step: o.step });
         if (!(term instanceof tf.Tensor) || term.rank !== 0) throw new ShapeError(`auxiliaryLosses[${i}]`, 'must return a scalar tensor', term);
         return term;
-      })];
+      }), ...refiners.map((refiner) => refiner.auxiliaryLoss(batch.labels) ?? tf.scalar(0))];
       parts = tf.keep(tf.stack(terms) as tf.Tensor1D);
       return tf.addN(terms) as tf.Scalar;
     }, variables);
     optimizer.applyGradients(weights, grads);
     return parts!;
-  });
+  }
 }

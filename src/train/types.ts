@@ -10,6 +10,12 @@ export interface SegmentationBatch {
   images: tf.Tensor4D;
   /** Labels `[B, H, W]` int32; 255 = void (ignored). */
   labels: tf.Tensor3D;
+  /**
+   * Further inputs of a model that takes more than the image, passed after
+   * it in the model's input order (e.g. prior scores to refine). The loop
+   * disposes them with the batch.
+   */
+  extraInputs?: tf.Tensor[];
 }
 
 /** Batches for one epoch: a (sync or async) iterable. */

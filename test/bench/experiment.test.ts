@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { defaultExperiment, fastVariant } from '../../src/bench/default_experiment.js';
 import { loadExperiment, parseExperiment } from '../../src/bench/experiment.js';
-import { expandEntries } from '../../src/bench/runner.js';
+import { expandEntries } from '../../src/bench/entries.js';
 import { ConfigError, registryOf } from '../../src/index.js';
 
 describe('experiment files', () => {

@@ -5,13 +5,14 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { ShapeError } from '../../core/errors.js';
+import type { InspectionMap, RefinerInspection } from '../../core/refiner.js';
 import type { DiffusionTrace } from './diffusion_head.js';
 
 /** A node given by flat index `row · w + col`, or by `[row, col]` on the seed's grid. */
 export type NodeRef = number | [number, number];
 
 /** What {@link DiffusionHead.inspect} returns. Owns its tensors: call `dispose()`. */
-export interface DiffusionInspection {
+export interface DiffusionInspection extends RefinerInspection {
   /** Importance map M `[B, h, w, 1]` in [0, 1]. */
   readonly importance: tf.Tensor4D;
   /** Influence map E = Σ_k |x_k| of the scores `[B, h, w, 1]`. */
@@ -46,7 +47,18 @@ export function createInspection(scores: tf.Tensor4D, trace: DiffusionTrace, mu:
     if (!valid) throw new ShapeError('transitionRows.nodes', `must be node indices in [0, ${h * w}) or [row, col] on the ${h}×${w} grid`, node);
     return index;
   };
-  return {
+  const maps: InspectionMap[] = [
+    { caption: 'DifNet seed', kind: 'labels', tensor: trace.seed },
+    { caption: 'importance M', kind: 'heat', tensor: trace.importance, range: [0, 1] },
+    ...trace.walks.map((walk, t): InspectionMap => ({ caption: `walk ${t + 1}`, kind: 'labels', tensor: walk })),
+  ];
+  const importanceValues = trace.importance.dataSync();
+  const rowMaps: tf.Tensor4D[] = [];
+  let importanceSum = 0;
+  for (const v of importanceValues) importanceSum += v;
+  const inspection: DiffusionInspection = {
+    maps,
+    values: { mu, beta, importanceMean: [importanceSum / Math.max(1, importanceValues.length)] },
     importance: trace.importance,
     influence,
     seed: trace.seed,
@@ -69,7 +81,20 @@ export function createInspection(scores: tf.Tensor4D, trace: DiffusionTrace, mu:
       });
     },
     dispose() {
-      tf.dispose([trace.importance, trace.seed, ...trace.embeddings, ...trace.walks, influence]);
+      tf.dispose([trace.importance, trace.seed, ...trace.embeddings, ...trace.walks, influence, ...rowMaps]);
     },
   };
+  // Two rows of the last P_t (image 0): where the centre node and a node near a corner send their mass.
+  const last = trace.embeddings.length - 1;
+  if (last >= 0) {
+    const nodes: [number, number][] = [[Math.floor(h / 2), Math.floor(w / 2)], [Math.floor(h / 4), Math.floor(w / 4)]];
+    const rows = inspection.transitionRows(last, nodes);
+    nodes.forEach((node, i) => {
+      const row = tf.tidy(() => tf.reshape(tf.slice(rows, [i, 0, 0], [1, h, w]), [1, h, w, 1]) as tf.Tensor4D);
+      rowMaps.push(row);
+      maps.push({ caption: `P${last + 1} row (${node[0]},${node[1]})`, kind: 'heat', tensor: row });
+    });
+    rows.dispose();
+  }
+  return inspection;
 }

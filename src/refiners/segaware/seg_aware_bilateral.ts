@@ -17,6 +17,7 @@ import { buildGuidanceHead, createGuidanceHead, guidanceSchemaProperties, guidan
 import { tapMajorMasks, type EmbeddingNorm } from './local_masks.js';
 import { prepareBatch, repeatedMaskedAverage } from './seg_aware_filter.js';
 import { windowGeometry, type WindowGeometry } from './window.js';
+import { EmbeddingLossTerm } from './embedding_loss_term.js';
 
 /** Arguments of {@link SegAwareBilateral}. */
 export interface SegAwareBilateralArgs extends GuidanceArgs {
@@ -92,6 +93,7 @@ export class SegAwareBilateral extends RefinerLayer {
   private readonly geometry: WindowGeometry;
   private readonly head: EmbeddingHead;
   private lambdaWeight?: tf.LayerVariable;
+  private readonly embeddingLossTerm = new EmbeddingLossTerm();
 
   /** @param args - see {@link SegAwareBilateralArgs} and {@link LayerNameArgs} */
   constructor(args: SegAwareBilateralArgs & LayerNameArgs = {}) {
@@ -152,9 +154,20 @@ export class SegAwareBilateral extends RefinerLayer {
     return this.head.embed(guidanceSources(inputs), [inputs.scores.shape[1], inputs.scores.shape[2]]);
   }
 
+  /** The embedding loss on the last training-mode pass's embeddings (added by `train()`). */
+  override auxiliaryLoss(labels: tf.Tensor3D): tf.Scalar | null {
+    return this.embeddingLossTerm.loss(labels);
+  }
+
+  /** Drops the embeddings kept for the auxiliary loss. */
+  override releaseTrainingState(): void {
+    this.embeddingLossTerm.release();
+  }
+
   protected forward(inputs: RefinerInputs, kwargs: RefinerCallKwargs): tf.Tensor4D {
     const { scores } = inputs;
     const embedding = this.head.embed(guidanceSources(inputs), [scores.shape[1], scores.shape[2]]);
+    if (kwargs.training === true) this.embeddingLossTerm.keep(embedding);
     const lambda = tf.abs(this.lambdaWeight!.read());
     const masks = tapMajorMasks(embedding, this.geometry, lambda, this.args.norm);
     const filtered = repeatedMaskedAverage(scores, prepareBatch(masks), this.args.repeats);

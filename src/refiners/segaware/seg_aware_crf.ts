@@ -17,6 +17,7 @@ import { buildGuidanceHead, createGuidanceHead, guidanceSchemaProperties, guidan
 import { tapMajorMasks, type EmbeddingNorm } from './local_masks.js';
 import { maskedAverageRows, prepareMasks, type PreparedMasks } from './seg_aware_filter.js';
 import { cropRows, flatLayout, tapOffset, toRows, windowGeometry, type FlatLayout, type WindowGeometry } from './window.js';
+import { EmbeddingLossTerm } from './embedding_loss_term.js';
 
 /** Arguments of {@link SegAwareCrf}. */
 export interface SegAwareCrfArgs extends GuidanceArgs {
@@ -118,6 +119,7 @@ export class SegAwareCrf extends RefinerLayer {
   private readonly head: EmbeddingHead;
   private lambdaWeight?: tf.LayerVariable;
   private compatibility?: tf.LayerVariable;
+  private readonly embeddingLossTerm = new EmbeddingLossTerm();
   private embeddingWeight?: tf.LayerVariable;
   private spatialWeight?: tf.LayerVariable;
   private numClasses?: number;
@@ -204,6 +206,16 @@ export class SegAwareCrf extends RefinerLayer {
     return prepared;
   }
 
+  /** The embedding loss on the last training-mode pass's embeddings (added by `train()`). */
+  override auxiliaryLoss(labels: tf.Tensor3D): tf.Scalar | null {
+    return this.embeddingLossTerm.loss(labels);
+  }
+
+  /** Drops the embeddings kept for the auxiliary loss. */
+  override releaseTrainingState(): void {
+    this.embeddingLossTerm.release();
+  }
+
   protected forward(inputs: RefinerInputs, kwargs: RefinerCallKwargs): tf.Tensor4D {
     const { scores } = inputs;
     if (scores.shape[3] !== this.numClasses) {
@@ -213,6 +225,7 @@ export class SegAwareCrf extends RefinerLayer {
     const columnPad = Math.max(this.embeddingWindow.radius, this.spatialWindow.radius);
     const layout = flatLayout(this.embeddingWindow, height, width, columnPad);
     const embedding = this.head.embed(guidanceSources(inputs), [height, width]);
+    if (kwargs.training === true) this.embeddingLossTerm.keep(embedding);
     const masks = tapMajorMasks(embedding, this.embeddingWindow, tf.abs(this.lambdaWeight!.read()), this.args.norm, true, columnPad);
     const spatial = this.spatialMasks(layout);
     const mu = this.compatibility!.read();
