@@ -51,9 +51,13 @@ class FrozenBackboneLayer extends tf.layers.Layer {
     super.nonTrainableWeights = weights;
   }
 
-  /** Leaves the backbone's weights alone: they belong to the backbone. */
+  /**
+   * Releases this block's use of the backbone's layers (tfjs counts every
+   * model a layer is used in); the weights are freed only once the backbone's
+   * other users are disposed too.
+   */
   override dispose(): ReturnType<tf.layers.Layer['dispose']> {
-    return { refCountAfterDispose: 0, numDisposedVariables: 0 };
+    return this.inner.dispose();
   }
 }
 
