@@ -30,7 +30,7 @@ export interface BenchData {
  */
 export async function openDataset(config: DatasetConfig, seed: number, reporter: ProgressReporter): Promise<BenchData> {
   if (config.type === 'synthetic') {
-    const dataset = createSyntheticDataset({ seed, size: config.size, numTrain: config.train, numVal: config.val, numClasses: config.classes, objectsPerScene: config.objects, colourBias: config.colourBias });
+    const dataset = createSyntheticDataset({ seed, size: config.size, numTrain: config.train, numVal: config.val, numClasses: config.classes, objectsPerScene: config.objects, colourBias: config.colourBias, backgroundSaturation: config.backgroundSaturation, voidRadius: config.voidRadius, occluderProbability: config.occluderProbability });
     return { dataset, trainSplit: 'train', valSplit: 'val', size: null, kind: 'synthetic scenes' };
   }
   const dataset = await VocDataset.open(config.root, {

@@ -26,6 +26,12 @@ export type DatasetConfig =
       objects?: [number, number];
       /** Probability that an object's colour is near its class hue (0: colour carries no class information). */
       colourBias?: number;
+      /** Scale of the background's colour saturation (1: as vivid as objects; 0: grey, so colour tells objects from background). */
+      backgroundSaturation?: number;
+      /** Half-width of the void (255) band along label boundaries (0: none). */
+      voidRadius?: number;
+      /** Probability of a thin background-class occluder across a scene. */
+      occluderProbability?: number;
     }
   | {
       /** A VOC-layout folder (Pascal VOC 2012, SBD-augmented, or `segrefine data export`). */
@@ -167,6 +173,9 @@ const experimentSchema = compileArgs<Experiment>('Experiment', {
             classes: { type: 'integer', minimum: 2, default: 6 },
             objects: { type: 'array', items: { type: 'integer', minimum: 1, maximum: 16 }, minItems: 2, maxItems: 2 },
             colourBias: { type: 'number', minimum: 0, maximum: 1 },
+            backgroundSaturation: { type: 'number', minimum: 0, maximum: 1 },
+            voidRadius: { type: 'integer', minimum: 0, maximum: 16 },
+            occluderProbability: { type: 'number', minimum: 0, maximum: 1 },
           },
           required: ['type'],
           additionalProperties: false,

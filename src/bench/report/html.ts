@@ -7,6 +7,7 @@ import { comparabilityWarnings, type ComparabilityWarning } from '../comparabili
 import type { BenchResults } from '../results.js';
 import { formatParams, trimapAt } from './markdown.js';
 import { PANEL_GAP } from './panels.js';
+import { INSPECTED_NOTE, inspectedRows } from './inspected.js';
 
 /** A panel PNG written for the report, with the caption of each tile. */
 export interface PanelRef {
@@ -37,6 +38,13 @@ function table(results: BenchResults): string {
     )
     .join('\n');
   return `<table><thead><tr><th>Entry</th><th>Refiner</th><th>Backbone</th><th>Protocol</th><th>Params</th><th>ms/image</th><th>mIoU</th><th>trimap IoU@5</th><th>boundary F</th></tr></thead><tbody>\n${rows}\n</tbody></table>`;
+}
+
+function inspectedTable(results: BenchResults): string {
+  const rows = inspectedRows(results);
+  if (rows.length === 0) return '';
+  const body = rows.map((r) => `<tr><td>${escape(r.label)}</td><td>${escape(r.name)}</td><td class="n">${escape(r.values)}</td></tr>`).join('\n');
+  return `<h2>What the refiners learned</h2>\n<table><thead><tr><th>Entry</th><th>Value</th><th>Per walk / level</th></tr></thead><tbody>\n${body}\n</tbody></table>\n<p>${escape(INSPECTED_NOTE)}</p>\n`;
 }
 
 function panel(ref: PanelRef): string {
@@ -84,7 +92,7 @@ Dataset: ${escape(d.kind)}, ${d.trainSize} train / ${d.valSize} val images, ${d.
 <h2>Results</h2>
 ${table(results)}
 <p>mIoU, trimap IoU and boundary F in % on the validation split; ms/image is the median inference time of the whole model.</p>
-<h2>Charts</h2>
+${inspectedTable(results)}<h2>Charts</h2>
 <div class="charts"><div id="chart-accuracy-speed">${charts.accuracySpeed}</div><div id="chart-trimap">${charts.trimap}</div></div>
 <h2>Qualitative results</h2>
 ${panels.map(panel).join('\n')}

@@ -4,6 +4,7 @@
  */
 import { comparabilityWarnings, type ComparabilityWarning } from '../comparability.js';
 import type { BenchResults, EntryResult } from '../results.js';
+import { INSPECTED_NOTE, inspectedRows } from './inspected.js';
 
 /** Trimap mean IoU at a band half-width (NaN if it was not measured). */
 export function trimapAt(entry: EntryResult, radius: number): number {
@@ -61,5 +62,13 @@ export function markdownReport(results: BenchResults): string {
     'mIoU, trimap IoU and boundary F in %, on the validation split (VOC convention: confusion matrix over the split, 255 ignored).',
     'ms/image: median inference time of the whole model per image. Trimap IoU@5: mean IoU of the pixels within 5 px of a true boundary.',
     '',
+    inspectedSection(results),
   ].join('\n');
+}
+
+/** The learned-values section, or nothing when no refiner reported any. */
+function inspectedSection(results: BenchResults): string {
+  const rows = inspectedRows(results);
+  if (rows.length === 0) return '';
+  return ['## What the refiners learned', '', '| Entry | Value | Per walk / level |', '|---|---|---|', ...rows.map((r) => `| ${r.label} | ${r.name} | ${r.values} |`), '', INSPECTED_NOTE, ''].join('\n');
 }

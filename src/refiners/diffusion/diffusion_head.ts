@@ -37,8 +37,10 @@ export interface DiffusionHeadArgs {
    */
   outputSize?: Size2D | null;
   /**
-   * Initial raw α_t (μ_t = σ(−α_t)); 0 gives μ = 0.5 as in the reference.
-   * @defaultValue 0
+   * Initial raw α_t (μ_t = σ(−α_t)). The default 2 starts μ at 0.12, so an
+   * untrained head stays close to the identity on its seed; 0 gives μ = 0.5
+   * as in the reference.
+   * @defaultValue 2
    */
   initialAlpha?: number;
   /**
@@ -46,6 +48,13 @@ export interface DiffusionHeadArgs {
    * @defaultValue 0
    */
   initialBeta?: number;
+  /**
+   * Initial bias of the importance net's last convolution: M = H(x) starts
+   * near σ(initialImportance). The default 3 starts M near 0.95 (the seed
+   * keeps the scores' scale); 0 gives M ≈ 0.5 as in the reference.
+   * @defaultValue 3
+   */
+  initialImportance?: number;
   /**
    * Seed of the convolution initialisers (Glorot uniform).
    * @defaultValue 0
@@ -70,8 +79,9 @@ export const diffusionHeadSchema = compileArgs<DiffusionHeadArgs>('DiffusionHead
     embeddingDim: { type: 'integer', minimum: 1, default: 64, nullable: true },
     importance: { type: 'boolean', default: true, nullable: true },
     outputSize: outputSizeSchema as unknown as JSONSchemaType<DiffusionHeadArgs>['properties']['outputSize'],
-    initialAlpha: { type: 'number', default: 0, nullable: true },
+    initialAlpha: { type: 'number', default: 2, nullable: true },
     initialBeta: { type: 'number', default: 0, nullable: true },
+    initialImportance: { type: 'number', default: 3, nullable: true },
     seed: { type: 'integer', default: 0, nullable: true },
     walkPath: { type: 'string', enum: ['auto', 'materialized', 'blocked'], default: 'auto', nullable: true },
   },
@@ -159,7 +169,15 @@ export class DiffusionHead extends RefinerLayer {
       this.importanceNet = widths.flatMap((width, i) => {
         const norm = this.sublayers.add(tf.layers.batchNormalization({ name: `importance_bn${i + 1}` }), [null, 1, 1, width]);
         const conv = this.sublayers.add(
-          tf.layers.conv2d({ name: `importance_conv${i + 1}`, filters: outputs[i]!, kernelSize: 5, padding: 'same', kernelInitializer: this.initializer(i) }),
+          tf.layers.conv2d({
+            name: `importance_conv${i + 1}`,
+            filters: outputs[i]!,
+            kernelSize: 5,
+            padding: 'same',
+            kernelInitializer: this.initializer(i),
+            // The last conv's bias sets where M starts (σ(initialImportance)).
+            biasInitializer: tf.initializers.constant({ value: i === widths.length - 1 ? this.args.initialImportance : 0 }),
+          }),
           [null, 1, 1, width],
         );
         return [norm, conv];

@@ -31,14 +31,37 @@ describeOnBackends('DiffusionHead', () => {
     expect(out.shape).toEqual([2, 6, 8, K]);
     const big = head.refine({ scores: s, features: f }, { outputSize: [24, 32] });
     expect(big.shape).toEqual([2, 24, 32, K]);
-    expect(head.mu()).toEqual([0.5, 0.5, 0.5]);
+    const mu0 = 1 / (1 + Math.exp(2)); // σ(−2): the default initialAlpha
+    head.mu().forEach((mu) => expect(mu).toBeCloseTo(mu0, 6));
     expect(head.betaWeights()).toEqual([0.5, 0.5, 0.5]);
     tf.dispose([s, ...f, out, big]);
     head.dispose();
   });
 
-  it('at initialisation, without importance, walk 1 is 0.25·P·s + 0.75·s with s = x', () => {
-    const head = new DiffusionHead({ walks: 3, embeddingDim: 4, importance: false });
+  it('starts close to the identity on its scores by default, unlike the reference initialisation', () => {
+    const s = scores();
+    const f = pyramid();
+    const distance = (args: ConstructorParameters<typeof DiffusionHead>[0]): { relative: number; agreement: number } => {
+      const head = new DiffusionHead({ walks: 3, embeddingDim: 4, ...args });
+      const out = head.refine({ scores: s, features: f });
+      const relative = tf.tidy(() => tf.div(tf.norm(tf.sub(out, s)), tf.norm(s)).dataSync()[0]!);
+      const agreement = tf.tidy(() => tf.mean(tf.cast(tf.equal(tf.argMax(out, 3), tf.argMax(s, 3)), 'float32')).dataSync()[0]!);
+      tf.dispose(out);
+      head.dispose();
+      return { relative, agreement };
+    };
+    const byDefault = distance({});
+    const reference = distance({ initialAlpha: 0, initialImportance: 0 });
+    expect(byDefault.relative).toBeLessThan(0.2);
+    expect(byDefault.agreement).toBeGreaterThan(0.9);
+    // The reference's M ≈ 0.5 and μ = 0.5 halve the logits and mix in P·s.
+    expect(reference.relative).toBeGreaterThan(0.4);
+    expect(byDefault.relative).toBeLessThan(reference.relative / 2);
+    tf.dispose([s, ...f]);
+  });
+
+  it('at the reference initialisation (α = 0), without importance, walk 1 is 0.25·P·s + 0.75·s with s = x', () => {
+    const head = new DiffusionHead({ walks: 3, embeddingDim: 4, importance: false, initialAlpha: 0 });
     const s = scores();
     const f = pyramid();
     const inspection = head.inspect({ scores: s, features: f });
@@ -71,7 +94,9 @@ describeOnBackends('DiffusionHead', () => {
       expectTensorClose(inspection.influence, influence);
       influence.dispose();
       expect(inspection.walks).toHaveLength(3);
-      expect(inspection.mu).toEqual([0.5, 0.5, 0.5]);
+      expect(inspection.mu).toEqual(head.mu());
+      expect(inspection.values['mu']).toEqual(head.mu());
+      expect(inspection.maps.map((m) => m.caption)).toEqual(['DifNet seed', 'importance M', 'walk 1', 'walk 2', 'walk 3', 'P3 row (3,4)', 'P3 row (1,2)']);
       const rows = inspection.transitionRows(2, [[1, 2], 5]);
       expect(rows.shape).toEqual([2, 6, 8]);
       expect(() => inspection.transitionRows(3, [0])).toThrow(/transitionRows.walk/);
@@ -104,7 +129,8 @@ describeOnBackends('DiffusionHead', () => {
     const before = loss().dataSync()[0]!;
     for (let i = 0; i < 20; i++) optimizer.minimize(loss);
     expect(loss().dataSync()[0]!).toBeLessThan(before);
-    expect(head.mu()).not.toEqual([0.5, 0.5, 0.5]);
+    const mu0 = 1 / (1 + Math.exp(2));
+    expect(head.mu().some((mu) => Math.abs(mu - mu0) > 1e-4)).toBe(true);
     tf.dispose([s, ...f, target]);
     optimizer.dispose();
     head.dispose();
