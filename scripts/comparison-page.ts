@@ -15,6 +15,8 @@ import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from
 import { basename, dirname, join, relative, resolve } from 'node:path';
 import sharp from 'sharp';
 import { defaultExperiment, fastVariant, parseExperiment, type BenchResults, type EntryResult, type Experiment } from '../src/index.js';
+import { comparabilityWarnings } from '../src/bench/comparability.js';
+import { INSPECTED_NOTE, inspectedRows } from '../src/bench/report/inspected.js';
 import { PANEL_GAP } from '../src/bench/report/panels.js';
 import { panelTile, writeFigure, type FigureRow } from './figure-grid.js';
 import { repoRoot } from './doc-snippets.js';
@@ -46,22 +48,27 @@ function linked(id: string): string {
   return page === undefined ? `\`${id}\`` : `[\`${id}\`](${page})`;
 }
 
-/** The entry every other is measured against: the first trained backbone alone (refiner `none`, no neck). */
-function baselineOf(results: BenchResults): EntryResult | undefined {
-  return results.entries.find((e) => e.refiner === 'none' && e.neck === undefined);
+/**
+ * The entry another is measured against: the coarse input for a
+ * `refine-coarse` entry, otherwise the first trained backbone alone (refiner
+ * `none`, no neck).
+ */
+function baselineOf(results: BenchResults, entry: EntryResult): EntryResult | undefined {
+  const coarse = entry.protocol === 'refine-coarse';
+  return results.entries.find((e) => e.refiner === 'none' && e.neck === undefined && (e.protocol === 'refine-coarse') === coarse);
 }
 
 function resultsTable(results: BenchResults): string {
-  const baseline = baselineOf(results);
   const rows = results.entries.map((e) => {
+    const baseline = baselineOf(results, e);
     const what = e.neck ? `${linked(e.neck)} neck${e.refiner === 'none' ? '' : ` + ${linked(e.refiner)}`}` : linked(e.refiner);
     const protocol = `${e.protocol}${e.trained ? '' : ' (eval only)'}`;
-    const delta = baseline === undefined || e === baseline ? '' : signed(e.meanIou - baseline.meanIou);
-    return `| ${cell(e.label)} | ${what} | ${protocol} | ${params(e.params)} | ${params(e.refinerParams)} | ${e.msPerImage.toFixed(1)} | ${e.trainSeconds.toFixed(0)} | **${pct(e.meanIou)}** | ${delta} | ${pct(trimapAt(e, 5))} | ${pct(e.boundaryF)} |`;
+    const delta = (of: (x: EntryResult) => number): string => (baseline === undefined || e === baseline ? '' : signed(of(e) - of(baseline)));
+    return `| ${cell(e.label)} | ${what} | ${protocol} | ${params(e.params)} | ${params(e.refinerParams)} | ${e.msPerImage.toFixed(1)} | ${e.trainSeconds.toFixed(0)} | **${pct(e.meanIou)}** | ${delta((x) => x.meanIou)} | ${pct(trimapAt(e, 5))} | ${pct(e.boundaryF)} | ${delta((x) => x.boundaryF)} |`;
   });
   return [
-    '| Entry | Refiner | Protocol | Params | Refiner params | ms/image | train s | mIoU | Δ mIoU | trimap IoU@5 | boundary F |',
-    '|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|',
+    '| Entry | Refiner | Protocol | Params | Refiner params | ms/image | train s | mIoU | Δ mIoU | trimap IoU@5 | boundary F | Δ boundary F |',
+    '|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
     ...rows,
   ].join('\n');
 }
@@ -138,14 +145,10 @@ export async function writeComparisonPage(runDir: string, page: string, mediaDir
       : kind === 'custom'
         ? `> Generated from a custom experiment (\`${results.name}\`), not the built-in one.\n`
         : '';
-  // A model that predicts one class everywhere scores IoU 0 on every other class.
-  const collapsed = results.entries.filter((e) => e.perClassIou.filter((iou) => iou !== null && iou > 0).length <= 1);
-  const collapseNote =
-    collapsed.length === 0
-      ? ''
-      : collapsed.length === results.entries.length
-        ? `> **No entry of this run learned more than one class**: every model predicts a single class everywhere (IoU 0 on all the others), so the table does not compare the refiners: the models did not learn the scenes within this experiment's training budget.\n`
-        : `> ${collapsed.map((e) => `\`${e.label}\``).join(', ')} predict${collapsed.length === 1 ? 's' : ''} a single class everywhere (IoU 0 on all the others).\n`;
+  // The same warnings as the report's banner (an entry predicting one class, all entries tied).
+  const warnings = comparabilityWarnings(results);
+  const collapseNote = warnings.map((w) => `> **Warning:** ${w.message}\n`).join('>\n');
+  const learned = inspectedRows(results);
   const lines = [
     '---',
     'title: Refiner comparison',
@@ -169,14 +172,17 @@ export async function writeComparisonPage(runDir: string, page: string, mediaDir
     '```',
     '',
     `This run: backend \`${results.backend}\`, segrefine ${results.versions.segrefine}, tfjs ${results.versions.tfjs}, Node ${results.versions.node}, seed ${results.seed}, ${minutes(results)} in all${results.complete ? '' : ' (**stopped early: partial results**)'}.`,
-    `Data: ${d.kind}, ${d.trainSize} training and ${d.valSize} validation images${d.imageSize ? ` of ${d.imageSize[0]}×${d.imageSize[1]}` : ''}, ${d.classes.length} classes. Backbone \`${experiment.backbone.type}\` (${JSON.stringify(experiment.backbone)}); ${plural(experiment.train.epochs, 'epoch')} end to end, ${plural(experiment.train.refinerEpochs, 'refiner epoch')} on frozen scores, batch ${experiment.train.batchSize}, ${experiment.train.optimizer} at ${experiment.train.learningRate}.`,
+    `Data: ${d.kind}, ${d.trainSize} training and ${d.valSize} validation images${d.imageSize ? ` of ${d.imageSize[0]}×${d.imageSize[1]}` : ''}, ${d.classes.length} classes. Backbone \`${experiment.backbone.type}\` (${JSON.stringify(experiment.backbone)}); ${plural(experiment.train.epochs, 'epoch')} end to end, ${plural(experiment.train.refinerEpochs, 'refiner epoch')} on frozen or coarse scores, batch ${experiment.train.batchSize}, ${experiment.train.optimizer} at ${experiment.train.learningRate}.`,
     '',
     '## Results',
     '',
     resultsTable(results),
     '',
-    'mIoU, trimap IoU and boundary F in % on the validation split; Δ mIoU against the backbone alone (first row); ms/image is the median inference time of the whole model per image on this backend; params count the whole model, refiner params the refiner (and neck) alone.',
+    'mIoU, trimap IoU and boundary F in % on the validation split; Δ against the backbone alone (first row), or for `refine-coarse` entries against the coarse input; ms/image is the median inference time of the whole model per image on this backend; params count the whole model, refiner params the refiner (and neck) alone.',
     '',
+    ...(learned.length === 0
+      ? []
+      : ['## What the refiners learned', '', '| Entry | Value | Per walk / level |', '|---|---|---|', ...learned.map((r) => `| ${cell(r.label)} | ${r.name} | ${r.values} |`), '', INSPECTED_NOTE, '']),
     '## Accuracy against speed',
     '',
     `![mIoU against ms/image](${media}/comparison-accuracy-speed.svg)`,

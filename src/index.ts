@@ -15,7 +15,7 @@ import './specs.js';
 
 installKernelFixes();
 
-export { initBackend, backendInfo, describeBackend, type BackendInfo, type BackendPreference, type SkippedBackend } from './core/backend.js';
+export { initBackend, backendInfo, describeBackend, suppressCpuBanner, type BackendInfo, type BackendPreference, type SkippedBackend } from './core/backend.js';
 export { installKernelFixes, wasmKernelNames } from './core/kernels/index.js';
 export { SegrefineError, ShapeError, ConfigError, DataError } from './core/errors.js';
 export { ajv, compileArgs, parseArgs, type ArgsSchema, type JSONSchemaType } from './core/config.js';

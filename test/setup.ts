@@ -1,8 +1,10 @@
 // Every test file starts on wasm (the fast backend here) unless
 // SEGREFINE_TEST_BACKEND says otherwise; tests that need cpu switch explicitly.
+// tfjs's "install the node backend" banner is kept out of the test output.
 import { beforeAll } from 'vitest';
-import { initBackend, type BackendPreference } from '../src/index.js';
+import { initBackend, suppressCpuBanner, type BackendPreference } from '../src/index.js';
 
 beforeAll(async () => {
   await initBackend((process.env['SEGREFINE_TEST_BACKEND'] ?? 'wasm') as BackendPreference);
+  suppressCpuBanner();
 });

@@ -34,10 +34,10 @@ function includedProtocols(experiment: Experiment): RefinerProtocol[] {
 
 /**
  * The entries to run, in order: the frozen baseline first (it trains the
- * shared backbone), then the listed entries, then one entry with default
+ * shared backbone), then the listed entries and one entry with default
  * arguments per registered refiner not yet listed under each protocol of
- * `includeAllRefiners`, and the coarse input when any entry refines coarse
- * scores.
+ * `includeAllRefiners`; the `refine-coarse` entries come last, after their
+ * baseline (the coarse input itself).
  * @param experiment - the validated experiment
  * @param container - registry container (default: the built-ins)
  */
@@ -55,8 +55,14 @@ export function expandEntries(experiment: Experiment, container?: DependencyCont
   const hasBaseline = (protocol: Protocol): boolean => entries.some((e) => protocolOf(e, experiment) === protocol && isBaseline(e, experiment));
   if (uses('refine-coarse') && !hasBaseline('refine-coarse')) entries.push({ label: COARSE_BASELINE, protocol: 'refine-coarse', refiner: { type: 'none' } });
   if (uses('refine-frozen') && !hasBaseline('refine-frozen')) entries.unshift({ label: FROZEN_BASELINE, protocol: 'refine-frozen', refiner: { type: 'none' } });
-  const frozenBaseline = (e: ExperimentEntry): boolean => protocolOf(e, experiment) === 'refine-frozen' && isBaseline(e, experiment);
-  return [...entries.filter(frozenBaseline), ...entries.filter((e) => !frozenBaseline(e))];
+  // The frozen baseline trains the shared backbone, so it runs first; coarse entries follow the rest, their baseline first.
+  const rank = (e: ExperimentEntry): number => {
+    const protocol = protocolOf(e, experiment);
+    if (protocol === 'refine-frozen' && isBaseline(e, experiment)) return 0;
+    if (protocol !== 'refine-coarse') return 1;
+    return isBaseline(e, experiment) ? 2 : 3;
+  };
+  return entries.map((entry, index) => ({ entry, index })).sort((a, b) => rank(a.entry) - rank(b.entry) || a.index - b.index).map(({ entry }) => entry);
 }
 
 /** Placeholder class count for validating backbone configs before the dataset is open (the real one replaces it). */

@@ -202,7 +202,7 @@ const experimentSchema = compileArgs<Experiment>('Experiment', {
       type: 'object',
       properties: {
         stride: { type: 'integer', minimum: 1, maximum: 64, default: 8 },
-        noise: { type: 'number', minimum: 0, default: 0.35 },
+        noise: { type: 'number', minimum: 0, default: 0.6 },
         temperature: { type: 'number', exclusiveMinimum: 0, default: 0.25 },
       },
       required: [],

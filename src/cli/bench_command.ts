@@ -7,7 +7,7 @@ import { fastVariant, defaultExperiment } from '../bench/default_experiment.js';
 import { loadExperiment, parseExperiment } from '../bench/experiment.js';
 import { resultsTable } from '../bench/report/markdown.js';
 import { runBench } from '../bench/runner.js';
-import { describeBackend, initBackend, type BackendPreference } from '../core/backend.js';
+import { startBackend } from './start_backend.js';
 import { terminalReporter } from './progress.js';
 
 /** Options of the bench command. */
@@ -71,8 +71,7 @@ export function formatWarnings(warnings: readonly ComparabilityWarning[], colour
  */
 export async function benchCommand(file: string | undefined, options: BenchCommandOptions): Promise<void> {
   const reporter = terminalReporter();
-  const info = await initBackend(options.backend as BackendPreference);
-  reporter.log(`backend: ${describeBackend(info)}`);
+  await startBackend(options.backend, reporter.log);
   const experiment = benchExperiment(file, options);
   const controller = new AbortController();
   const release = stopOnInterrupt(controller, reporter.log);

@@ -4,7 +4,7 @@
  * @module
  */
 import * as tf from '@tensorflow/tfjs';
-import { describeBackend, initBackend, type BackendPreference } from '../core/backend.js';
+import { startBackend } from './start_backend.js';
 import { DiffusionHead } from '../refiners/diffusion/index.js';
 
 /** Options of {@link runDemo}. */
@@ -23,8 +23,7 @@ export interface DemoOptions {
  */
 export async function runDemo(options: DemoOptions): Promise<void> {
   const log = options.log ?? console.log;
-  const info = await initBackend(options.backend as BackendPreference);
-  log(`backend: ${describeBackend(info)}`);
+  await startBackend(options.backend, log);
   const size = 32;
   const truth = tf.tidy(() => {
     const ys = tf.range(0, size).reshape([size, 1]);

@@ -31,7 +31,7 @@ export function buildProgram(): Command {
     .option('--backend <name>', BACKEND_HELP, 'auto')
     .option('--out <dir>', 'folder of run folders (overrides outputDir)')
     .option('--name <name>', 'run name (overrides name)')
-    .option('--fast', 'tiny budget, for a smoke test')
+    .option('--fast', 'tiny budget, for a smoke test; runs as <name>-fast unless --name is given')
     .action((file: string | undefined, options) => benchCommand(file, options));
   program
     .command('train')

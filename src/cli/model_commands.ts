@@ -9,7 +9,7 @@ import { openDataset } from '../bench/dataset.js';
 import { defaultExperiment, fastVariant } from '../bench/default_experiment.js';
 import { buildEntryModel, evaluateModel, trainEntryModel } from '../bench/end_to_end.js';
 import { loadExperiment, parseExperiment, type Experiment } from '../bench/experiment.js';
-import { describeBackend, initBackend, type BackendPreference } from '../core/backend.js';
+import { startBackend } from './start_backend.js';
 import { ConfigError, DataError } from '../core/errors.js';
 import { createRefiner } from '../core/registry.js';
 import { vocPalette } from '../data/palette.js';
@@ -39,7 +39,7 @@ function experimentFrom(file: string | undefined, fast: boolean | undefined): Ex
  */
 export async function trainCommand(file: string | undefined, options: ModelCommandOptions & { entry: string; save: string }): Promise<void> {
   const reporter = terminalReporter();
-  reporter.log(`backend: ${describeBackend(await initBackend(options.backend as BackendPreference))}`);
+  await startBackend(options.backend, reporter.log);
   const experiment = experimentFrom(file, options.fast);
   const entry = experiment.entries.find((e) => e.label === options.entry);
   if (entry === undefined) throw new ConfigError('--entry', `must be one of ${experiment.entries.map((e) => JSON.stringify(e.label)).join(', ')}`, options.entry);
@@ -64,7 +64,7 @@ export async function trainCommand(file: string | undefined, options: ModelComma
  */
 export async function evalCommand(file: string | undefined, options: ModelCommandOptions & { model: string }): Promise<void> {
   const reporter = terminalReporter();
-  reporter.log(`backend: ${describeBackend(await initBackend(options.backend as BackendPreference))}`);
+  await startBackend(options.backend, reporter.log);
   const experiment = experimentFrom(file, options.fast);
   const data = await openDataset(experiment.dataset, experiment.seed, reporter);
   const model = await tf.loadLayersModel(fileSystemIO(options.model));
@@ -87,7 +87,7 @@ export async function evalCommand(file: string | undefined, options: ModelComman
  */
 export async function refineCommand(imagePath: string, options: ModelCommandOptions & { model: string; out: string; refiner?: string }): Promise<void> {
   const reporter = terminalReporter();
-  reporter.log(`backend: ${describeBackend(await initBackend(options.backend as BackendPreference))}`);
+  await startBackend(options.backend, reporter.log);
   let decoded: { data: Buffer; info: { width: number; height: number } };
   try {
     decoded = await sharp(imagePath).removeAlpha().toColourspace('srgb').raw().toBuffer({ resolveWithObject: true });

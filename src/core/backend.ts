@@ -115,3 +115,16 @@ export function describeBackend(info: BackendInfo = backendInfo()): string {
   const skipped = info.skipped.length > 0 ? `; skipped ${info.skipped.map((s) => s.name).join(', ')}` : '';
   return `${info.name} (${info.provider}${skipped})`;
 }
+
+/**
+ * Keeps tfjs's cpu backend from printing its "install the node backend"
+ * banner on first use. The CLI and the test setup call it after printing (or
+ * choosing) the backend they use; the library itself never does, so a
+ * user's process keeps tfjs's own output.
+ */
+export function suppressCpuBanner(): void {
+  // tfjs prints the banner on the cpu backend's first write; mark it written.
+  const cpu = tf.findBackend('cpu') as { firstUse?: boolean } | null;
+  if (cpu !== null && typeof cpu.firstUse === 'boolean') cpu.firstUse = false;
+}
+

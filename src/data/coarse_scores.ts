@@ -21,7 +21,7 @@ export interface CoarseScoreOptions {
   stride?: number;
   /**
    * Standard deviation of the Gaussian noise added to each cell's fractions.
-   * @defaultValue 0.35
+   * @defaultValue 0.6
    */
   noise?: number;
   /**
@@ -38,7 +38,7 @@ export interface CoarseScoreOptions {
 }
 
 function checkOptions(options: CoarseScoreOptions): Required<CoarseScoreOptions> {
-  const { classes, stride = 8, noise = 0.35, temperature = 0.25, seed = 0 } = options;
+  const { classes, stride = 8, noise = 0.6, temperature = 0.25, seed = 0 } = options;
   if (!Number.isInteger(classes) || classes < 2) throw new ConfigError('coarseScores.classes', 'must be an integer >= 2', classes);
   if (!Number.isInteger(stride) || stride < 1) throw new ConfigError('coarseScores.stride', 'must be an integer >= 1', stride);
   if (!Number.isFinite(noise) || noise < 0) throw new ConfigError('coarseScores.noise', 'must be a finite number >= 0', noise);

@@ -56,6 +56,15 @@ export interface DiffusionHeadArgs {
    */
   initialImportance?: number;
   /**
+   * Learning-rate multiplier of the gates α_t and b_t: they are stored
+   * divided by `gateRate`, so an optimiser step moves them `gateRate` times
+   * as far as a convolution weight (as DeepLab multiplies the learning rate
+   * of new layers). Without it μ_t and β_t — one scalar per walk — barely
+   * move in a short training run. 1 = no multiplier, as in the reference.
+   * @defaultValue 10
+   */
+  gateRate?: number;
+  /**
    * Seed of the convolution initialisers (Glorot uniform).
    * @defaultValue 0
    */
@@ -82,6 +91,7 @@ export const diffusionHeadSchema = compileArgs<DiffusionHeadArgs>('DiffusionHead
     initialAlpha: { type: 'number', default: 2, nullable: true },
     initialBeta: { type: 'number', default: 0, nullable: true },
     initialImportance: { type: 'number', default: 3, nullable: true },
+    gateRate: { type: 'number', exclusiveMinimum: 0, maximum: 1000, default: 10, nullable: true },
     seed: { type: 'integer', default: 0, nullable: true },
     walkPath: { type: 'string', enum: ['auto', 'materialized', 'blocked'], default: 'auto', nullable: true },
   },
@@ -196,8 +206,9 @@ export class DiffusionHead extends RefinerLayer {
       const norm = this.sublayers.add(tf.layers.batchNormalization({ name: `embed${t + 1}_bn` }), [null, 1, 1, this.args.embeddingDim]);
       return { conv, norm };
     });
-    this.alpha = this.addWeight('alpha', [this.args.walks], 'float32', tf.initializers.constant({ value: this.args.initialAlpha }));
-    this.beta = this.addWeight('beta', [this.args.walks], 'float32', tf.initializers.constant({ value: this.args.initialBeta }));
+    // Stored divided by gateRate (a learning-rate multiplier); alphaValues()/betaValues() undo it.
+    this.alpha = this.addWeight('alpha', [this.args.walks], 'float32', tf.initializers.constant({ value: this.args.initialAlpha / this.args.gateRate }));
+    this.beta = this.addWeight('beta', [this.args.walks], 'float32', tf.initializers.constant({ value: this.args.initialBeta / this.args.gateRate }));
     this.built = true;
   }
 
@@ -221,13 +232,23 @@ export class DiffusionHead extends RefinerLayer {
   /** μ_t = σ(−α_t) for every walk, as numbers. */
   mu(): number[] {
     this.assertBuilt();
-    return Array.from(tf.tidy(() => tf.sigmoid(tf.neg(this.alpha!.read())).dataSync()));
+    return Array.from(tf.tidy(() => tf.sigmoid(tf.neg(this.alphaValues())).dataSync()));
   }
 
   /** β_t = σ(b_t) for every walk, as numbers. */
   betaWeights(): number[] {
     this.assertBuilt();
-    return Array.from(tf.tidy(() => tf.sigmoid(this.beta!.read()).dataSync()));
+    return Array.from(tf.tidy(() => tf.sigmoid(this.betaValues()).dataSync()));
+  }
+
+  /** α_t (the stored weight times gateRate). */
+  private alphaValues(): tf.Tensor1D {
+    return tf.mul(this.alpha!.read(), this.args.gateRate) as tf.Tensor1D;
+  }
+
+  /** b_t (the stored weight times gateRate). */
+  private betaValues(): tf.Tensor1D {
+    return tf.mul(this.beta!.read(), this.args.gateRate) as tf.Tensor1D;
   }
 
   private assertBuilt(): void {
@@ -272,8 +293,8 @@ export class DiffusionHead extends RefinerLayer {
         const projected = norm.apply(conv.apply(inputs.features![t]!), { training }) as tf.Tensor4D;
         return tf.reshape(adaptiveMaxPool(projected, [h, w]), [batch, nodes, this.args.embeddingDim]) as tf.Tensor3D;
       });
-      const mus = tf.sigmoid(tf.neg(this.alpha!.read()));
-      const betas = tf.sigmoid(this.beta!.read());
+      const mus = tf.sigmoid(tf.neg(this.alphaValues()));
+      const betas = tf.sigmoid(this.betaValues());
       const walks: tf.Tensor4D[] = [];
       let y = seedNodes;
       embeddings.forEach((embedding, t) => {
