@@ -30,6 +30,8 @@ export {
   type RefinerCallKwargs,
   type NamedInputs,
   type SplitLayerArgs,
+  type InspectionMap,
+  type RefinerInspection,
 } from './core/refiner.js';
 export type { Backbone, BackboneOutputs, BackboneCallKwargs } from './core/backbone.js';
 export { NeckLayer, shapeList, type Neck, type NeckCallKwargs, type NeckOptions, type LayerInput } from './core/neck.js';

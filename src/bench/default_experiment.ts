@@ -21,8 +21,9 @@ export const defaultExperiment: Readonly<Record<string, unknown>> = {
     { label: 'DifNet-18', protocol: 'end-to-end', model: { type: 'difnet', depth: 18, width: 0.25, walks: 5, embeddingDim: 32 } },
     { label: 'Sim-DeepLab-18 + SDN', protocol: 'end-to-end', neck: { type: 'sdn' } },
     { label: 'DifNet head (frozen)', refiner: { type: 'difnet', walks: 5, embeddingDim: 32 }, imageAsFeature: true },
-    // On coarse scores every walk sees the image (the coarse protocol's only pyramid level).
-    { label: 'DifNet head (coarse)', protocol: 'refine-coarse', refiner: { type: 'difnet', walks: 5, embeddingDim: 16 }, imageAsFeature: true },
+    // On coarse scores every walk sees the image (the coarse protocol's only pyramid level); in one
+    // refiner epoch the gates μ, β only move with a learning-rate multiplier.
+    { label: 'DifNet head (coarse)', protocol: 'refine-coarse', refiner: { type: 'difnet', walks: 5, embeddingDim: 16, gateRate: 10 }, imageAsFeature: true },
   ],
   includeAllRefiners: ['refine-frozen', 'refine-coarse'],
   train: { epochs: 5, refinerEpochs: 1, batchSize: 8, optimizer: 'adam', learningRate: 0.004 },

@@ -94,15 +94,21 @@ describe('comparison page', () => {
   });
 
   it('says when models predict a single class everywhere', async () => {
-    const one = { perClassIou: [0.88, 0, 0] };
+    const one = { perClassIou: [0.88, 0, 0], predictedPixels: [1000, 0, 0] };
     const run = await fakeRun(defaultExperiment as Record<string, unknown>, [entry('Backbone', 'none', 0.29, one), entry('SPN', 'spn', 0.29, one)]);
     const out = mkdtempSync(join(tmpdir(), 'segrefine-comparison-page-'));
     dirs.push(out);
     await writeComparisonPage(run, join(out, 'comparison.md'), join(out, 'media'));
-    expect(readFileSync(join(out, 'comparison.md'), 'utf8')).toContain('No entry of this run learned more than one class');
+    const tied = readFileSync(join(out, 'comparison.md'), 'utf8');
+    // The same warnings as the report's banner.
+    expect(tied).toContain(`> **Warning:** "Backbone" predicts only 'background' on every validation pixel`);
+    expect(tied).toContain('have the same mIoU');
     const partly = await fakeRun(defaultExperiment as Record<string, unknown>, [entry('Backbone', 'none', 0.29, one), entry('SPN', 'spn', 0.55)]);
     await writeComparisonPage(partly, join(out, 'comparison.md'), join(out, 'media'));
-    expect(readFileSync(join(out, 'comparison.md'), 'utf8')).toContain('`Backbone` predicts a single class everywhere');
+    const partlyPage = readFileSync(join(out, 'comparison.md'), 'utf8');
+    expect(partlyPage).toContain('"Backbone" predicts only');
+    expect(partlyPage).not.toContain('"SPN" predicts only');
+    expect(partlyPage).not.toContain('have the same mIoU');
   });
 
   it('refuses panels that do not match the entries', async () => {

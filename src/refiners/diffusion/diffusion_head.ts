@@ -59,9 +59,9 @@ export interface DiffusionHeadArgs {
    * Learning-rate multiplier of the gates α_t and b_t: they are stored
    * divided by `gateRate`, so an optimiser step moves them `gateRate` times
    * as far as a convolution weight (as DeepLab multiplies the learning rate
-   * of new layers). Without it μ_t and β_t — one scalar per walk — barely
-   * move in a short training run. 1 = no multiplier, as in the reference.
-   * @defaultValue 10
+   * of new layers): μ_t and β_t are one scalar per walk and barely move in a
+   * short training run without it. 1 = no multiplier, as in the reference.
+   * @defaultValue 1
    */
   gateRate?: number;
   /**
@@ -91,7 +91,7 @@ export const diffusionHeadSchema = compileArgs<DiffusionHeadArgs>('DiffusionHead
     initialAlpha: { type: 'number', default: 2, nullable: true },
     initialBeta: { type: 'number', default: 0, nullable: true },
     initialImportance: { type: 'number', default: 3, nullable: true },
-    gateRate: { type: 'number', exclusiveMinimum: 0, maximum: 1000, default: 10, nullable: true },
+    gateRate: { type: 'number', exclusiveMinimum: 0, maximum: 1000, default: 1, nullable: true },
     seed: { type: 'integer', default: 0, nullable: true },
     walkPath: { type: 'string', enum: ['auto', 'materialized', 'blocked'], default: 'auto', nullable: true },
   },
