@@ -4,7 +4,9 @@
 import { beforeAll } from 'vitest';
 import { initBackend, suppressCpuBanner, type BackendPreference } from '../src/index.js';
 
+// Before the test file's own module code, which may make tensors on the default (cpu) backend.
+await suppressCpuBanner();
+
 beforeAll(async () => {
   await initBackend((process.env['SEGREFINE_TEST_BACKEND'] ?? 'wasm') as BackendPreference);
-  suppressCpuBanner();
 });

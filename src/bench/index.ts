@@ -4,7 +4,7 @@
  */
 export { runBench, type BenchOptions, type BenchRun } from './runner.js';
 export { expandEntries, validateEntries } from './entries.js';
-export { comparabilityWarnings, type ComparabilityWarning } from './comparability.js';
+export { comparabilityWarnings, singleClassPrediction, TIE_TOLERANCE, type ComparabilityWarning, type ComparabilityWarningKind, type SingleClassPrediction } from './comparability.js';
 export { parseExperiment, loadExperiment, experimentJsonSchema, type Experiment, type ExperimentEntry, type DatasetConfig, type TrainingConfig, type EvaluationConfig, type Protocol, type RefinerProtocol, type CoarseConfig } from './experiment.js';
 export { defaultExperiment, fastVariant } from './default_experiment.js';
 export { quietReporter, BenchStopped, type ProgressReporter } from './progress.js';

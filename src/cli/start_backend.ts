@@ -13,6 +13,6 @@ import { describeBackend, initBackend, suppressCpuBanner, type BackendInfo, type
 export async function startBackend(preference: string, log: (line: string) => void): Promise<BackendInfo> {
   const info = await initBackend(preference as BackendPreference);
   log(`backend: ${describeBackend(info)}`);
-  suppressCpuBanner();
+  await suppressCpuBanner();
   return info;
 }

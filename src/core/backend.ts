@@ -120,9 +120,13 @@ export function describeBackend(info: BackendInfo = backendInfo()): string {
  * Keeps tfjs's cpu backend from printing its "install the node backend"
  * banner on first use. The CLI and the test setup call it after printing (or
  * choosing) the backend they use; the library itself never does, so a
- * user's process keeps tfjs's own output.
+ * user's process keeps tfjs's own output. If no backend is chosen yet, this
+ * lets tfjs choose its default first.
  */
-export function suppressCpuBanner(): void {
+export async function suppressCpuBanner(): Promise<void> {
+  // tfjs's first backend selection re-creates backend instances: let it happen first
+  // (this selects tfjs's default backend if none is chosen yet).
+  await tf.ready();
   // tfjs prints the banner on the cpu backend's first write; mark it written.
   const cpu = tf.findBackend('cpu') as { firstUse?: boolean } | null;
   if (cpu !== null && typeof cpu.firstUse === 'boolean') cpu.firstUse = false;
