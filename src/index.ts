@@ -23,6 +23,7 @@ export {
   RefinerLayer,
   splitLayerArgs,
   assertFinite,
+  checkRefineOptions,
   type Refiner,
   type RefinerInputs,
   type RefineOptions,

@@ -4,7 +4,7 @@
  * @module
  */
 import * as tf from '@tensorflow/tfjs';
-import { DataError, ShapeError } from './errors.js';
+import { ConfigError, DataError, ShapeError } from './errors.js';
 import { resizeBilinear, type Size2D } from './ops/resize.js';
 
 /** What a refiner receives. Scores are logits; features run fine → coarse. */
@@ -132,6 +132,20 @@ function assertRank4(t: tf.Tensor | undefined, argument: string): asserts t is t
   if (t.rank !== 4) throw new ShapeError(argument, 'must be rank 4 (NHWC)', t);
 }
 
+/**
+ * Checks {@link RefineOptions} before anything runs: `outputSize`, when
+ * given, must be `[height, width]` of positive integers (a fractional,
+ * negative or zero size would otherwise come back as a tensor of that shape).
+ * @param options - the options of a `refine()` call
+ */
+export function checkRefineOptions(options: RefineOptions): void {
+  if (options === null || typeof options !== 'object') throw new ConfigError('options', 'must be an object', options);
+  const size = options.outputSize;
+  if (size !== undefined && !(Array.isArray(size) && size.length === 2 && size.every((v) => Number.isInteger(v) && v >= 1))) {
+    throw new ConfigError('options.outputSize', 'must be [height, width] of positive integers', size);
+  }
+}
+
 /** Throws a {@link DataError} naming `argument` if `t` holds NaN or ±Inf. */
 export function assertFinite(t: tf.Tensor, argument: string): void {
   const bad = tf.tidy(() => tf.logicalNot(tf.all(tf.isFinite(t))).dataSync()[0]);
@@ -237,6 +251,7 @@ export abstract class RefinerLayer extends tf.layers.Layer implements Refiner {
 
   /** {@inheritDoc Refiner.refine} */
   refine(inputs: RefinerInputs, options: RefineOptions = {}): tf.Tensor4D {
+    checkRefineOptions(options);
     const list = this.toInputList(inputs);
     this.validateInputs(this.fromInputList(list), options.checkFinite ?? true);
     return tf.tidy(() => this.apply(list, { training: options.training ?? false, outputSize: options.outputSize }) as tf.Tensor4D);

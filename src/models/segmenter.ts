@@ -68,6 +68,16 @@ export interface SegmenterOptions {
   name?: string;
 }
 
+const OPTION_KEYS: readonly string[] = ['backbone', 'refiner', 'neck', 'inputSize', 'featureLevels', 'imageAsFeature', 'freezeBackbone', 'container', 'name'];
+
+/** A misspelt option (`refinr`) is an error, not a silent default. */
+function checkOptionKeys(options: SegmenterOptions): void {
+  if (options === null || typeof options !== 'object') throw new ConfigError('createSegmenter options', 'must be an object', options);
+  for (const key of Object.keys(options)) {
+    if (!OPTION_KEYS.includes(key)) throw new ConfigError(`createSegmenter options.${key}`, `is not a known option (valid: ${OPTION_KEYS.join(', ')})`, (options as unknown as Record<string, unknown>)[key]);
+  }
+}
+
 /**
  * Checks an optional `[height, width]` of positive integers.
  * @param size - the value to check
@@ -157,7 +167,9 @@ function neckDecoder(scores: tf.SymbolicTensor, features: tf.SymbolicTensor[], n
  * starts from the plain backbone.
  *
  * Non-layer refiners (the dense CRF) are rejected with a {@link ConfigError}:
- * apply them to the model's output instead.
+ * apply them to the model's output instead. So is an unknown option (a typo
+ * such as `refinr`), and a refiner that takes more pyramid levels than the
+ * backbone gives — both before any layer is built, so nothing leaks.
  *
  * ```ts illustrative
  * const model = createSegmenter({ backbone: { type: 'resnet', depth: 18, classes: 21 }, refiner: { type: 'difnet' } });
@@ -166,6 +178,7 @@ function neckDecoder(scores: tf.SymbolicTensor, features: tf.SymbolicTensor[], n
  * @param options - see {@link SegmenterOptions}
  */
 export function createSegmenter(options: SegmenterOptions): tf.LayersModel {
+  checkOptionKeys(options);
   const name = options.name ?? 'segmenter';
   const inputSize = checkInputSize(options.inputSize, 'inputSize');
   const resolved = resolveBackbone(options.backbone, options.container);
@@ -173,18 +186,21 @@ export function createSegmenter(options: SegmenterOptions): tf.LayersModel {
   const refiner: RefinerLayer = resolveRefinerLayer(options.refiner ?? { type: 'none' }, 'refiner', options.container);
   const neck = options.neck === null || options.neck === undefined ? undefined : resolveNeck(options.neck, 'neck', options.container);
 
+  // Checked before any layer is applied (and so before any weight exists): a bad combination leaks nothing.
+  if (neck !== undefined && backbone.outChannels.length === 0) throw new ConfigError('neck', `needs a pyramid, but backbone '${backbone.id}' gives none`, backbone.id);
+  const imageLevels = options.imageAsFeature === true ? 1 : 0;
+  const roles = refiner.inputRoles();
+  const levels = pickLevels(imageLevels + backbone.outChannels.length, roles.features, options.featureLevels, refiner.refinerId);
+
   const image = tf.input({ shape: [inputSize?.[0] ?? null, inputSize?.[1] ?? null, 3], name: 'image' });
   const backboneOutputs = backbone.apply(image);
   let { scores } = backboneOutputs;
   let features = backboneOutputs.features;
   if (neck !== undefined) {
-    if (features.length === 0) throw new ConfigError('neck', `needs a pyramid, but backbone '${backbone.id}' gives none`, backbone.id);
     features = neck.apply(features);
     scores = neckDecoder(scores, features, backbone.numClasses, name);
   }
   const pyramid = options.imageAsFeature === true ? [image, ...features] : features;
-  const roles = refiner.inputRoles();
-  const levels = pickLevels(pyramid.length, roles.features, options.featureLevels, refiner.refinerId);
   const inputs = [scores, ...levels.map((i) => pyramid[i]!), ...(roles.image ? [image] : [])];
   const refined = refiner.apply(inputs.length === 1 ? inputs[0]! : inputs) as tf.SymbolicTensor;
   const logits = toImageSize(refined, image, `${name}.logits`);

@@ -8,7 +8,7 @@ import * as tf from '@tensorflow/tfjs';
 import { compileArgs, parseArgs, type JSONSchemaType } from '../../core/config.js';
 import { DataError, ShapeError } from '../../core/errors.js';
 import { resizeBilinear, type Size2D } from '../../core/ops/resize.js';
-import { assertFinite, type RefineOptions, type Refiner, type RefinerInputs } from '../../core/refiner.js';
+import { assertFinite, checkRefineOptions, type RefineOptions, type Refiner, type RefinerInputs } from '../../core/refiner.js';
 import type { RefinerSpec } from '../../core/registry.js';
 import { outputSizeSchema } from '../../core/schemas.js';
 import { denseCrfParamProperties, runDenseCrf, type DenseCrfParams } from './dense_crf.js';
@@ -62,6 +62,7 @@ export class DenseCrf implements Refiner {
    * @param options - output size, finite check (training is ignored)
    */
   refine(inputs: RefinerInputs, options: RefineOptions = {}): tf.Tensor4D {
+    checkRefineOptions(options);
     const { scores, image } = inputs;
     checkRank4(scores, 'inputs.scores');
     if (inputs.features !== undefined && inputs.features.length > 0) {
@@ -95,10 +96,8 @@ export class DenseCrf implements Refiner {
       const rgb = pixels.subarray(b * perImage * 3, (b + 1) * perImage * 3);
       logits.set(runDenseCrf(rgb, probabilities, size, this.args).logits, b * perImage * labels);
     }
+    // options.outputSize was checked up front; the configured one by the schema.
     const outputSize = options.outputSize ?? this.args.outputSize ?? [scores.shape[1], scores.shape[2]];
-    if (!(outputSize.length === 2 && outputSize.every((v) => Number.isInteger(v) && v > 0))) {
-      throw new ShapeError('options.outputSize', 'must be [height, width] with positive integers', outputSize);
-    }
     return tf.tidy(() => resizeBilinear(tf.tensor4d(logits, [batch, height, width, labels]), outputSize));
   }
 

@@ -93,7 +93,7 @@ describe('DenseCrf refiner (dense-crf)', () => {
     const nan = tf.fill([2, 5, 6, 3], NaN) as tf.Tensor4D;
     expect(() => refiner.refine({ scores: nan, image })).toThrow(/inputs.scores must contain only finite values/);
     expect(() => new DenseCrf({ iterations: -2 })).toThrow('DenseCrfArgs/iterations must be >= 0, got -2');
-    expect(() => refiner.refine({ scores, image }, { outputSize: [0, 3] })).toThrow(/options.outputSize must be \[height, width\] with positive integers/);
+    expect(() => refiner.refine({ scores, image }, { outputSize: [0, 3] })).toThrow(/options.outputSize must be \[height, width\] of positive integers/);
     tf.dispose([scores, image, one, single, bright, nan]);
   });
 });
