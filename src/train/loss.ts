@@ -22,6 +22,13 @@ export interface CrossEntropyOptions {
    * @defaultValue null (all 1)
    */
   classWeights?: number[] | null;
+  /**
+   * Check that every label is in `[0, K)` or the ignore label (one small
+   * read-back): a label ≥ K would otherwise contribute a loss of 0 silently.
+   * `train()` checks each batch itself and turns this off.
+   * @defaultValue true
+   */
+  checkLabels?: boolean;
 }
 
 /**
@@ -61,6 +68,7 @@ export function segmentationCrossEntropy(logits: tf.Tensor4D, labels: tf.Tensor3
   const ignoreLabel = options.ignoreLabel ?? 255;
   const [, height, width] = labels.shape;
   const classes = logits.shape[3];
+  if (options.checkLabels ?? true) checkLabelValues(labels, classes, ignoreLabel);
   return tf.tidy(() => {
     const logProbs = tf.logSoftmax(tf.reshape(resizeBilinear(logits, [height, width]), [-1, classes]));
     const flatLabels = tf.reshape(labels, [-1]);

@@ -373,7 +373,8 @@ function stepOnTape(model: tf.LayersModel, weights: tf.LayerVariable[], optimize
     const { grads } = tf.variableGrads(() => {
       const out = model.apply(input, { training: true }) as tf.Tensor | tf.Tensor[];
       const outputs = (Array.isArray(out) ? out : [out]) as tf.Tensor4D[];
-      const main = segmentationCrossEntropy(outputs[o.outputIndex]!, batch.labels, o.lossOptions);
+      // The loop checks each batch's labels itself (or was told not to).
+      const main = segmentationCrossEntropy(outputs[o.outputIndex]!, batch.labels, { ...o.lossOptions, checkLabels: false });
       const terms = [main, ...o.auxiliaryLosses.map((fn, i) => {
         const term = fn({ outputs, labels: batch.labels, images: batch.images, step: o.step });
         if (!(term instanceof tf.Tensor) || term.rank !== 0) throw new ShapeError(`auxiliaryLosses[${i}]`, 'must return a scalar tensor', term);

@@ -35,6 +35,16 @@ describeOnBackends('segmentationCrossEntropy', () => {
     tf.dispose([labels, plain, weighted, otherVoid]);
   });
 
+  it('rejects a label ≥ K that is not the ignore label (it would add a silent 0), unless told not to check', () => {
+    const logits = tf.zeros([1, 2, 2, 3]) as tf.Tensor4D;
+    const labels = tf.tensor3d([[[0, 1], [5, 255]]], [1, 2, 2], 'int32');
+    expect(() => segmentationCrossEntropy(logits, labels)).toThrow(DataError);
+    expect(() => segmentationCrossEntropy(logits, labels)).toThrow(/labels must be in \[0, 3\) or 255 \(void\), got 5/);
+    const unchecked = segmentationCrossEntropy(logits, labels, { checkLabels: false });
+    expect(Number.isFinite(unchecked.dataSync()[0])).toBe(true);
+    tf.dispose([logits, labels, unchecked]);
+  });
+
   it('is 0 (not NaN) when every pixel is void', () => {
     const loss = segmentationCrossEntropy(logits(), tf.fill([1, 2, 2], 255, 'int32') as tf.Tensor3D);
     expect(loss.dataSync()[0]).toBe(0);

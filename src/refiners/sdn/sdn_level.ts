@@ -110,7 +110,10 @@ export class SdnLevel {
     if (plan.fusionInit === 'identity') {
       // [I; 0]: the neck starts as the identity, so inserting it leaves a
       // (pretrained) backbone's features untouched until training moves it.
-      this.fuseKernel.write(tf.tidy(() => tf.concat([tf.eye(c), tf.zeros([d, c])], 0)));
+      // write() shares the tensor's data with the variable: dispose our handle, or it leaks.
+      const identity = tf.tidy(() => tf.concat([tf.eye(c), tf.zeros([d, c])], 0));
+      this.fuseKernel.write(identity);
+      identity.dispose();
     }
   }
 

@@ -182,6 +182,16 @@ describeOnBackends('SdnNeck', () => {
     neck.dispose();
   });
 
+  it('leaves no tensor behind when built with the default identity fusion and disposed', () => {
+    const features = pyramid(51);
+    const before = tf.memory().numTensors;
+    const neck = new SdnNeck();
+    tf.dispose(neck.apply(features) as tf.Tensor[]);
+    neck.dispose();
+    expect(tf.memory().numTensors).toBe(before);
+    tf.dispose(features);
+  });
+
   it('rejects bad pyramids with ShapeErrors naming the level, and NaN with a DataError', () => {
     const neck = new SdnNeck();
     const features = pyramid(60);
