@@ -59,6 +59,10 @@ describe('exportVoc + VocDataset', () => {
     expect(Buffer.from((a.labels.dataSync() as Int32Array).buffer).equals(Buffer.from((b.labels.dataSync() as Int32Array).buffer))).toBe(true);
     expect(Buffer.from((a.images.dataSync() as Float32Array).buffer).equals(Buffer.from((b.images.dataSync() as Float32Array).buffer))).toBe(true);
     tf.dispose([a.images, a.labels, b.images, b.labels]);
+    // An id is a file name inside the folder, never a path out of it.
+    for (const id of ['../png/JPEGImages/train_000000', 'sub/train_000000', '..\\x', '..', '']) {
+      await expect(voc.load(id)).rejects.toThrow(/^id must be a file name inside the dataset folder/);
+    }
   });
 
   it('labels are 8-bit palette PNGs with the VOC palette, index = class', async () => {

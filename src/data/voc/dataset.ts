@@ -230,6 +230,10 @@ export class VocDataset implements SegmentationDataset {
    * @param id - sample id
    */
   async load(id: string): Promise<Sample> {
+    // An id names files inside the dataset folder: never a path out of it.
+    if (typeof id !== 'string' || id.length === 0 || /[\\/]/.test(id) || id === '.' || id === '..') {
+      throw new DataError('id', 'must be a file name inside the dataset folder (no "/", "\\", "." or "..")', id);
+    }
     const labelFile = this.labelPath(id);
     // Decode both in parallel, but report the image's error first whichever
     // fails first, so the same broken sample always gives the same message.
