@@ -140,13 +140,34 @@ export interface LoadedCheckpoint {
  */
 export async function readCheckpoint(directory: string): Promise<LoadedCheckpoint> {
   if (!hasCheckpoint(directory)) throw new DataError('checkpoint.directory', `must contain a complete checkpoint (${SIDECAR_FILE})`, directory);
-  const sidecar = JSON.parse(await readFile(join(directory, SIDECAR_FILE), 'utf8')) as Sidecar;
-  if (sidecar.format !== 'segrefine-checkpoint' || sidecar.version !== 1) {
-    throw new DataError(join(directory, SIDECAR_FILE), 'must be a segrefine checkpoint (version 1)', { format: sidecar.format, version: sidecar.version });
+  const sidecarFile = join(directory, SIDECAR_FILE);
+  let sidecar: Sidecar;
+  try {
+    sidecar = JSON.parse(await readFile(sidecarFile, 'utf8')) as Sidecar;
+  } catch (error) {
+    throw new DataError(sidecarFile, 'must be valid JSON', (error as Error).message);
   }
+  if (sidecar === null || typeof sidecar !== 'object' || sidecar.format !== 'segrefine-checkpoint' || sidecar.version !== 1) {
+    throw new DataError(sidecarFile, 'must be a segrefine checkpoint (version 1)', { format: sidecar?.format, version: sidecar?.version });
+  }
+  for (const counter of ['step', 'epoch', 'stepInEpoch'] as const) {
+    const value = sidecar[counter];
+    if (!Number.isSafeInteger(value) || value < 0) throw new DataError(`${sidecarFile} ${counter}`, 'must be an integer >= 0', value);
+  }
+  if (sidecar.stepInEpoch > sidecar.step) throw new DataError(`${sidecarFile} stepInEpoch`, `must be <= step (${sidecar.step})`, sidecar.stepInEpoch);
+  if (!Array.isArray(sidecar.optimizerWeights)) throw new DataError(`${sidecarFile} optimizerWeights`, 'must be a list of weight specs', sidecar.optimizerWeights);
   const artifacts = await fileSystemIO(directory).load();
   const weights = tf.io.decodeWeights(artifacts.weightData ?? new ArrayBuffer(0), artifacts.weightSpecs ?? []);
-  const optimizerMap = tf.io.decodeWeights(await readBytes(join(directory, OPTIMIZER_FILE)), sidecar.optimizerWeights);
+  let optimizerMap: tf.NamedTensorMap;
+  try {
+    const bytes = await readBytes(join(directory, OPTIMIZER_FILE));
+    // tidy: weights decoded before a truncated one fails are released with it.
+    optimizerMap = tf.tidy(() => tf.io.decodeWeights(bytes, sidecar.optimizerWeights));
+  } catch (error) {
+    // A truncated optimizer file: release the model weights already decoded.
+    tf.dispose(Object.values(weights));
+    throw error instanceof DataError ? error : new DataError(join(directory, OPTIMIZER_FILE), 'must hold the optimizer weights training.json lists', (error as Error).message);
+  }
   const optimizerWeights = sidecar.optimizerWeights.map((spec) => ({ name: spec.name, tensor: optimizerMap[spec.name]! }));
   const { step, epoch, stepInEpoch, optimizer } = sidecar;
   return { state: { step, epoch, stepInEpoch, optimizer }, weights, optimizerState: { weights: optimizerWeights } };

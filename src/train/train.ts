@@ -221,6 +221,9 @@ async function runTraining(model: tf.LayersModel, optimizer: SegmentationOptimiz
   if (checkpoint !== undefined && checkpoint.resume && hasCheckpoint(checkpoint.directory)) {
     state = await resumeFrom(checkpoint.directory, model, optimizer);
     resumedFrom = state.step;
+    if (totalSteps !== null && state.step > totalSteps) {
+      throw new DataError(`${checkpoint.directory} step`, `must be <= the ${totalSteps} steps of this training to resume`, state.step);
+    }
   }
 
   const save = async (): Promise<void> => {

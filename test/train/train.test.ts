@@ -239,3 +239,38 @@ describe('train on every backend', () => {
     }
   });
 });
+
+describe('train() resuming a damaged checkpoint', () => {
+  it('names the file and the rule for bad JSON, bad counters, a step past the training, and a truncated optimizer file, leaking nothing', async () => {
+    const { readFileSync, writeFileSync } = await import('node:fs');
+    const options = (directory: string): TrainOptions => ({
+      data: source(2),
+      epochs: 1,
+      stepsPerEpoch: 2,
+      optimizer: { type: 'adam', learningRate: 0.01 },
+      checkpoint: { directory, everySteps: 1 },
+    });
+    const directory = await tempDir();
+    const first = tinyModel(4);
+    await train(first, options(directory));
+    first.dispose();
+    const sidecar = join(directory, 'training.json');
+    const good = readFileSync(sidecar, 'utf8');
+    const optimizerBytes = readFileSync(join(directory, 'optimizer.bin'));
+    const model = tinyModel(5);
+    const before = tf.memory().numTensors;
+    const attempt = (): Promise<unknown> => train(model, options(directory));
+
+    writeFileSync(sidecar, '{ not json');
+    await expect(attempt()).rejects.toThrow(/training\.json must be valid JSON/);
+    writeFileSync(sidecar, JSON.stringify({ ...JSON.parse(good), step: -5 }));
+    await expect(attempt()).rejects.toThrow(/training\.json step must be an integer >= 0, got -5/);
+    writeFileSync(sidecar, JSON.stringify({ ...JSON.parse(good), step: 1e6, stepInEpoch: 0 }));
+    await expect(attempt()).rejects.toThrow(/step must be <= the 2 steps of this training to resume, got 1000000/);
+    writeFileSync(sidecar, good);
+    writeFileSync(join(directory, 'optimizer.bin'), optimizerBytes.subarray(0, 10));
+    await expect(attempt()).rejects.toThrow(DataError);
+    expect(tf.memory().numTensors).toBe(before);
+    model.dispose();
+  });
+});
