@@ -130,6 +130,8 @@ function assertRank4(t: tf.Tensor | undefined, argument: string): asserts t is t
   if (t === undefined || t === null) throw new ShapeError(argument, 'is required', t);
   if (!(t instanceof tf.Tensor)) throw new ShapeError(argument, 'must be a tf.Tensor', t);
   if (t.rank !== 4) throw new ShapeError(argument, 'must be rank 4 (NHWC)', t);
+  // A zero batch, height, width or channel count traps the wasm kernels (divide by zero) or gives NaN.
+  if (t.size === 0) throw new ShapeError(argument, 'must not have a zero-size dimension', t);
 }
 
 /**

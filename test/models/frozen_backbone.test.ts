@@ -37,23 +37,3 @@ describe('createSegmenter({ freezeBackbone: true })', () => {
     baseline.dispose();
   });
 });
-
-describe('createSegmenter argument checks', () => {
-  it('rejects an unknown option (a typo) and a refiner the pyramid cannot feed, before any weight exists', () => {
-    const before = tf.memory().numTensors;
-    expect(() => createSegmenter({ backbone: { type: 'fcn', classes: 4 }, refinr: { type: 'spn' } } as never)).toThrow(/createSegmenter options.refinr is not a known option/);
-    expect(() => createSegmenter({ backbone: { type: 'fcn', classes: 4 }, refiner: { type: 'difnet', walks: 7 } })).toThrow(/refiner 'difnet' takes 7 pyramid level\(s\)/);
-    expect(tf.memory().numTensors).toBe(before);
-  });
-
-  it('rejects an outputSize that is not [height, width] of positive integers', () => {
-    const model = createSegmenter({ backbone: { type: 'fcn', classes: 3, channels: 4 }, refiner: { type: 'none' } });
-    const refiner = model.getLayer('refiner') as unknown as { refine: (inputs: { scores: tf.Tensor4D }, options: object) => tf.Tensor4D };
-    const scores = tf.zeros([1, 4, 4, 3]) as tf.Tensor4D;
-    for (const outputSize of [[8.5, 8], [-4, -4], [0, 5], 'big']) {
-      expect(() => refiner.refine({ scores }, { outputSize })).toThrow(/options.outputSize must be \[height, width\] of positive integers/);
-    }
-    scores.dispose();
-    model.dispose();
-  });
-});
