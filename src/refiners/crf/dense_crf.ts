@@ -140,9 +140,15 @@ function readImage(image: RgbImage | tf.Tensor3D): { rgb: ArrayLike<number>; hei
     if (image.rank !== 3 || image.shape[2] !== 3) throw new ShapeError('image', 'must be a [height, width, 3] RGB tensor', image);
     if (image.size === 0) throw new ShapeError('image', 'must not be empty', image);
     const rgb = image.dataSync();
+    let max = 0;
     for (let i = 0; i < rgb.length; i++) {
       const v = rgb[i]!;
       if (!(v >= 0 && v <= 255)) throw new DataError('image', 'must hold finite RGB values in [0, 255]', `${v} at flat index ${i}`);
+      if (v > max) max = v;
+    }
+    // An image in the library's [0, 1] convention would run as if black here: refuse it rather than guess.
+    if (max > 0 && max <= 1) {
+      throw new DataError('image', "must hold RGB values in 0..255 as pydensecrf does (this one looks like the library's [0, 1] convention: pass tf.mul(image, 255))", `maximum ${max}`);
     }
     return { rgb, height: image.shape[0], width: image.shape[1] };
   }
@@ -200,7 +206,7 @@ function readProbabilities(probabilities: LabelProbabilities | tf.Tensor3D, heig
 
 /**
  * Fully connected CRF mean-field inference (pydensecrf semantics).
- * @param image - RGB `[H, W, 3]` in 0..255: bytes with their size, or a tensor
+ * @param image - RGB `[H, W, 3]` in 0..255: bytes with their size, or a tensor (a float tensor whose values all lie in [0, 1], not all 0, is refused as the [0, 1] convention)
  * @param probabilities - `[H, W, M]` per-pixel label probabilities (M ≥ 2)
  * @param params - iterations, kernels, normalisation, clip
  * @returns Q, `[H, W, M]`, in the form `probabilities` came in

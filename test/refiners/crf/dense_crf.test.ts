@@ -178,6 +178,12 @@ describe('denseCrf input validation', () => {
     expect(() => denseCrf(bad[0]!, p)).toThrow(/image must be a \[height, width, 3\] RGB tensor/);
     expect(() => denseCrf(bad[1]!, p)).toThrow(/image must hold finite RGB values in \[0, 255\]/);
     expect(() => denseCrf(bad[2]!, p)).toThrow(DataError);
+    // The library's [0, 1] image convention would run as a black image: refused, naming the fix.
+    const unit = tf.fill([h, w, 3], 0.4) as tf.Tensor3D;
+    expect(() => denseCrf(unit, p)).toThrow(/image must hold RGB values in 0\.\.255 as pydensecrf does .*tf\.mul\(image, 255\)/);
+    const black = tf.zeros([h, w, 3]) as tf.Tensor3D;
+    expect(() => denseCrf(black, p).dispose()).not.toThrow();
+    tf.dispose([unit, black]);
     const wrong = tf.fill([w, h, m], 0.5) as tf.Tensor3D;
     expect(() => denseCrf(good, wrong)).toThrow(/swapped/);
     const flat = tf.fill([h, w], 0.5) as unknown as tf.Tensor3D;
