@@ -245,7 +245,8 @@ async function runTraining(model: tf.LayersModel, optimizer: SegmentationOptimiz
       const learningRate = learningRateAt(optimizer.args, state.step, totalSteps);
       optimizer.setLearningRate(learningRate);
       const started = performance.now();
-      const parts = trainStep(model, weights, optimizer, batch, { lossOptions, auxiliaryLosses, outputIndex: settings.outputIndex, step: state.step });
+      // The loop checks each batch's labels itself (or was told not to): the loss need not again.
+      const parts = trainStep(model, weights, optimizer, batch, { lossOptions: { ...lossOptions, checkLabels: false }, auxiliaryLosses, refiners, outputIndex: settings.outputIndex, step: state.step });
       const values = Array.from(await parts.data());
       parts.dispose();
       const loss = values.reduce((a, b) => a + b, 0);
@@ -339,6 +340,7 @@ export async function trainOnBatch(model: tf.LayersModel, batch: SegmentationBat
   const parts = trainStep(model, model.trainableWeights, optimizer, batch, {
     lossOptions: options.loss ?? {},
     auxiliaryLosses: options.auxiliaryLosses ?? [],
+    refiners: refinerLayersOf(model),
     outputIndex: options.outputIndex ?? 0,
     step: 0,
   });
@@ -351,6 +353,8 @@ export async function trainOnBatch(model: tf.LayersModel, batch: SegmentationBat
 interface StepOptions {
   lossOptions: CrossEntropyOptions;
   auxiliaryLosses: AuxiliaryLoss[];
+  /** The model's refiner layers, whose own losses join the cross-entropy. */
+  refiners: RefinerLayer[];
   outputIndex: number;
   step: number;
 }
@@ -360,33 +364,27 @@ interface StepOptions {
  * as one tensor (the caller reads and disposes it).
  */
 function trainStep(model: tf.LayersModel, weights: tf.LayerVariable[], optimizer: SegmentationOptimizer, batch: SegmentationBatch, o: StepOptions): tf.Tensor1D {
-  const refiners = refinerLayersOf(model);
   try {
-    return tf.tidy(() => stepOnTape(model, weights, optimizer, batch, o, refiners));
+    return tf.tidy(() => {
+      let parts: tf.Tensor1D | undefined;
+      const variables = weights.map((w) => w.read() as tf.Variable);
+      const input = batch.extraInputs === undefined ? batch.images : [batch.images, ...batch.extraInputs];
+      const { grads } = tf.variableGrads(() => {
+        const out = model.apply(input, { training: true }) as tf.Tensor | tf.Tensor[];
+        const outputs = (Array.isArray(out) ? out : [out]) as tf.Tensor4D[];
+        const main = segmentationCrossEntropy(outputs[o.outputIndex]!, batch.labels, o.lossOptions);
+        const terms = [main, ...o.auxiliaryLosses.map((fn, i) => {
+          const term = fn({ outputs, labels: batch.labels, images: batch.images, step: o.step });
+          if (!(term instanceof tf.Tensor) || term.rank !== 0) throw new ShapeError(`auxiliaryLosses[${i}]`, 'must return a scalar tensor', term);
+          return term;
+        }), ...o.refiners.map((refiner) => refiner.auxiliaryLoss(batch.labels) ?? tf.scalar(0))];
+        parts = tf.keep(tf.stack(terms) as tf.Tensor1D);
+        return tf.addN(terms) as tf.Scalar;
+      }, variables);
+      optimizer.applyGradients(weights, grads);
+      return parts!;
+    });
   } finally {
-    refiners.forEach((r) => r.releaseTrainingState());
-  }
-}
-
-function stepOnTape(model: tf.LayersModel, weights: tf.LayerVariable[], optimizer: SegmentationOptimizer, batch: SegmentationBatch, o: StepOptions, refiners: RefinerLayer[]): tf.Tensor1D {
-  {
-    let parts: tf.Tensor1D | undefined;
-    const variables = weights.map((w) => w.read() as tf.Variable);
-    const input = batch.extraInputs === undefined ? batch.images : [batch.images, ...batch.extraInputs];
-    const { grads } = tf.variableGrads(() => {
-      const out = model.apply(input, { training: true }) as tf.Tensor | tf.Tensor[];
-      const outputs = (Array.isArray(out) ? out : [out]) as tf.Tensor4D[];
-      // The loop checks each batch's labels itself (or was told not to).
-      const main = segmentationCrossEntropy(outputs[o.outputIndex]!, batch.labels, { ...o.lossOptions, checkLabels: false });
-      const terms = [main, ...o.auxiliaryLosses.map((fn, i) => {
-        const term = fn({ outputs, labels: batch.labels, images: batch.images, step: o.step });
-        if (!(term instanceof tf.Tensor) || term.rank !== 0) throw new ShapeError(`auxiliaryLosses[${i}]`, 'must return a scalar tensor', term);
-        return term;
-      }), ...refiners.map((refiner) => refiner.auxiliaryLoss(batch.labels) ?? tf.scalar(0))];
-      parts = tf.keep(tf.stack(terms) as tf.Tensor1D);
-      return tf.addN(terms) as tf.Scalar;
-    }, variables);
-    optimizer.applyGradients(weights, grads);
-    return parts!;
+    o.refiners.forEach((r) => r.releaseTrainingState());
   }
 }

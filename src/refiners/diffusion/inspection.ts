@@ -52,13 +52,11 @@ export function createInspection(scores: tf.Tensor4D, trace: DiffusionTrace, mu:
     { caption: 'importance M', kind: 'heat', tensor: trace.importance, range: [0, 1] },
     ...trace.walks.map((walk, t): InspectionMap => ({ caption: `walk ${t + 1}`, kind: 'labels', tensor: walk })),
   ];
-  const importanceValues = trace.importance.dataSync();
+  const importanceMean = tf.tidy(() => tf.mean(trace.importance).dataSync()[0]!);
   const rowMaps: tf.Tensor4D[] = [];
-  let importanceSum = 0;
-  for (const v of importanceValues) importanceSum += v;
   const inspection: DiffusionInspection = {
     maps,
-    values: { mu, beta, importanceMean: [importanceSum / Math.max(1, importanceValues.length)] },
+    values: { mu, beta, importanceMean: [importanceMean] },
     importance: trace.importance,
     influence,
     seed: trace.seed,
