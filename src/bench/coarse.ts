@@ -7,7 +7,6 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { DependencyContainer } from 'tsyringe';
-import { RefinerLayer } from '../core/refiner.js';
 import { registryOf } from '../core/registry.js';
 import { coarseScores } from '../data/coarse_scores.js';
 import type { Batch } from '../data/types.js';
@@ -15,9 +14,10 @@ import { resolveRefinerLayer } from '../models/resolve.js';
 import { pickLevels, toImageSize } from '../models/segmenter.js';
 import type { SegmentationBatch } from '../train/types.js';
 import { trainBatches, type BenchData } from './dataset.js';
+import { entryModelName } from './end_to_end.js';
 import type { EntryPredictor } from './evaluate.js';
 import type { Experiment, ExperimentEntry } from './experiment.js';
-import type { RefinerEntry } from './frozen.js';
+import { refinerParamsOf, type RefinerEntry } from './frozen.js';
 import { modelInspector } from './panel_extras.js';
 
 /**
@@ -85,13 +85,12 @@ export function createCoarseEntry(entry: ExperimentEntry, experiment: Experiment
   const levels = coarseLevels(entry, pyramid.length, roles.features, refiner.refinerId);
   const refinerInputs = [scores, ...levels.map((i) => pyramid[i]!), ...(roles.image ? [image] : [])];
   const refined = refiner.apply(refinerInputs.length === 1 ? refinerInputs[0]! : refinerInputs) as tf.SymbolicTensor;
-  const name = `coarse_${entry.label.replace(/[^A-Za-z0-9_]/g, '_')}`;
+  const name = entryModelName('coarse', entry.label);
   const model = tf.model({ inputs: [image, scores], outputs: toImageSize(refined, image, `${name}.logits`), name });
   const predictor: EntryPredictor = {
     inputs,
     predict: (modelInputs) => model.predict(modelInputs) as tf.Tensor4D,
     inspect: modelInspector(model),
   };
-  const refinerParams = model.layers.filter((l) => l instanceof RefinerLayer).reduce((sum, l) => sum + l.countParams(), 0);
-  return { model, predictor, refinerParams, dispose: () => model.dispose() };
+  return { model, predictor, refinerParams: refinerParamsOf(model), dispose: () => model.dispose() };
 }

@@ -39,6 +39,16 @@ export function describeBackbone(config: TypedConfig): string {
   return parts.join(' ');
 }
 
+/**
+ * A tfjs model name for an entry: `<prefix>_<label>`, every character other
+ * than `[A-Za-z0-9_]` replaced by `_`.
+ * @param prefix - the protocol's prefix (`m`, `frozen`, `coarse`)
+ * @param label - the entry label
+ */
+export function entryModelName(prefix: string, label: string): string {
+  return `${prefix}_${label.replace(/[^A-Za-z0-9_]/g, '_')}`;
+}
+
 /** Adds the dataset's classes and the experiment seed to a backbone/model config. */
 export function withClasses(config: TypedConfig, classes: number, seed: number): TypedConfig {
   return { ...config, classes, seed: config['seed'] ?? seed };
@@ -52,7 +62,7 @@ export function withClasses(config: TypedConfig, classes: number, seed: number):
  * @param container - registry container (default: the built-ins)
  */
 export function buildEntryModel(entry: ExperimentEntry, experiment: Experiment, classes: number, container?: DependencyContainer): BuiltModel {
-  const name = `m_${entry.label.replace(/[^A-Za-z0-9_]/g, '_')}`;
+  const name = entryModelName('m', entry.label);
   if (entry.model !== undefined) {
     const { type, ...args } = entry.model;
     if (type !== 'difnet') throw new ConfigError('entry.model.type', "must be 'difnet' (use backbone + refiner for other models)", type);

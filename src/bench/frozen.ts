@@ -12,7 +12,7 @@ import type { Backbone } from '../core/backbone.js';
 import { RefinerLayer } from '../core/refiner.js';
 import { registryOf } from '../core/registry.js';
 import { createSegmenter } from '../models/segmenter.js';
-import { describeBackbone, modelPredictor, withClasses } from './end_to_end.js';
+import { describeBackbone, entryModelName, modelPredictor, withClasses } from './end_to_end.js';
 import type { EntryPredictor } from './evaluate.js';
 import type { Experiment, ExperimentEntry } from './experiment.js';
 
@@ -38,6 +38,15 @@ export function buildFrozenBackbone(experiment: Experiment, classes: number, con
   return { backbone, model, description: describeBackbone(experiment.backbone) };
 }
 
+/**
+ * Parameters of a model's refiner layers (the refiner's share of a frozen or
+ * coarse entry).
+ * @param model - an entry's model
+ */
+export function refinerParamsOf(model: tf.LayersModel): number {
+  return model.layers.filter((l) => l instanceof RefinerLayer).reduce((sum, l) => sum + l.countParams(), 0);
+}
+
 /** A refiner entry's model (when it is a layer) and predictor, for the frozen and coarse protocols. */
 export interface RefinerEntry {
   /** The trainable model; absent for a refiner that is not a layer (evaluated only). */
@@ -60,7 +69,7 @@ export interface RefinerEntry {
  */
 export function createFrozenEntry(frozen: FrozenBackbone, entry: ExperimentEntry, container?: DependencyContainer): RefinerEntry {
   const config = entry.refiner ?? { type: 'none' };
-  const name = `frozen_${entry.label.replace(/[^A-Za-z0-9_]/g, '_')}`;
+  const name = entryModelName('frozen', entry.label);
   if (registryOf(container).refinerSpec(config.type).differentiable) {
     const model = createSegmenter({
       backbone: frozen.backbone,
@@ -71,8 +80,7 @@ export function createFrozenEntry(frozen: FrozenBackbone, entry: ExperimentEntry
       name,
       container,
     });
-    const refinerParams = model.layers.filter((l) => l instanceof RefinerLayer).reduce((sum, l) => sum + l.countParams(), 0);
-    return { model, predictor: modelPredictor(model), refinerParams, dispose: () => model.dispose() };
+    return { model, predictor: modelPredictor(model), refinerParams: refinerParamsOf(model), dispose: () => model.dispose() };
   }
   const refiner = registryOf(container).createRefiner(config);
   const predictor: EntryPredictor = {

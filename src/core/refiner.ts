@@ -5,7 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { ConfigError, DataError, ShapeError } from './errors.js';
-import { resizeBilinear, type Size2D } from './ops/resize.js';
+import { isSize2D, resizeBilinear, type Size2D } from './ops/resize.js';
 
 /** What a refiner receives. Scores are logits; features run fine → coarse. */
 export interface RefinerInputs {
@@ -143,7 +143,7 @@ function assertRank4(t: tf.Tensor | undefined, argument: string): asserts t is t
 export function checkRefineOptions(options: RefineOptions): void {
   if (options === null || typeof options !== 'object') throw new ConfigError('options', 'must be an object', options);
   const size = options.outputSize;
-  if (size !== undefined && !(Array.isArray(size) && size.length === 2 && size.every((v) => Number.isInteger(v) && v >= 1))) {
+  if (size !== undefined && !isSize2D(size)) {
     throw new ConfigError('options.outputSize', 'must be [height, width] of positive integers', size);
   }
 }

@@ -82,6 +82,13 @@ function pick<S extends { id: string }>(specs: readonly S[], config: unknown, wh
   return { spec, args };
 }
 
+/** Validates `config` against the named spec's schema without building anything; returns the spec. */
+function checked<S extends { id: string; schema: ArgsSchema<unknown> }>(specs: readonly S[], config: TypedConfig, what: string): S {
+  const { spec, args } = pick(specs, config, what);
+  parseArgs(spec.schema, args);
+  return spec;
+}
+
 /** Looks up specs by name and builds validated instances. */
 @injectable()
 export class Registry {
@@ -131,9 +138,7 @@ export class Registry {
    * @returns the spec
    */
   checkRefiner(config: TypedConfig): RefinerSpec {
-    const { spec, args } = pick(this.refinerSpecs, config, 'refiner');
-    parseArgs(spec.schema, args);
-    return spec;
+    return checked(this.refinerSpecs, config, 'refiner');
   }
 
   /**
@@ -141,9 +146,7 @@ export class Registry {
    * @param config - `{ type: 'resnet', depth: 18, … }`
    */
   checkBackbone(config: TypedConfig): BackboneSpec {
-    const { spec, args } = pick(this.backboneSpecs, config, 'backbone');
-    parseArgs(spec.schema, args);
-    return spec;
+    return checked(this.backboneSpecs, config, 'backbone');
   }
 
   /**
@@ -151,9 +154,7 @@ export class Registry {
    * @param config - `{ type: 'sdn', … }`
    */
   checkNeck(config: TypedConfig): NeckSpec {
-    const { spec, args } = pick(this.neckSpecs, config, 'neck');
-    parseArgs(spec.schema, args);
-    return spec;
+    return checked(this.neckSpecs, config, 'neck');
   }
 
   /**

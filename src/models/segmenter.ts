@@ -9,7 +9,7 @@ import type { DependencyContainer } from 'tsyringe';
 import type { Backbone } from '../core/backbone.js';
 import { ConfigError } from '../core/errors.js';
 import type { Neck } from '../core/neck.js';
-import type { Size2D } from '../core/ops/resize.js';
+import { isSize2D, type Size2D } from '../core/ops/resize.js';
 import type { Refiner, RefinerLayer } from '../core/refiner.js';
 import type { TypedConfig } from '../core/registry.js';
 import { ResizeToMatch } from '../backbones/resize_to_match.js';
@@ -85,7 +85,7 @@ function checkOptionKeys(options: SegmenterOptions): void {
  */
 export function checkInputSize(size: Size2D | null | undefined, argument: string): Size2D | null {
   if (size === null || size === undefined) return null;
-  if (!Array.isArray(size) || size.length !== 2 || !size.every((v) => Number.isInteger(v) && v >= 1)) {
+  if (!isSize2D(size)) {
     throw new ConfigError(argument, 'must be [height, width] of positive integers, or null', size);
   }
   return size;

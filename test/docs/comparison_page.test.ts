@@ -9,6 +9,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { defaultExperiment, fastVariant, parseExperiment, type BenchResults, type EntryResult } from '../../src/index.js';
 import { labelTile, writePanel } from '../../src/bench/report/panels.js';
 import { experimentKind, writeComparisonPage } from '../../scripts/comparison-page.js';
+import { results as fakeResults } from '../bench/results_fixture.js';
 
 const dirs: string[] = [];
 afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
@@ -40,18 +41,7 @@ function entry(label: string, refiner: string, meanIou: number, extra: Partial<E
 async function fakeRun(experiment: Record<string, unknown>, entries: EntryResult[], panelRows = 1 + entries.length): Promise<string> {
   const dir = mkdtempSync(join(tmpdir(), 'segrefine-comparison-'));
   dirs.push(dir);
-  const results: BenchResults = {
-    name: 'fake',
-    seed: 1,
-    experiment: parseExperiment(experiment),
-    backend: 'wasm',
-    versions: { segrefine: '0.1.0', tfjs: '4.22.0', node: 'v20' },
-    dataset: { kind: 'synthetic scenes', trainSize: 16, valSize: 8, imageSize: [32, 32], classes: ['background', 'ring', 'fork'] },
-    startedAt: '2026-01-01T00:00:00.000Z',
-    finishedAt: '2026-01-01T00:03:00.000Z',
-    complete: true,
-    entries,
-  };
+  const results: BenchResults = { ...fakeResults(entries), experiment: parseExperiment(experiment) };
   writeFileSync(join(dir, 'results.json'), JSON.stringify(results));
   for (const chart of ['accuracy-speed', 'trimap']) writeFileSync(join(dir, `chart-${chart}.svg`), `<svg xmlns="http://www.w3.org/2000/svg"><title>${chart}</title></svg>`);
   mkdirSync(join(dir, 'panels'));

@@ -17,6 +17,7 @@ import {
   type Size2D,
 } from '../../src/index.js';
 import { expectTensorClose } from '../../src/testing/index.js';
+import { roundTrip } from '../helpers/round_trip.js';
 
 /** Takes two levels and the image; remembers the shapes it was given. */
 class ProbeRefiner extends RefinerLayer {
@@ -49,15 +50,6 @@ class DoublingNeck extends NeckLayer {
 tf.serialization.registerClass(DoublingNeck);
 
 const emptySchema = compileArgs<Record<string, never>>('EmptyArgs', { type: 'object', properties: {}, required: [], additionalProperties: false } as never);
-
-async function roundTrip(model: tf.LayersModel): Promise<tf.LayersModel> {
-  let saved: tf.io.ModelArtifacts | undefined;
-  await model.save(tf.io.withSaveHandler(async (artifacts) => {
-    saved = artifacts;
-    return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
-  }));
-  return tf.loadLayersModel(tf.io.fromMemory(saved!));
-}
 
 describe('createSegmenter', () => {
   it('maps an image to logits at the image size, for any size when inputSize is null', () => {

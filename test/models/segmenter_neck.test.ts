@@ -2,18 +2,10 @@ import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
 import { createSegmenter, segmentationCrossEntropy, SegmentationOptimizer, trainOnBatch } from '../../src/index.js';
 import { expectTensorClose } from '../../src/testing/index.js';
+import { roundTrip } from '../helpers/round_trip.js';
 
 /** The fcn backbone's pyramid has five levels (strides 2 … 32); its scores are at stride 8. */
 const LEVELS = 5;
-
-async function roundTrip(model: tf.LayersModel): Promise<tf.LayersModel> {
-  let saved: tf.io.ModelArtifacts | undefined;
-  await model.save(tf.io.withSaveHandler(async (artifacts) => {
-    saved = artifacts;
-    return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
-  }));
-  return tf.loadLayersModel(tf.io.fromMemory(saved!));
-}
 
 const absSum = (t: tf.Tensor): number => tf.tidy(() => tf.sum(tf.abs(t)).dataSync()[0]!);
 

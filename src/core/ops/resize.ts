@@ -9,6 +9,14 @@ import * as tf from '@tensorflow/tfjs';
 export type Size2D = [number, number];
 
 /**
+ * Whether `value` is a `[height, width]` pair of positive integers.
+ * @param value - anything
+ */
+export function isSize2D(value: unknown): value is Size2D {
+  return Array.isArray(value) && value.length === 2 && value.every((v) => Number.isInteger(v) && v >= 1);
+}
+
+/**
  * Resizes an NHWC tensor bilinearly to `size` (no-op when already that size).
  * @param x - `[B, h, w, C]`
  * @param size - `[H, W]`

@@ -3,6 +3,7 @@ import { expect, it } from 'vitest';
 import { ConfigError, createRefiner, DataError, DiffusionHead, ShapeError, transitionMatrix } from '../../../src/index.js';
 import { expectNoLeak, expectTensorClose } from '../../../src/testing/index.js';
 import { describeOnBackends } from '../../helpers/backends.js';
+import { roundTrip } from '../../helpers/round_trip.js';
 
 const K = 3;
 const scores = (): tf.Tensor4D => tf.randomNormal([2, 6, 8, K], 0, 1, 'float32', 1) as tf.Tensor4D;
@@ -12,15 +13,6 @@ const pyramid = (): tf.Tensor4D[] => [
   tf.randomNormal([2, 12, 16, 5], 0, 1, 'float32', 3) as tf.Tensor4D,
   tf.randomNormal([2, 6, 8, 7], 0, 1, 'float32', 4) as tf.Tensor4D,
 ];
-
-async function roundTrip(model: tf.LayersModel): Promise<tf.LayersModel> {
-  let saved: tf.io.ModelArtifacts | undefined;
-  await model.save(tf.io.withSaveHandler(async (artifacts) => {
-    saved = artifacts;
-    return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
-  }));
-  return tf.loadLayersModel(tf.io.fromMemory(saved!));
-}
 
 describeOnBackends('DiffusionHead', () => {
   it('refines [scores, ...features] to logits at the requested size', () => {

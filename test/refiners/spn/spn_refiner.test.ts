@@ -3,22 +3,12 @@ import { describe, expect, it } from 'vitest';
 import { ConfigError, createRefiner, registryOf, ShapeError, SpnRefiner, type SpnRefinerArgs } from '../../../src/index.js';
 import { expectNoLeak, expectTensorClose } from '../../../src/testing/index.js';
 import { describeOnBackends } from '../../helpers/backends.js';
+import { roundTrip } from '../../helpers/round_trip.js';
 
 const K = 3;
 const scores = (): tf.Tensor4D => tf.randomNormal([2, 6, 6, K], 0, 1, 'float32', 1) as tf.Tensor4D;
 const image = (): tf.Tensor4D => tf.randomUniform([2, 12, 12, 3], 0, 1, 'float32', 2) as tf.Tensor4D;
 const level = (): tf.Tensor4D => tf.randomNormal([2, 6, 6, 5], 0, 1, 'float32', 3) as tf.Tensor4D;
-
-async function roundTrip(model: tf.LayersModel): Promise<tf.LayersModel> {
-  let saved: tf.io.ModelArtifacts | undefined;
-  await model.save(
-    tf.io.withSaveHandler(async (artifacts) => {
-      saved = artifacts;
-      return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
-    }),
-  );
-  return tf.loadLayersModel(tf.io.fromMemory(saved!));
-}
 
 describeOnBackends('SpnRefiner (spn)', () => {
   it('is registered, takes the image by default and keeps K at the scores’ (or requested) size', () => {
