@@ -6,6 +6,8 @@ export default defineConfig({
   resolve: {
     alias: [
       { find: /^segrefine\/testing$/, replacement: fileURLToPath(new URL('./src/testing/index.ts', import.meta.url)) },
+      { find: /^segrefine\/node$/, replacement: fileURLToPath(new URL('./src/node/index.ts', import.meta.url)) },
+      { find: /^segrefine\/bench$/, replacement: fileURLToPath(new URL('./src/bench/index.ts', import.meta.url)) },
       { find: /^segrefine$/, replacement: fileURLToPath(new URL('./src/index.ts', import.meta.url)) },
     ],
   },

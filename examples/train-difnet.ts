@@ -22,6 +22,7 @@ import {
   train,
   type SegmentationDataset,
 } from 'segrefine';
+import { fileCheckpointStore } from 'segrefine/node';
 
 const FAST = process.env['SEGREFINE_FAST'] === '1';
 
@@ -125,7 +126,7 @@ export async function main(overrides: Partial<ExampleSettings> = {}): Promise<Mo
         epochs: s.epochs,
         stepsPerEpoch,
         optimizer: { type: 'sgd', learningRate: 0.02, momentum: 0.9, weightDecay: 1e-4, policy: 'poly', power: 0.9 },
-        checkpoint: { directory: join(checkpoints, name) },
+        checkpoint: { store: fileCheckpointStore(join(checkpoints, name)) },
         callbacks: {
           onStep: (log) => {
             losses.push(log.loss);

@@ -14,7 +14,7 @@
 import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, relative, resolve } from 'node:path';
 import sharp from 'sharp';
-import { defaultExperiment, fastVariant, parseExperiment, type BenchResults, type EntryResult, type Experiment } from '../src/index.js';
+import { defaultExperiment, fastVariant, parseExperiment, type BenchResults, type EntryResult, type Experiment } from '../src/bench/index.js';
 import { comparabilityWarnings } from '../src/bench/comparability.js';
 import { INSPECTED_NOTE, inspectedRows } from '../src/bench/report/inspected.js';
 import { PANEL_GAP } from '../src/bench/report/panels.js';

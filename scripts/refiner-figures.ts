@@ -23,22 +23,7 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import {
-  ConfusionMatrix,
-  createSegmenter,
-  createSyntheticDataset,
-  DiffusionHead,
-  initBackend,
-  RefinerLayer,
-  registryOf,
-  resizeBilinear,
-  segmentationCrossEntropy,
-  train,
-  type Backbone,
-  type Neck,
-  type Refiner,
-  type SegmentationDataset,
-} from '../src/index.js';
+import { ConfusionMatrix, createSegmenter, createSyntheticDataset, DiffusionHead, initBackend, RefinerLayer, defaultRegistry, resizeBilinear, segmentationCrossEntropy, train, type Backbone, type Neck, type Refiner, type SegmentationDataset } from '../src/index.js';
 import { heatTile, labelTile, type PanelTile } from '../src/bench/report/panels.js';
 import { repoRoot } from './doc-snippets.js';
 import { writeFigure, type FigureRow } from './figure-grid.js';
@@ -220,7 +205,7 @@ async function neckTiles(backbone: Backbone, neck: Neck, image: tf.Tensor4D, lev
 
 /** Trains a segmenter (backbone + optional neck, refiner `none`) end to end. */
 async function trainSegmenter(data: SegmentationDataset, neck: Neck | null): Promise<{ backbone: Backbone; model: tf.LayersModel; seconds: number }> {
-  const backbone = registryOf().createBackbone({ type: 'fcn', classes: settings.classes, channels: settings.channels, seed: settings.seed, name: neck ? 'fcn_sdn' : 'fcn' });
+  const backbone = defaultRegistry().createBackbone({ type: 'fcn', classes: settings.classes, channels: settings.channels, seed: settings.seed, name: neck ? 'fcn_sdn' : 'fcn' });
   const model = createSegmenter({ backbone, refiner: { type: 'none' }, neck, inputSize: SIZE, name: neck ? 'with_neck' : 'backbone' });
   const started = performance.now();
   await train(model, {
@@ -270,9 +255,9 @@ async function main(): Promise<void> {
     console.log(`wrote ${relative(repoRoot, file)}`);
   };
 
-  for (const spec of registryOf().refiners()) {
-    if (spec.id === 'none' || spec.kind !== 'refiner' || (only !== undefined && !only.includes(spec.id))) continue;
-    const refiner = registryOf().createRefiner({ type: spec.id, ...(refinerArgs[spec.id] ?? {}) });
+  for (const spec of defaultRegistry().refiners()) {
+    if (spec.id === 'none' || (only !== undefined && !only.includes(spec.id))) continue;
+    const refiner = defaultRegistry().createRefiner({ type: spec.id, ...(refinerArgs[spec.id] ?? {}) });
     // The untrained refiner's score tells what training changed (layers build on first use).
     const initialLogits = predict(refiner, valImages, val);
     const initialIou = meanIou(await labelsOf(initialLogits), truth);
@@ -305,7 +290,7 @@ async function main(): Promise<void> {
     refiner.dispose();
   }
 
-  const necks = registryOf().necks().filter((spec) => only === undefined || only.includes(spec.id));
+  const necks = defaultRegistry().necks().filter((spec) => only === undefined || only.includes(spec.id));
   if (necks.length > 0) {
     // A neck refines a backbone's features: train the same small backbone with and without it.
     const plain = await trainSegmenter(data, null);
@@ -315,7 +300,7 @@ async function main(): Promise<void> {
     const plainIou = meanIou(plainLabels, truth);
     console.log(`fcn: trained ${plain.seconds.toFixed(0)} s, val mIoU ${(100 * plainIou).toFixed(1)}%`);
     for (const spec of necks) {
-      const neck = registryOf().createNeck({ type: spec.id });
+      const neck = defaultRegistry().createNeck({ type: spec.id });
       const withNeck = await trainSegmenter(data, neck);
       const logits = withNeck.model.predict(valImages) as tf.Tensor4D;
       const labels = await labelsOf(logits);

@@ -1,5 +1,11 @@
 /**
- * segrefine: refiners for semantic segmentation on TensorFlow.js.
+ * segrefine: refiners for semantic segmentation on TensorFlow.js — the
+ * portable core (Node and browsers alike: no Node built-in or Node-only
+ * package in its import graph). Files, sharp decoding, checkpoints on disk and
+ * the walk's helper threads are in `segrefine/node`; the benchmark is
+ * `segrefine/bench`. Importing it registers segrefine's own layer classes
+ * with tfjs and changes nothing else; {@link initBackend} starts a backend
+ * and installs the kernel fixes.
  *
  * ```ts illustrative
  * import * as tf from '@tensorflow/tfjs';
@@ -9,16 +15,12 @@
  * ```
  * @module segrefine
  */
-import 'reflect-metadata';
-import { installKernelFixes } from './core/kernels/index.js';
 import './specs.js';
 
-installKernelFixes();
-
-export { initBackend, backendInfo, describeBackend, suppressCpuBanner, type BackendInfo, type BackendPreference, type SkippedBackend } from './core/backend.js';
-export { installKernelFixes, wasmKernelNames } from './core/kernels/index.js';
+export { initBackend, backendInfo, describeBackend, suppressCpuBanner, type BackendInfo, type BackendOptions, type BackendPreference, type SkippedBackend } from './core/backend.js';
+export { installKernelFixes } from './core/kernels/index.js';
 export { SegrefineError, ShapeError, ConfigError, DataError } from './core/errors.js';
-export { ajv, compileArgs, parseArgs, type ArgsSchema, type JSONSchemaType } from './core/config.js';
+export { compileArgs, parseArgs, type ArgsSchema, type JSONSchemaType } from './core/config.js';
 export {
   RefinerLayer,
   splitLayerArgs,
@@ -35,22 +37,19 @@ export {
   type RefinerInspection,
 } from './core/refiner.js';
 export type { Backbone, BackboneOutputs, BackboneCallKwargs } from './core/backbone.js';
-export { NeckLayer, shapeList, type Neck, type NeckCallKwargs, type NeckOptions, type LayerInput } from './core/neck.js';
+export { NeckLayer, type Neck, type NeckCallKwargs, type NeckOptions, type LayerInput } from './core/neck.js';
 export {
-  createContainer,
+  Registry,
+  createRegistry,
+  defaultRegistry,
   createRefiner,
   createNeck,
-  registryOf,
-  Registry,
-  REFINER_SPECS,
-  BACKBONE_SPECS,
-  NECK_SPECS,
-  REGISTRY,
+  createBackbone,
   type RefinerSpec,
   type BackboneSpec,
   type NeckSpec,
   type TypedConfig,
-  type ContainerOptions,
+  type RegistryOptions,
 } from './core/registry.js';
 export { resizeBilinear, type Size2D } from './core/ops/resize.js';
 export * from './refiners/index.js';
@@ -59,4 +58,3 @@ export * from './models/index.js';
 export * from './train/index.js';
 export * from './data/index.js';
 export * from './eval/index.js';
-export * from './bench/index.js';

@@ -19,7 +19,7 @@ export { TinyFcn, fcnSpec, type TinyFcnArgs } from './fcn.js';
 export { SmallUNet, unetSpec, type SmallUNetArgs } from './unet.js';
 export { fromLayersModel, LayersModelBackbone, type FromLayersModelOptions } from './from_layers_model.js';
 
-/** The backbone specs `createContainer()` registers by default. */
+/** The backbone specs `createRegistry()` holds by default. */
 export const builtinBackboneSpecs: readonly BackboneSpec<never>[] = [
   resnetSpec as BackboneSpec<never>,
   simDeepLabSpec as BackboneSpec<never>,

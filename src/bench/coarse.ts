@@ -6,8 +6,7 @@
  * @module
  */
 import * as tf from '@tensorflow/tfjs';
-import type { DependencyContainer } from 'tsyringe';
-import { registryOf } from '../core/registry.js';
+import { defaultRegistry, type Registry } from '../core/registry.js';
 import { coarseScores } from '../data/coarse_scores.js';
 import type { Batch } from '../data/types.js';
 import { resolveRefinerLayer } from '../models/resolve.js';
@@ -61,13 +60,13 @@ function coarseLevels(entry: ExperimentEntry, pyramidLength: number, wanted: num
  * @param entry - the entry (refiner config, levels)
  * @param experiment - coarse settings and seed
  * @param classes - number of classes
- * @param container - registry container (default: the built-ins)
+ * @param registry - from `createRegistry` (default: the built-ins)
  */
-export function createCoarseEntry(entry: ExperimentEntry, experiment: Experiment, classes: number, container?: DependencyContainer): RefinerEntry {
+export function createCoarseEntry(entry: ExperimentEntry, experiment: Experiment, classes: number, registry: Registry = defaultRegistry()): RefinerEntry {
   const config = entry.refiner ?? { type: 'none' };
   const inputs = (batch: Batch): tf.Tensor[] => [batch.images, batchCoarseScores(batch, experiment, classes)];
-  if (!registryOf(container).refinerSpec(config.type).differentiable) {
-    const refiner = registryOf(container).createRefiner(config);
+  if (!registry.refinerSpec(config.type).differentiable) {
+    const refiner = registry.createRefiner(config);
     const predictor: EntryPredictor = {
       inputs,
       predict: ([images, scores]) => {
@@ -77,7 +76,7 @@ export function createCoarseEntry(entry: ExperimentEntry, experiment: Experiment
     };
     return { predictor, refinerParams: 0, dispose: () => refiner.dispose() };
   }
-  const refiner = resolveRefinerLayer(config, 'refiner', container);
+  const refiner = resolveRefinerLayer(config, 'refiner', registry);
   const image = tf.input({ shape: [null, null, 3], name: 'image' });
   const scores = tf.input({ shape: [null, null, classes], name: 'coarse_scores' });
   const pyramid = entry.imageAsFeature === false ? [] : [image];

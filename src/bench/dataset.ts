@@ -4,7 +4,7 @@
  */
 import type { BatchOptions, SegmentationDataset } from '../data/types.js';
 import { createSyntheticDataset } from '../data/synthetic/scenes.js';
-import { VocDataset } from '../data/voc/dataset.js';
+import { VocDataset } from '../node/voc/dataset.js';
 import type { DatasetConfig, Experiment } from './experiment.js';
 import type { ProgressReporter } from './progress.js';
 

@@ -4,9 +4,8 @@
  * @module
  */
 import * as tf from '@tensorflow/tfjs';
-import type { DependencyContainer } from 'tsyringe';
 import { ConfigError } from '../core/errors.js';
-import type { TypedConfig } from '../core/registry.js';
+import { defaultRegistry, type Registry, type TypedConfig } from '../core/registry.js';
 import { createDifNet } from '../models/difnet.js';
 import { createSegmenter } from '../models/segmenter.js';
 import { train } from '../train/train.js';
@@ -59,9 +58,9 @@ export function withClasses(config: TypedConfig, classes: number, seed: number):
  * @param entry - the entry
  * @param experiment - default backbone, seed
  * @param classes - number of classes
- * @param container - registry container (default: the built-ins)
+ * @param registry - from `createRegistry` (default: the built-ins)
  */
-export function buildEntryModel(entry: ExperimentEntry, experiment: Experiment, classes: number, container?: DependencyContainer): BuiltModel {
+export function buildEntryModel(entry: ExperimentEntry, experiment: Experiment, classes: number, registry: Registry = defaultRegistry()): BuiltModel {
   const name = entryModelName('m', entry.label);
   if (entry.model !== undefined) {
     const { type, ...args } = entry.model;
@@ -80,7 +79,7 @@ export function buildEntryModel(entry: ExperimentEntry, experiment: Experiment, 
     featureLevels: entry.featureLevels ?? null,
     imageAsFeature: entry.imageAsFeature ?? false,
     name,
-    container,
+    registry,
   });
   const refinerParams = model.layers.filter((l) => l.name === 'refiner' || l.name === 'neck').reduce((sum, l) => sum + l.countParams(), 0);
   return { model, backbone: describeBackbone(entry.backbone ?? experiment.backbone), refiner: refiner.type, neck: entry.neck?.type, refinerParams };

@@ -5,10 +5,9 @@
  * anything trains.
  * @module
  */
-import type { DependencyContainer } from 'tsyringe';
 import { parseArgs } from '../core/config.js';
 import { ConfigError, SegrefineError } from '../core/errors.js';
-import { registryOf, type TypedConfig } from '../core/registry.js';
+import { defaultRegistry, type Registry, type TypedConfig } from '../core/registry.js';
 import { difNetSchema } from '../models/difnet.js';
 import type { Experiment, ExperimentEntry, Protocol, RefinerProtocol } from './experiment.js';
 
@@ -39,14 +38,14 @@ function includedProtocols(experiment: Experiment): RefinerProtocol[] {
  * `includeAllRefiners`; the `refine-coarse` entries come last, after their
  * baseline (the coarse input itself).
  * @param experiment - the validated experiment
- * @param container - registry container (default: the built-ins)
+ * @param registry - from `createRegistry` (default: the built-ins)
  */
-export function expandEntries(experiment: Experiment, container?: DependencyContainer): ExperimentEntry[] {
+export function expandEntries(experiment: Experiment, registry: Registry = defaultRegistry()): ExperimentEntry[] {
   const entries = [...experiment.entries];
   for (const protocol of includedProtocols(experiment)) {
     const listed = new Set(entries.filter((e) => protocolOf(e, experiment) === protocol).map((e) => e.refiner?.type ?? 'none'));
-    for (const spec of registryOf(container).refiners()) {
-      if (spec.kind !== 'refiner' || listed.has(spec.id)) continue;
+    for (const spec of registry.refiners()) {
+      if (listed.has(spec.id)) continue;
       const label = protocol === 'refine-frozen' ? spec.id : spec.id === 'none' ? COARSE_BASELINE : `${spec.id} (coarse)`;
       entries.push({ label, refiner: { type: spec.id }, protocol });
     }
@@ -68,8 +67,7 @@ export function expandEntries(experiment: Experiment, container?: DependencyCont
 /** Placeholder class count for validating backbone configs before the dataset is open (the real one replaces it). */
 const PLACEHOLDER_CLASSES = 21;
 
-function checkEntry(entry: ExperimentEntry, experiment: Experiment, container?: DependencyContainer): void {
-  const registry = registryOf(container);
+function checkEntry(entry: ExperimentEntry, experiment: Experiment, registry: Registry): void {
   const protocol = protocolOf(entry, experiment);
   const withClasses = (config: TypedConfig): TypedConfig => ({ ...config, classes: PLACEHOLDER_CLASSES, seed: config['seed'] ?? experiment.seed });
   if (entry.model !== undefined) {
@@ -81,7 +79,6 @@ function checkEntry(entry: ExperimentEntry, experiment: Experiment, container?: 
   if (protocol !== 'refine-coarse') registry.checkBackbone(withClasses(entry.backbone ?? experiment.backbone));
   if (entry.neck !== undefined) registry.checkNeck(entry.neck);
   const spec = registry.checkRefiner(entry.refiner ?? { type: 'none' });
-  if (spec.kind === 'neck') throw new ConfigError('refiner.type', `must name a refiner, not a neck (use "neck": { "type": "${spec.id}" })`, spec.id);
   if (protocol === 'end-to-end' && !spec.differentiable) {
     throw new ConfigError('refiner.type', 'must be differentiable to train end to end (use protocol refine-frozen or refine-coarse)', spec.id);
   }
@@ -92,12 +89,12 @@ function checkEntry(entry: ExperimentEntry, experiment: Experiment, container?: 
  * trains; an error names the entry's label.
  * @param entries - from {@link expandEntries}
  * @param experiment - the validated experiment
- * @param container - registry container (default: the built-ins)
+ * @param registry - from `createRegistry` (default: the built-ins)
  */
-export function validateEntries(entries: readonly ExperimentEntry[], experiment: Experiment, container?: DependencyContainer): void {
+export function validateEntries(entries: readonly ExperimentEntry[], experiment: Experiment, registry: Registry = defaultRegistry()): void {
   for (const entry of entries) {
     try {
-      checkEntry(entry, experiment, container);
+      checkEntry(entry, experiment, registry);
     } catch (error) {
       if (!(error instanceof SegrefineError)) throw error;
       const ErrorClass = error.constructor as new (argument: string, rule: string, value: unknown) => SegrefineError;

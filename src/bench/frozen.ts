@@ -7,10 +7,9 @@
  * @module
  */
 import * as tf from '@tensorflow/tfjs';
-import type { DependencyContainer } from 'tsyringe';
 import type { Backbone } from '../core/backbone.js';
 import { RefinerLayer } from '../core/refiner.js';
-import { registryOf } from '../core/registry.js';
+import { defaultRegistry, type Registry } from '../core/registry.js';
 import { createSegmenter } from '../models/segmenter.js';
 import { describeBackbone, entryModelName, modelPredictor, withClasses } from './end_to_end.js';
 import type { EntryPredictor } from './evaluate.js';
@@ -30,11 +29,11 @@ export interface FrozenBackbone {
  * Builds the experiment's backbone as a `none` segmenter (to be trained once).
  * @param experiment - backbone config and seed
  * @param classes - number of classes
- * @param container - registry container (default: the built-ins)
+ * @param registry - from `createRegistry` (default: the built-ins)
  */
-export function buildFrozenBackbone(experiment: Experiment, classes: number, container?: DependencyContainer): FrozenBackbone {
-  const backbone = registryOf(container).createBackbone(withClasses(experiment.backbone, classes, experiment.seed));
-  const model = createSegmenter({ backbone, refiner: { type: 'none' }, name: 'frozen_backbone', container });
+export function buildFrozenBackbone(experiment: Experiment, classes: number, registry: Registry = defaultRegistry()): FrozenBackbone {
+  const backbone = registry.createBackbone(withClasses(experiment.backbone, classes, experiment.seed));
+  const model = createSegmenter({ backbone, refiner: { type: 'none' }, name: 'frozen_backbone', registry });
   return { backbone, model, description: describeBackbone(experiment.backbone) };
 }
 
@@ -65,12 +64,12 @@ export interface RefinerEntry {
  * (a refiner that is not a layer, e.g. the dense CRF).
  * @param frozen - the trained backbone
  * @param entry - the entry (refiner config, levels)
- * @param container - registry container (default: the built-ins)
+ * @param registry - from `createRegistry` (default: the built-ins)
  */
-export function createFrozenEntry(frozen: FrozenBackbone, entry: ExperimentEntry, container?: DependencyContainer): RefinerEntry {
+export function createFrozenEntry(frozen: FrozenBackbone, entry: ExperimentEntry, registry: Registry = defaultRegistry()): RefinerEntry {
   const config = entry.refiner ?? { type: 'none' };
   const name = entryModelName('frozen', entry.label);
-  if (registryOf(container).refinerSpec(config.type).differentiable) {
+  if (registry.refinerSpec(config.type).differentiable) {
     const model = createSegmenter({
       backbone: frozen.backbone,
       freezeBackbone: true,
@@ -78,11 +77,11 @@ export function createFrozenEntry(frozen: FrozenBackbone, entry: ExperimentEntry
       featureLevels: entry.featureLevels ?? null,
       imageAsFeature: entry.imageAsFeature ?? false,
       name,
-      container,
+      registry,
     });
     return { model, predictor: modelPredictor(model), refinerParams: refinerParamsOf(model), dispose: () => model.dispose() };
   }
-  const refiner = registryOf(container).createRefiner(config);
+  const refiner = registry.createRefiner(config);
   const predictor: EntryPredictor = {
     inputs: (batch) => [batch.images],
     predict: (inputs) => {

@@ -1,7 +1,17 @@
 /**
- * The bench: experiments, the runner and its report.
- * @module
+ * The benchmark (`segrefine/bench`, Node): experiments, the runner and its
+ * report. `npx segrefine bench` runs the default experiment.
+ *
+ * ```ts illustrative
+ * import { initBackend } from 'segrefine';
+ * import { runBench, defaultExperiment } from 'segrefine/bench';
+ * await initBackend();
+ * const run = await runBench(defaultExperiment);
+ * ```
+ * @module segrefine/bench
  */
+import '../specs.js';
+
 export { runBench, type BenchOptions, type BenchRun } from './runner.js';
 export { expandEntries, validateEntries } from './entries.js';
 export { comparabilityWarnings, singleClassPrediction, TIE_TOLERANCE, type ComparabilityWarning, type ComparabilityWarningKind, type SingleClassPrediction } from './comparability.js';

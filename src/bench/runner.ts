@@ -7,8 +7,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import type { DependencyContainer } from 'tsyringe';
 import { backendInfo } from '../core/backend.js';
+import type { Registry } from '../core/registry.js';
 import { openDataset, type BenchData } from './dataset.js';
 import { coarseTrainBatches, createCoarseEntry } from './coarse.js';
 import { buildEntryModel, evaluateModel, trainEntryModel, type TrainedEntry } from './end_to_end.js';
@@ -28,8 +28,8 @@ export interface BenchOptions {
   reporter?: ProgressReporter;
   /** Stops the run after the current step; finished entries are kept. */
   signal?: AbortSignal;
-  /** Registry container (default: the built-ins); pass one with your own refiner specs. */
-  container?: DependencyContainer;
+  /** Registry (default: the built-ins); pass one from `createRegistry` with your own refiner specs. */
+  registry?: Registry;
 }
 
 /** What {@link runBench} returns. */
@@ -105,8 +105,8 @@ function trainRefinerEntry(model: tf.LayersModel, protocol: Protocol, data: Benc
 export async function runBench(experimentInput: unknown, options: BenchOptions = {}): Promise<BenchRun> {
   const experiment = parseExperiment(experimentInput);
   // Every entry is checked against the registry before anything trains.
-  const entries = expandEntries(experiment, options.container);
-  validateEntries(entries, experiment, options.container);
+  const entries = expandEntries(experiment, options.registry);
+  validateEntries(entries, experiment, options.registry);
   const reporter = options.reporter ?? quietReporter();
   const dir = join(experiment.outputDir, experiment.name);
   const data: BenchData = await openDataset(experiment.dataset, experiment.seed, reporter);
@@ -141,7 +141,7 @@ export async function runBench(experimentInput: unknown, options: BenchOptions =
     for (const entry of entries) {
       const protocol = protocolOf(entry, experiment);
       if (protocol === 'end-to-end') {
-        const built = buildEntryModel(entry, experiment, classes, options.container);
+        const built = buildEntryModel(entry, experiment, classes, options.registry);
         try {
           const trained = await trainEntryModel(built.model, data, experiment, reporter, entry.label, options.signal);
           const evaluation = await evaluateModel(built.model, data, experiment, panels, reporter, entry.label, options.signal);
@@ -153,7 +153,7 @@ export async function runBench(experimentInput: unknown, options: BenchOptions =
         }
       } else if (protocol === 'refine-frozen' && frozen === undefined) {
         // The baseline: train the shared backbone with the `none` refiner.
-        frozen = buildFrozenBackbone(experiment, classes, options.container);
+        frozen = buildFrozenBackbone(experiment, classes, options.registry);
         const label = entry.label === FROZEN_BASELINE ? `${frozen.description} (none)` : entry.label;
         const trained = await trainEntryModel(frozen.model, data, experiment, reporter, label, options.signal);
         const evaluation = await evaluateModel(frozen.model, data, experiment, panels, reporter, label, options.signal);
@@ -161,7 +161,7 @@ export async function runBench(experimentInput: unknown, options: BenchOptions =
         const facts = { backbone: frozen.description, refiner: 'none', params: frozen.model.countParams(), refinerParams: 0, ...trainingFacts(trained) };
         results.entries.push(toEntryResult('end-to-end', evaluation, facts, label));
       } else {
-        const built: RefinerEntry = protocol === 'refine-frozen' ? createFrozenEntry(frozen!, entry, options.container) : createCoarseEntry(entry, experiment, classes, options.container);
+        const built: RefinerEntry = protocol === 'refine-frozen' ? createFrozenEntry(frozen!, entry, options.registry) : createCoarseEntry(entry, experiment, classes, options.registry);
         try {
           const trained = built.model === undefined ? undefined : await trainRefinerEntry(built.model, protocol, data, experiment, classes, reporter, entry.label, options.signal);
           const evaluation = await evaluateEntry(built.predictor, data, experiment, panels, reporter, entry.label, options.signal);

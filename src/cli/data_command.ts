@@ -3,7 +3,7 @@
  * @module
  */
 import { createSyntheticDataset } from '../data/synthetic/scenes.js';
-import { exportVoc } from '../data/voc/export.js';
+import { exportVoc } from '../node/voc/export.js';
 import { ConfigError } from '../core/errors.js';
 
 /** Options of `segrefine data export`. */

@@ -13,8 +13,8 @@ import { startBackend } from './start_backend.js';
 import { ConfigError, DataError } from '../core/errors.js';
 import { createRefiner } from '../core/registry.js';
 import { vocPalette } from '../data/palette.js';
-import { encodePalettePng } from '../data/voc/png.js';
-import { fileSystemIO } from '../train/checkpoint.js';
+import { encodePalettePng } from '../node/voc/png.js';
+import { fileSystemIO } from '../node/checkpoint_files.js';
 import { terminalReporter } from './progress.js';
 import { stopOnInterrupt } from './bench_command.js';
 

@@ -1,6 +1,7 @@
 /**
- * Backend selection (DESIGN §4): `tensorflow` (tfjs-node-gpu, else tfjs-node,
- * when installed), then `wasm`, then `cpu`. `SEGREFINE_BACKEND` overrides the
+ * Backend selection (DESIGN §4). In Node: `tensorflow` (tfjs-node-gpu, else
+ * tfjs-node, when installed), then `wasm`, then `cpu`; in a browser: `webgl`,
+ * then `wasm`, then `cpu`. `SEGREFINE_BACKEND` (Node) overrides the
  * preference.
  * @module
  */
@@ -9,13 +10,29 @@ import { ConfigError } from './errors.js';
 import { installKernelFixes } from './kernels/index.js';
 
 /** Backends segrefine knows how to start. `auto` tries them fastest first. */
-export type BackendPreference = 'auto' | 'tensorflow' | 'wasm' | 'cpu';
+export type BackendPreference = 'auto' | 'tensorflow' | 'webgl' | 'wasm' | 'cpu';
 
-const PREFERENCES: readonly BackendPreference[] = ['auto', 'tensorflow', 'wasm', 'cpu'];
+const PREFERENCES: readonly BackendPreference[] = ['auto', 'tensorflow', 'webgl', 'wasm', 'cpu'];
+
+/** Options of {@link initBackend}. */
+export interface BackendOptions {
+  /**
+   * Where tfjs-backend-wasm's `.wasm` files are served from (a folder URL
+   * ending in `/`), passed to its `setWasmPaths`. Needed in a browser when
+   * the page's bundler does not serve them beside the script.
+   * @defaultValue tfjs's own lookup
+   */
+  wasmPaths?: string;
+}
+
+/** Whether this is Node (process.versions.node), not a browser or a worker of one. */
+function inNode(): boolean {
+  return typeof process === 'object' && typeof process.versions === 'object' && typeof process.versions.node === 'string';
+}
 
 /** What {@link initBackend} chose and why. */
 export interface BackendInfo {
-  /** The active tfjs backend name: `tensorflow`, `wasm` or `cpu`. */
+  /** The active tfjs backend name: `tensorflow`, `webgl`, `wasm` or `cpu`. */
   readonly name: string;
   /** The preference asked for (after applying `SEGREFINE_BACKEND`). */
   readonly requested: BackendPreference;
@@ -36,6 +53,7 @@ export interface SkippedBackend {
 let current: BackendInfo | undefined;
 
 async function tryTensorflow(): Promise<string> {
+  if (!inNode()) throw new Error('tfjs-node runs in Node only');
   for (const pkg of ['@tensorflow/tfjs-node-gpu', '@tensorflow/tfjs-node']) {
     try {
       await import(pkg);
@@ -47,8 +65,14 @@ async function tryTensorflow(): Promise<string> {
   throw new Error('neither @tensorflow/tfjs-node-gpu nor @tensorflow/tfjs-node is usable');
 }
 
-async function tryWasm(): Promise<string> {
-  await import('@tensorflow/tfjs-backend-wasm');
+async function tryWebgl(): Promise<string> {
+  if (!(await tf.setBackend('webgl'))) throw new Error('webgl backend failed to initialise (no WebGL here)');
+  return '@tensorflow/tfjs-backend-webgl';
+}
+
+async function tryWasm(options: BackendOptions): Promise<string> {
+  const wasm = await import('@tensorflow/tfjs-backend-wasm');
+  if (options.wasmPaths !== undefined) wasm.setWasmPaths(options.wasmPaths);
   installKernelFixes();
   if (!(await tf.setBackend('wasm'))) throw new Error('wasm backend failed to initialise');
   return '@tensorflow/tfjs-backend-wasm';
@@ -59,37 +83,42 @@ async function tryCpu(): Promise<string> {
   return '@tensorflow/tfjs-backend-cpu';
 }
 
-const STARTERS: Record<Exclude<BackendPreference, 'auto'>, () => Promise<string>> = {
+const STARTERS: Record<Exclude<BackendPreference, 'auto'>, (options: BackendOptions) => Promise<string>> = {
   tensorflow: tryTensorflow,
+  webgl: tryWebgl,
   wasm: tryWasm,
   cpu: tryCpu,
 };
 
 /**
- * Picks and starts the tfjs backend. With `auto` (default) it tries
- * `tensorflow`, `wasm`, `cpu` in that order. The environment variable
- * `SEGREFINE_BACKEND` (one of the same names) overrides `preference`.
- * An explicit preference that cannot start is an error, not a silent fallback.
+ * Picks and starts the tfjs backend. With `auto` (default) it tries, in
+ * Node, `tensorflow`, `wasm`, `cpu`, and in a browser `webgl`, `wasm`,
+ * `cpu`. In Node the environment variable `SEGREFINE_BACKEND` (one of the
+ * same names) overrides `preference`. An explicit preference that cannot
+ * start is an error, not a silent fallback.
  *
- * Also installs segrefine's kernel fixes (wasm gradient kernels, dilated-conv
- * gradients), so everything trains on the chosen backend.
+ * Also installs segrefine's kernel fixes ({@link installKernelFixes}: wasm
+ * gradient kernels, dilated-conv gradients), so everything trains on the
+ * chosen backend. Importing segrefine installs nothing.
  *
- * @param preference - `auto`, `tensorflow`, `wasm` or `cpu`
+ * @param preference - `auto`, `tensorflow`, `webgl`, `wasm` or `cpu`
+ * @param options - where the wasm binaries are served (browsers)
  * @returns what was chosen; also available later from {@link backendInfo}
  */
-export async function initBackend(preference: BackendPreference = 'auto'): Promise<BackendInfo> {
-  const override = process.env['SEGREFINE_BACKEND'];
+export async function initBackend(preference: BackendPreference = 'auto', options: BackendOptions = {}): Promise<BackendInfo> {
+  const override = inNode() ? process.env['SEGREFINE_BACKEND'] : undefined;
   const requested = (override !== undefined && override !== '' ? override : preference) as BackendPreference;
   if (!PREFERENCES.includes(requested)) {
     const argument = override !== undefined && override !== '' ? 'SEGREFINE_BACKEND' : 'initBackend(preference)';
     throw new ConfigError(argument, `must be one of ${PREFERENCES.join(', ')}`, requested);
   }
   installKernelFixes();
-  const order: Exclude<BackendPreference, 'auto'>[] = requested === 'auto' ? ['tensorflow', 'wasm', 'cpu'] : [requested];
+  const automatic: Exclude<BackendPreference, 'auto'>[] = inNode() ? ['tensorflow', 'wasm', 'cpu'] : ['webgl', 'wasm', 'cpu'];
+  const order = requested === 'auto' ? automatic : [requested];
   const skipped: SkippedBackend[] = [];
   for (const name of order) {
     try {
-      const provider = await STARTERS[name]();
+      const provider = await STARTERS[name](options);
       await tf.ready();
       current = { name: tf.getBackend(), requested, provider, skipped };
       return current;

@@ -1,11 +1,11 @@
 /**
- * The registry (DESIGN §3): a tsyringe container of *specs* (never layer
- * instances — tfjs constructs layers itself on reload). {@link createContainer}
- * is the only place that registers; nothing writes to the global container.
+ * The registry (DESIGN §3): the *specs* of refiners, backbones and necks —
+ * name, schema, factory; never layer instances (tfjs constructs layers
+ * itself on reload). {@link createRegistry} makes one with the built-ins plus
+ * your own; the default one (used when no registry is passed) is never
+ * written to, so registrations stay scoped to the registry you pass around.
  * @module
  */
-import 'reflect-metadata';
-import { container as rootContainer, inject, injectable, type DependencyContainer, type InjectionToken } from 'tsyringe';
 import type { Backbone } from './backbone.js';
 import type { Neck } from './neck.js';
 import { parseArgs, type ArgsSchema } from './config.js';
@@ -16,8 +16,6 @@ import type { Refiner } from './refiner.js';
 export interface RefinerSpec<A = unknown> {
   /** Registry name, the `type` of a refiner config. */
   readonly id: string;
-  /** `refiner` refines scores; `neck` refines a feature pyramid (SDN). */
-  readonly kind: 'refiner' | 'neck';
   /** One line for listings and reports. */
   readonly summary: string;
   /** Whether it trains end to end. */
@@ -44,8 +42,6 @@ export interface BackboneSpec<A = unknown> {
 export interface NeckSpec<A = unknown> {
   /** Registry name, the `type` of a neck config. */
   readonly id: string;
-  /** Always `'neck'`: tells necks from refiners in mixed listings. */
-  readonly kind: 'neck';
   /** One line for listings and reports. */
   readonly summary: string;
   /** Schema of its args. */
@@ -53,15 +49,6 @@ export interface NeckSpec<A = unknown> {
   /** Builds a new neck from validated args. */
   create(args: A): Neck;
 }
-
-/** Token of the list of registered refiner specs. */
-export const REFINER_SPECS: InjectionToken<readonly RefinerSpec[]> = Symbol('segrefine.RefinerSpecs');
-/** Token of the list of registered backbone specs. */
-export const BACKBONE_SPECS: InjectionToken<readonly BackboneSpec[]> = Symbol('segrefine.BackboneSpecs');
-/** Token of the list of registered neck specs. */
-export const NECK_SPECS: InjectionToken<readonly NeckSpec[]> = Symbol('segrefine.NeckSpecs');
-/** Token of the {@link Registry} service. */
-export const REGISTRY: InjectionToken<Registry> = Symbol('segrefine.Registry');
 
 /** A config naming a registered component by `type`, plus its args. */
 export interface TypedConfig {
@@ -89,19 +76,26 @@ function checked<S extends { id: string; schema: ArgsSchema<unknown> }>(specs: r
   return spec;
 }
 
-/** Looks up specs by name and builds validated instances. */
-@injectable()
+/** Looks up specs by name and builds validated instances. Make one with {@link createRegistry}. */
 export class Registry {
-  /**
-   * @param refinerSpecs - every registered refiner spec
-   * @param backboneSpecs - every registered backbone spec
-   * @param neckSpecs - every registered neck spec
-   */
-  constructor(
-    @inject(REFINER_SPECS) private readonly refinerSpecs: readonly RefinerSpec[],
-    @inject(BACKBONE_SPECS) private readonly backboneSpecs: readonly BackboneSpec[],
-    @inject(NECK_SPECS) private readonly neckSpecs: readonly NeckSpec[],
+  private constructor(
+    private readonly refinerSpecs: readonly RefinerSpec[],
+    private readonly backboneSpecs: readonly BackboneSpec[],
+    private readonly neckSpecs: readonly NeckSpec[],
   ) {}
+
+  /**
+   * A registry of the given specs (ids unique per kind).
+   * @internal
+   */
+  static of(refiners: readonly RefinerSpec[], backbones: readonly BackboneSpec[], necks: readonly NeckSpec[]): Registry {
+    for (const [what, specs] of [['refiners', refiners], ['backbones', backbones], ['necks', necks]] as const) {
+      const ids = specs.map((s) => s.id);
+      const twice = ids.find((id, i) => ids.indexOf(id) !== i);
+      if (twice !== undefined) throw new ConfigError(what, `must have unique ids ('${twice}' registered twice)`, twice);
+    }
+    return new Registry(refiners, backbones, necks);
+  }
 
   /** Ids of the registered refiners, in registration order. */
   refinerIds(): string[] {
@@ -128,7 +122,15 @@ export class Registry {
    * @param id - a registered refiner id
    */
   refinerSpec(id: string): RefinerSpec {
+    this.rejectNeck(id);
     return pick(this.refinerSpecs, { type: id }, 'refiner').spec;
+  }
+
+  /** A neck's id given where a refiner belongs gets an error that says where it goes. */
+  private rejectNeck(id: unknown): void {
+    if (this.neckSpecs.some((s) => s.id === id) && !this.refinerSpecs.some((s) => s.id === id)) {
+      throw new ConfigError('refiner.type', `must name a refiner, not a neck (pass '${String(id)}' as the neck option)`, id);
+    }
   }
 
   /**
@@ -138,6 +140,7 @@ export class Registry {
    * @returns the spec
    */
   checkRefiner(config: TypedConfig): RefinerSpec {
+    this.rejectNeck((config as Partial<TypedConfig> | null)?.type);
     return checked(this.refinerSpecs, config, 'refiner');
   }
 
@@ -162,6 +165,7 @@ export class Registry {
    * @param config - `{ type: 'difnet', walks: 5, … }`
    */
   createRefiner(config: TypedConfig): Refiner {
+    this.rejectNeck((config as Partial<TypedConfig> | null)?.type);
     const { spec, args } = pick(this.refinerSpecs, config, 'refiner');
     return spec.create(parseArgs(spec.schema, args));
   }
@@ -195,15 +199,18 @@ export class Registry {
   }
 }
 
-/** Extra specs to register beside the built-in ones (your own refiners). */
-export interface ContainerOptions {
+/** Specs to register beside (or instead of) the built-in ones: your own refiners. */
+export interface RegistryOptions {
   /** Refiner specs added after the built-ins. */
   refiners?: readonly RefinerSpec<never>[];
   /** Backbone specs added after the built-ins. */
   backbones?: readonly BackboneSpec<never>[];
   /** Neck specs added after the built-ins. */
   necks?: readonly NeckSpec<never>[];
-  /** Replace the built-in specs instead of adding to them. */
+  /**
+   * Include the built-in specs (false: only your own).
+   * @defaultValue true
+   */
   builtins?: boolean;
 }
 
@@ -211,6 +218,7 @@ export interface ContainerOptions {
 let builtinRefiners: readonly RefinerSpec<never>[] = [];
 let builtinBackbones: readonly BackboneSpec<never>[] = [];
 let builtinNecks: readonly NeckSpec<never>[] = [];
+let defaultOne: Registry | undefined;
 
 /**
  * Sets the built-in spec lists (called once by the package entry module).
@@ -220,56 +228,62 @@ export function setBuiltinSpecs(refiners: readonly RefinerSpec<never>[], backbon
   builtinRefiners = refiners;
   builtinBackbones = backbones;
   builtinNecks = necks;
+  defaultOne = undefined;
 }
 
 /**
- * Creates a child container holding the built-in specs (plus `options`), and
- * the {@link Registry} that reads them. The global tsyringe container is never
- * written to.
+ * A registry holding the built-in specs plus `options`' own. Pass it where
+ * configs are built — `createRefiner(config, registry)`,
+ * `createSegmenter({ …, registry })`, `runBench(experiment, { registry })`;
+ * the default registry does not change.
+ *
+ * ```ts illustrative
+ * const registry = createRegistry({ refiners: [mySpec] });
+ * const refiner = createRefiner({ type: 'my-refiner' }, registry);
+ * ```
  * @param options - extra specs, or `builtins: false` for only your own
  */
-export function createContainer(options: ContainerOptions = {}): DependencyContainer {
-  const child = rootContainer.createChildContainer();
+export function createRegistry(options: RegistryOptions = {}): Registry {
   const useBuiltins = options.builtins ?? true;
-  const refiners = [...(useBuiltins ? builtinRefiners : []), ...(options.refiners ?? [])] as RefinerSpec[];
-  const backbones = [...(useBuiltins ? builtinBackbones : []), ...(options.backbones ?? [])] as BackboneSpec[];
-  const necks = [...(useBuiltins ? builtinNecks : []), ...(options.necks ?? [])] as NeckSpec[];
-  for (const [what, specs] of [['refiners', refiners], ['backbones', backbones], ['necks', necks]] as const) {
-    const ids = specs.map((s) => s.id);
-    const twice = ids.find((id, i) => ids.indexOf(id) !== i);
-    if (twice !== undefined) throw new ConfigError(what, `must have unique ids ('${twice}' registered twice)`, twice);
-  }
-  child.register(REFINER_SPECS, { useValue: refiners });
-  child.register(BACKBONE_SPECS, { useValue: backbones });
-  child.register(NECK_SPECS, { useValue: necks });
-  child.registerSingleton(REGISTRY, Registry);
-  return child;
+  return Registry.of(
+    [...(useBuiltins ? builtinRefiners : []), ...(options.refiners ?? [])] as RefinerSpec[],
+    [...(useBuiltins ? builtinBackbones : []), ...(options.backbones ?? [])] as BackboneSpec[],
+    [...(useBuiltins ? builtinNecks : []), ...(options.necks ?? [])] as NeckSpec[],
+  );
 }
 
-let defaultContainer: DependencyContainer | undefined;
-
-/** The {@link Registry} of a container (default: one with the built-ins). */
-export function registryOf(container?: DependencyContainer): Registry {
-  if (container === undefined) defaultContainer ??= createContainer();
-  return (container ?? defaultContainer!).resolve(REGISTRY);
+/** The registry of the built-in specs (what every function uses when given no registry). */
+export function defaultRegistry(): Registry {
+  defaultOne ??= createRegistry();
+  return defaultOne;
 }
 
 /**
  * Builds a registered refiner from a config, validating its args.
  * `createRefiner({ type: 'difnet', walks: 5 })`.
  * @param config - `type` plus the refiner's args
- * @param container - a container from {@link createContainer} (default: built-ins)
+ * @param registry - from {@link createRegistry} (default: the built-ins)
  */
-export function createRefiner(config: TypedConfig, container?: DependencyContainer): Refiner {
-  return registryOf(container).createRefiner(config);
+export function createRefiner(config: TypedConfig, registry: Registry = defaultRegistry()): Refiner {
+  return registry.createRefiner(config);
 }
 
 /**
  * Builds a registered neck from a config, validating its args.
  * `createNeck({ type: 'sdn', mode: 'multi' })`.
  * @param config - `type` plus the neck's args
- * @param container - a container from {@link createContainer} (default: built-ins)
+ * @param registry - from {@link createRegistry} (default: the built-ins)
  */
-export function createNeck(config: TypedConfig, container?: DependencyContainer): Neck {
-  return registryOf(container).createNeck(config);
+export function createNeck(config: TypedConfig, registry: Registry = defaultRegistry()): Neck {
+  return registry.createNeck(config);
+}
+
+/**
+ * Builds a registered backbone from a config, validating its args.
+ * `createBackbone({ type: 'resnet', depth: 18, classes: 21 })`.
+ * @param config - `type` plus the backbone's args
+ * @param registry - from {@link createRegistry} (default: the built-ins)
+ */
+export function createBackbone(config: TypedConfig, registry: Registry = defaultRegistry()): Backbone {
+  return registry.createBackbone(config);
 }

@@ -3,6 +3,6 @@
  * {@link createDifNet} (the paper's two-branch DifNet).
  * @module
  */
-export { createSegmenter, checkInputSize, pickLevels, toImageSize, type SegmenterOptions } from './segmenter.js';
+export { createSegmenter, type SegmenterOptions } from './segmenter.js';
 export { createDifNet, difNetSchema, type DifNetArgs } from './difnet.js';
 export { resolveBackbone, resolveRefinerLayer, resolveNeck } from './resolve.js';

@@ -5,13 +5,12 @@
  * @module
  */
 import * as tf from '@tensorflow/tfjs';
-import type { DependencyContainer } from 'tsyringe';
 import type { Backbone } from '../core/backbone.js';
 import { parseArgs } from '../core/config.js';
 import { ConfigError } from '../core/errors.js';
 import type { Neck } from '../core/neck.js';
 import { RefinerLayer, type Refiner } from '../core/refiner.js';
-import { registryOf, type TypedConfig } from '../core/registry.js';
+import { defaultRegistry, type Registry, type TypedConfig } from '../core/registry.js';
 
 function isConfig(value: unknown): value is TypedConfig {
   return value !== null && typeof value === 'object' && typeof (value as { type?: unknown }).type === 'string';
@@ -34,10 +33,10 @@ function nameUnbuiltLayer(component: unknown, layerName: string): void {
 /**
  * A backbone instance, or one built from its registry config.
  * @param value - an instance or `{ type: 'resnet', … }`
- * @param container - registry container (default: built-ins)
+ * @param registry - from `createRegistry` (default: the built-ins)
  */
-export function resolveBackbone(value: Backbone | TypedConfig, container?: DependencyContainer): Backbone {
-  if (isConfig(value)) return registryOf(container).createBackbone(value);
+export function resolveBackbone(value: Backbone | TypedConfig, registry: Registry = defaultRegistry()): Backbone {
+  if (isConfig(value)) return registry.createBackbone(value);
   if (value === null || typeof value !== 'object' || typeof (value as Backbone).apply !== 'function' || !Array.isArray((value as Backbone).outChannels)) {
     throw new ConfigError('backbone', 'must be a Backbone or a { type, …args } config', value);
   }
@@ -51,15 +50,13 @@ export function resolveBackbone(value: Backbone | TypedConfig, container?: Depen
  * inside a `tf.model`: a {@link ConfigError} says how to use it instead.
  * @param value - an instance or `{ type: 'difnet', … }`
  * @param layerName - tfjs layer name given to a refiner built from a config
- * @param container - registry container (default: built-ins)
+ * @param registry - from `createRegistry` (default: the built-ins)
  */
-export function resolveRefinerLayer(value: Refiner | TypedConfig, layerName: string, container?: DependencyContainer): RefinerLayer {
+export function resolveRefinerLayer(value: Refiner | TypedConfig, layerName: string, registry: Registry = defaultRegistry()): RefinerLayer {
   let refiner: Refiner;
   if (isConfig(value)) {
     const { type, args } = splitConfig(value);
-    const registry = registryOf(container);
     const spec = registry.refinerSpec(type);
-    if (spec.kind === 'neck') throw new ConfigError('refiner.type', `must name a refiner, not a neck (pass '${type}' as the neck option)`, type);
     refiner = spec.create(parseArgs(spec.schema, args) as never);
     nameUnbuiltLayer(refiner, layerName);
   } else {
@@ -80,13 +77,12 @@ export function resolveRefinerLayer(value: Refiner | TypedConfig, layerName: str
  * A neck layer, or one built from its registry config and named `layerName`.
  * @param value - an instance or `{ type: 'sdn', … }`
  * @param layerName - tfjs layer name given to a neck built from a config
- * @param container - registry container (default: built-ins)
+ * @param registry - from `createRegistry` (default: the built-ins)
  */
-export function resolveNeck(value: Neck | TypedConfig, layerName: string, container?: DependencyContainer): Neck {
+export function resolveNeck(value: Neck | TypedConfig, layerName: string, registry: Registry = defaultRegistry()): Neck {
   let neck: Neck;
   if (isConfig(value)) {
     const { type, args } = splitConfig(value);
-    const registry = registryOf(container);
     const spec = registry.necks().find((s) => s.id === type);
     if (spec === undefined) {
       throw new ConfigError('neck.type', `must be one of ${registry.neckIds().map((id) => `'${id}'`).join(', ') || '(no necks registered)'}`, type);

@@ -5,13 +5,12 @@
  * @module
  */
 import * as tf from '@tensorflow/tfjs';
-import type { DependencyContainer } from 'tsyringe';
 import type { Backbone } from '../core/backbone.js';
 import { ConfigError } from '../core/errors.js';
 import type { Neck } from '../core/neck.js';
 import { isSize2D, type Size2D } from '../core/ops/resize.js';
 import type { Refiner, RefinerLayer } from '../core/refiner.js';
-import type { TypedConfig } from '../core/registry.js';
+import type { Registry, TypedConfig } from '../core/registry.js';
 import { ResizeToMatch } from '../backbones/resize_to_match.js';
 import { freezeBackbone } from './frozen_backbone.js';
 import { resolveBackbone, resolveNeck, resolveRefinerLayer } from './resolve.js';
@@ -60,7 +59,7 @@ export interface SegmenterOptions {
    * Registry container to build configs from.
    * @defaultValue the built-ins
    */
-  container?: DependencyContainer;
+  registry?: Registry;
   /**
    * Model name; also the name of the final resize layer (`<name>.logits`).
    * @defaultValue 'segmenter'
@@ -68,7 +67,7 @@ export interface SegmenterOptions {
   name?: string;
 }
 
-const OPTION_KEYS: readonly string[] = ['backbone', 'refiner', 'neck', 'inputSize', 'featureLevels', 'imageAsFeature', 'freezeBackbone', 'container', 'name'];
+const OPTION_KEYS: readonly string[] = ['backbone', 'refiner', 'neck', 'inputSize', 'featureLevels', 'imageAsFeature', 'freezeBackbone', 'registry', 'name'];
 
 /** A misspelt option (`refinr`) is an error, not a silent default. */
 function checkOptionKeys(options: SegmenterOptions): void {
@@ -181,10 +180,10 @@ export function createSegmenter(options: SegmenterOptions): tf.LayersModel {
   checkOptionKeys(options);
   const name = options.name ?? 'segmenter';
   const inputSize = checkInputSize(options.inputSize, 'inputSize');
-  const resolved = resolveBackbone(options.backbone, options.container);
+  const resolved = resolveBackbone(options.backbone, options.registry);
   const backbone = options.freezeBackbone === true ? freezeBackbone(resolved, `${name}.frozen_backbone`) : resolved;
-  const refiner: RefinerLayer = resolveRefinerLayer(options.refiner ?? { type: 'none' }, 'refiner', options.container);
-  const neck = options.neck === null || options.neck === undefined ? undefined : resolveNeck(options.neck, 'neck', options.container);
+  const refiner: RefinerLayer = resolveRefinerLayer(options.refiner ?? { type: 'none' }, 'refiner', options.registry);
+  const neck = options.neck === null || options.neck === undefined ? undefined : resolveNeck(options.neck, 'neck', options.registry);
 
   // Checked before any layer is applied (and so before any weight exists): a bad combination leaks nothing.
   if (neck !== undefined && backbone.outChannels.length === 0) throw new ConfigError('neck', `needs a pyramid, but backbone '${backbone.id}' gives none`, backbone.id);

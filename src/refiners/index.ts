@@ -17,7 +17,7 @@ export * from './diffusion/index.js';
 export * from './segaware/index.js';
 export * from './spn/index.js';
 
-/** The refiner specs `createContainer()` registers by default. */
+/** The refiner specs `createRegistry()` holds by default. */
 export const builtinRefinerSpecs: readonly RefinerSpec<never>[] = [
   identitySpec as RefinerSpec<never>,
   difnetSpec as RefinerSpec<never>,
@@ -30,5 +30,5 @@ export const builtinRefinerSpecs: readonly RefinerSpec<never>[] = [
 
 export * from './sdn/index.js';
 
-/** The neck specs `createContainer()` registers by default (pyramid → pyramid modules). */
+/** The neck specs `createRegistry()` holds by default (pyramid → pyramid modules). */
 export const builtinNeckSpecs: readonly NeckSpec<never>[] = [sdnNeckSpec as NeckSpec<never>];

@@ -3,11 +3,9 @@
  * policy, the `train()` loop, and checkpoints.
  * @module
  */
-export { segmentationCrossEntropy, checkLossInputs, checkLabelValues, type CrossEntropyOptions } from './loss.js';
+export { segmentationCrossEntropy, type CrossEntropyOptions } from './loss.js';
 export {
   SegmentationOptimizer,
-  optimizerSchema,
-  parseOptimizerArgs,
   learningRateAt,
   type OptimizerArgs,
   type ResolvedOptimizerArgs,
@@ -15,12 +13,13 @@ export {
   type NamedWeight,
 } from './optimizer.js';
 export {
-  fileSystemIO,
-  type FileSystemIO,
+  memoryCheckpointStore,
+  storeIO,
   saveCheckpoint,
   readCheckpoint,
   hasCheckpoint,
-  loadCheckpointModel,
+  type CheckpointStore,
+  type StoreIO,
   type TrainingState,
   type LoadedCheckpoint,
 } from './checkpoint.js';

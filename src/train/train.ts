@@ -9,23 +9,28 @@
 import * as tf from '@tensorflow/tfjs';
 import { compileArgs, parseArgs, type JSONSchemaType } from '../core/config.js';
 import { ConfigError, DataError, ShapeError } from '../core/errors.js';
+import { installKernelFixes } from '../core/kernels/index.js';
 import { RefinerLayer } from '../core/refiner.js';
-import { hasCheckpoint, readCheckpoint, saveCheckpoint, type TrainingState } from './checkpoint.js';
+import { checkStore, hasCheckpoint, readCheckpoint, saveCheckpoint, type CheckpointStore, type TrainingState } from './checkpoint.js';
 import { checkLabelValues, segmentationCrossEntropy, type CrossEntropyOptions } from './loss.js';
 import { learningRateAt, SegmentationOptimizer, type OptimizerArgs, type ResolvedOptimizerArgs } from './optimizer.js';
 import type { AuxiliaryLoss, BatchSource, EpochLog, SegmentationBatch, StepLog, TrainCallbacks, TrainResult } from './types.js';
 
 /** Where and how often to checkpoint. */
 export interface CheckpointOptions {
-  /** Directory of the checkpoint (one checkpoint, overwritten each time). */
-  directory: string;
+  /**
+   * Where the checkpoint goes (one checkpoint, overwritten each time):
+   * `memoryCheckpointStore()`, or `fileCheckpointStore(directory)` from
+   * `segrefine/node`.
+   */
+  store: CheckpointStore;
   /**
    * Also checkpoint every N steps (0: only at the end of each epoch and of training).
    * @defaultValue 0
    */
   everySteps?: number;
   /**
-   * Resume from the checkpoint in `directory` when there is one.
+   * Resume from the checkpoint in `store` when there is one.
    * @defaultValue true
    */
   resume?: boolean;
@@ -95,16 +100,28 @@ const trainSettingsSchema = compileArgs<TrainSettings>('TrainOptions', {
   additionalProperties: false,
 } as unknown as JSONSchemaType<TrainSettings>);
 
-const checkpointSchema = compileArgs<CheckpointOptions>('CheckpointOptions', {
+/** The plain-data part of {@link CheckpointOptions} (the store is checked by shape). */
+type CheckpointSettings = Omit<CheckpointOptions, 'store'>;
+
+const checkpointSchema = compileArgs<CheckpointSettings>('CheckpointOptions', {
   type: 'object',
   properties: {
-    directory: { type: 'string', minLength: 1 },
     everySteps: { type: 'integer', minimum: 0, default: 0, nullable: true },
     resume: { type: 'boolean', default: true, nullable: true },
   },
-  required: ['directory'],
+  required: [],
   additionalProperties: false,
-} as unknown as JSONSchemaType<CheckpointOptions>);
+} as unknown as JSONSchemaType<CheckpointSettings>);
+
+function parseCheckpointOptions(options: CheckpointOptions): Required<CheckpointOptions> {
+  if (options === null || typeof options !== 'object') throw new ConfigError('checkpoint', 'must be an object { store, everySteps?, resume? } or null', options);
+  const { store, ...settings } = options;
+  if ('directory' in settings) {
+    throw new ConfigError('checkpoint.directory', "is not an option: pass store: fileCheckpointStore(directory) from 'segrefine/node'", (settings as { directory: unknown }).directory);
+  }
+  checkStore(store, 'checkpoint.store');
+  return { store, ...(parseArgs(checkpointSchema, settings) as Required<CheckpointSettings>) };
+}
 
 function iterableFor(data: BatchSource, epoch: number): AsyncIterable<SegmentationBatch> | Iterable<SegmentationBatch> {
   const source = typeof data === 'function' ? data(epoch) : data;
@@ -149,7 +166,7 @@ function checkBatch(batch: SegmentationBatch, step: number): void {
  *   data: (epoch) => myBatches(epoch),
  *   epochs: 10, stepsPerEpoch: 100,
  *   optimizer: { type: 'sgd', learningRate: 0.01, momentum: 0.9, weightDecay: 5e-4 },
- *   checkpoint: { directory: 'runs/difnet' },
+ *   checkpoint: { store: fileCheckpointStore('runs/difnet') }, // from 'segrefine/node'
  *   callbacks: { onStep: (log) => console.log(log.step, log.loss) },
  * });
  * ```
@@ -157,10 +174,11 @@ function checkBatch(batch: SegmentationBatch, step: number): void {
  * @param options - see {@link TrainOptions}
  */
 export async function train(model: tf.LayersModel, options: TrainOptions): Promise<TrainResult> {
+  installKernelFixes(); // the dilated-conv and wasm gradients training needs
   if (!(model instanceof tf.LayersModel)) throw new ConfigError('model', 'must be a tf.LayersModel', model);
   const { data, optimizer: optimizerArgs, loss: lossOptions = {}, auxiliaryLosses = [], callbacks = {}, checkpoint: checkpointArgs, ...plain } = options;
   const settings = parseArgs(trainSettingsSchema, plain);
-  const checkpoint = checkpointArgs === null || checkpointArgs === undefined ? undefined : (parseArgs(checkpointSchema, checkpointArgs) as Required<CheckpointOptions>);
+  const checkpoint = checkpointArgs === null || checkpointArgs === undefined ? undefined : parseCheckpointOptions(checkpointArgs);
   if (settings.outputIndex >= model.outputs.length) throw new ConfigError('TrainOptions/outputIndex', `must be < ${model.outputs.length} (the model's outputs)`, settings.outputIndex);
   const classes = model.outputs[settings.outputIndex]!.shape[3];
   if (typeof classes !== 'number') throw new ShapeError('model output', 'must be logits [B, h, w, K] with a known K', model.outputs[settings.outputIndex]!.shape);
@@ -190,8 +208,8 @@ function sameSlots(a: ResolvedOptimizerArgs, b: ResolvedOptimizerArgs): boolean 
 }
 
 /** Loads a checkpoint into the model and optimiser; returns its counters. */
-async function resumeFrom(directory: string, model: tf.LayersModel, optimizer: SegmentationOptimizer): Promise<TrainingState> {
-  const loaded = await readCheckpoint(directory);
+async function resumeFrom(store: CheckpointStore, model: tf.LayersModel, optimizer: SegmentationOptimizer): Promise<TrainingState> {
+  const loaded = await readCheckpoint(store);
   try {
     if (!sameSlots(loaded.state.optimizer, optimizer.args)) {
       const saved = loaded.state.optimizer;
@@ -200,7 +218,7 @@ async function resumeFrom(directory: string, model: tf.LayersModel, optimizer: S
     try {
       model.loadWeights(loaded.weights, true);
     } catch (error) {
-      throw new ConfigError('checkpoint.directory', `must hold the weights of this model to resume (${(error as Error).message})`, directory);
+      throw new ConfigError('checkpoint.store', `must hold the weights of this model to resume (${(error as Error).message})`, store.location);
     }
     await optimizer.setState(loaded.optimizerState);
   } finally {
@@ -218,11 +236,11 @@ async function runTraining(model: tf.LayersModel, optimizer: SegmentationOptimiz
   const weights = model.trainableWeights;
   let state: TrainingState = { step: 0, epoch: 0, stepInEpoch: 0, optimizer: optimizer.args };
   let resumedFrom: number | null = null;
-  if (checkpoint !== undefined && checkpoint.resume && hasCheckpoint(checkpoint.directory)) {
-    state = await resumeFrom(checkpoint.directory, model, optimizer);
+  if (checkpoint !== undefined && checkpoint.resume && (await hasCheckpoint(checkpoint.store))) {
+    state = await resumeFrom(checkpoint.store, model, optimizer);
     resumedFrom = state.step;
     if (totalSteps !== null && state.step > totalSteps) {
-      throw new DataError(`${checkpoint.directory} step`, `must be <= the ${totalSteps} steps of this training to resume`, state.step);
+      throw new DataError(`${checkpoint.store.location} step`, `must be <= the ${totalSteps} steps of this training to resume`, state.step);
     }
   }
 
@@ -230,7 +248,7 @@ async function runTraining(model: tf.LayersModel, optimizer: SegmentationOptimiz
     if (checkpoint === undefined) return;
     const optimizerState = await optimizer.getState();
     try {
-      await saveCheckpoint(checkpoint.directory, model, optimizerState, state);
+      await saveCheckpoint(checkpoint.store, model, optimizerState, state);
     } finally {
       tf.dispose(optimizerState.weights.map((w) => w.tensor));
     }
@@ -335,6 +353,7 @@ export interface TrainOnBatchOptions {
  * @returns the total loss before the update
  */
 export async function trainOnBatch(model: tf.LayersModel, batch: SegmentationBatch, optimizer: SegmentationOptimizer, options: TrainOnBatchOptions = {}): Promise<number> {
+  installKernelFixes();
   checkBatch(batch, 1);
   if (options.learningRate !== undefined) optimizer.setLearningRate(options.learningRate);
   const parts = trainStep(model, model.trainableWeights, optimizer, batch, {

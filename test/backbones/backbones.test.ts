@@ -1,15 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
-import {
-  ConfigError,
-  ResNetBackbone,
-  SimDeepLab,
-  SmallUNet,
-  TinyFcn,
-  ShapeError,
-  registryOf,
-  type Backbone,
-} from '../../src/index.js';
+import { ConfigError, ResNetBackbone, SimDeepLab, SmallUNet, TinyFcn, ShapeError, defaultRegistry, type Backbone } from '../../src/index.js';
 import { expectNoLeak, expectTensorClose } from '../../src/testing/index.js';
 
 const trainableCount = (weights: tf.LayerVariable[]): number => weights.reduce((n, w) => n + tf.util.sizeFromShape(w.shape as number[]), 0);
@@ -89,8 +80,8 @@ describe('atrous ResNet', () => {
     expect(() => new SimDeepLab({ outputStride: 4 as 8 })).toThrow(/SimDeepLabArgs\/outputStride/);
     expect(() => new SimDeepLab({ rates: [] })).toThrow(/SimDeepLabArgs\/rates/);
     expect(() => new TinyFcn({ name: 'bad name' })).toThrow(/TinyFcnArgs\/name must match pattern/);
-    expect(() => registryOf().createBackbone({ type: 'resnet', bogus: 1 })).toThrow(/ResNetBackboneArgs\/bogus is not a known argument/);
-    expect(() => registryOf().createBackbone({ type: 'vgg' })).toThrow(/backbone\.type must be one of 'resnet', 'sim-deeplab', 'fcn', 'unet'/);
+    expect(() => defaultRegistry().createBackbone({ type: 'resnet', bogus: 1 })).toThrow(/ResNetBackboneArgs\/bogus is not a known argument/);
+    expect(() => defaultRegistry().createBackbone({ type: 'vgg' })).toThrow(/backbone\.type must be one of 'resnet', 'sim-deeplab', 'fcn', 'unet'/);
   });
 });
 

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { defaultExperiment, fastVariant } from '../../src/bench/default_experiment.js';
 import { loadExperiment, parseExperiment } from '../../src/bench/experiment.js';
 import { expandEntries } from '../../src/bench/entries.js';
-import { ConfigError, registryOf } from '../../src/index.js';
+import { ConfigError, defaultRegistry } from '../../src/index.js';
 
 describe('experiment files', () => {
   it('fill defaults and validate the default experiment', () => {
@@ -39,7 +39,7 @@ describe('experiment files', () => {
   it('adds a frozen baseline and one entry per registered refiner not listed', () => {
     const entries = expandEntries(parseExperiment({ entries: [{ label: 'E2E', protocol: 'end-to-end', refiner: { type: 'difnet' } }] }));
     expect(entries[0]!.refiner).toEqual({ type: 'none' });
-    const refinerIds = registryOf().refiners().filter((s) => s.kind === 'refiner').map((s) => s.id);
+    const refinerIds = defaultRegistry().refiners().map((s) => s.id);
     for (const id of refinerIds.filter((id) => id !== 'none' && id !== 'difnet')) expect(entries.some((e) => e.refiner?.type === id)).toBe(true);
     const only = expandEntries(parseExperiment({ includeAllRefiners: false, protocol: 'end-to-end', entries: [{ label: 'A' }] }));
     expect(only.map((e) => e.label)).toEqual(['A']);

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { buildProgram } from '../../src/cli/main.js';
 import { dataExportCommand } from '../../src/cli/data_command.js';
-import { VocDataset } from '../../src/index.js';
+import { VocDataset } from '../../src/node/index.js';
 
 describe('segrefine CLI', () => {
   it('has the documented commands and a version', () => {

@@ -25,7 +25,7 @@ describe('initBackend', () => {
 
   it('an unknown name is a ConfigError; an explicit unavailable backend is not a silent fallback', async () => {
     process.env['SEGREFINE_BACKEND'] = 'webgpu';
-    await expect(initBackend()).rejects.toThrow(/SEGREFINE_BACKEND must be one of auto, tensorflow, wasm, cpu, got "webgpu"/);
+    await expect(initBackend()).rejects.toThrow(/SEGREFINE_BACKEND must be one of auto, tensorflow, webgl, wasm, cpu, got "webgpu"/);
     delete process.env['SEGREFINE_BACKEND'];
     await expect(initBackend('tensorflow')).rejects.toThrow(ConfigError);
   });

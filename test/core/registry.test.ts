@@ -1,17 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
-import {
-  ConfigError,
-  createContainer,
-  createRefiner,
-  compileArgs,
-  IdentityRefiner,
-  parseArgs,
-  registryOf,
-  ShapeError,
-  DataError,
-  type RefinerSpec,
-} from '../../src/index.js';
+import { ConfigError, createRegistry, createRefiner, compileArgs, IdentityRefiner, parseArgs, defaultRegistry, ShapeError, DataError, type RefinerSpec } from '../../src/index.js';
 import { expectNoLeak, expectTensorClose } from '../../src/testing/index.js';
 
 describe('registry', () => {
@@ -33,7 +22,7 @@ describe('registry', () => {
   });
 
   it('the identity refiner is the first registered spec', () => {
-    expect(registryOf().refinerIds()[0]).toBe('none');
+    expect(defaultRegistry().refinerIds()[0]).toBe('none');
   });
 
   it('containers are independent and accept user specs', () => {
@@ -45,16 +34,15 @@ describe('registry', () => {
     });
     const spec: RefinerSpec<{ scale?: number }> = {
       id: 'toy',
-      kind: 'refiner',
       summary: 'toy',
       differentiable: true,
       schema,
       create: () => new IdentityRefiner(),
     };
-    const container = createContainer({ refiners: [spec as RefinerSpec<never>] });
-    expect(registryOf(container).refinerIds()).toContain('toy');
-    expect(registryOf().refinerIds()).not.toContain('toy');
-    expect(() => createContainer({ refiners: [spec as RefinerSpec<never>, spec as RefinerSpec<never>] })).toThrow(/unique ids/);
+    const registry = createRegistry({ refiners: [spec as RefinerSpec<never>] });
+    expect(registry.refinerIds()).toContain('toy');
+    expect(defaultRegistry().refinerIds()).not.toContain('toy');
+    expect(() => createRegistry({ refiners: [spec as RefinerSpec<never>, spec as RefinerSpec<never>] })).toThrow(/unique ids/);
   });
 });
 

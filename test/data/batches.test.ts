@@ -1,21 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
-import {
-  ConfigError,
-  IDENTITY_PLAN,
-  IGNORE_LABEL,
-  IMAGENET_MEAN_RGB,
-  SeededRandom,
-  applyAugmentPlan,
-  createSyntheticDataset,
-  drawAugmentPlan,
-  planRegion,
-  type Batch,
-  type ImageRegion,
-  type BatchOptions,
-  type Sample,
-  type SegmentationDataset,
-} from '../../src/index.js';
+import { ConfigError, IDENTITY_PLAN, IGNORE_LABEL, IMAGENET_MEAN_RGB, SeededRandom, applyAugmentPlan, createSyntheticDataset, drawAugmentPlan, planRegion, type Batch, type ImageRegion, type BatchOptions, type Sample, type SegmentationDataset } from '../../src/index.js';
 import { expectNoLeak } from '../../src/testing/index.js';
 
 const data = createSyntheticDataset({ seed: 3, size: [32, 40], numTrain: 10, numVal: 4 });

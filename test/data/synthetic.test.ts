@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, IGNORE_LABEL, SYNTHETIC_CLASS_NAMES, SeededRandom, SyntheticScenes, createSyntheticDataset, markVoidBand, squaredDistanceTransform, type Sample } from '../../src/index.js';
+import { ConfigError, IGNORE_LABEL, SYNTHETIC_CLASS_NAMES, SeededRandom, SyntheticScenes, createSyntheticDataset, squaredDistanceTransform, type Sample } from '../../src/index.js';
+import { markVoidBand } from '../../src/data/synthetic/render.js';
 import { SHAPE_FAMILIES } from '../../src/data/synthetic/shapes.js';
 
 function sha(sample: Sample): string {

@@ -4,17 +4,8 @@ import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import sharp from 'sharp';
 import { afterAll, describe, expect, it } from 'vitest';
-import {
-  ConfigError,
-  DataError,
-  VOC_CLASS_NAMES,
-  VOC_PALETTE,
-  VocDataset,
-  createSyntheticDataset,
-  encodePalettePng,
-  exportVoc,
-  type SkippedSample,
-} from '../../src/index.js';
+import { ConfigError, DataError, VOC_CLASS_NAMES, VOC_PALETTE, createSyntheticDataset } from '../../src/index.js';
+import { VocDataset, encodePalettePng, exportVoc, type SkippedSample } from '../../src/node/index.js';
 
 const root = mkdtempSync(join(tmpdir(), 'segrefine-voc-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));

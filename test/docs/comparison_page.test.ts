@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { afterAll, describe, expect, it } from 'vitest';
-import { defaultExperiment, fastVariant, parseExperiment, type BenchResults, type EntryResult } from '../../src/index.js';
+import { defaultExperiment, fastVariant, parseExperiment, type BenchResults, type EntryResult } from '../../src/bench/index.js';
 import { labelTile, writePanel } from '../../src/bench/report/panels.js';
 import { experimentKind, writeComparisonPage } from '../../scripts/comparison-page.js';
 import { results as fakeResults } from '../bench/results_fixture.js';

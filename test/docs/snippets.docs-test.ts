@@ -7,7 +7,8 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { parseExperiment, registryOf } from '../../src/index.js';
+import { defaultRegistry } from '../../src/index.js';
+import { parseExperiment } from '../../src/bench/index.js';
 import { syncOpsTables } from '../../scripts/ops-tables.js';
 import { collectSnippets, docPages, normaliseOutput, parseCodeBlocks, programsOf, repoRoot, runProgram, snippetsOf, writeProgramFile } from '../../scripts/doc-snippets.js';
 
@@ -83,7 +84,7 @@ describe('the snippet conventions', () => {
 describe('refiner pages', () => {
   // Which page documents which registered refiner or neck.
   const pageOf: Record<string, string> = { difnet: 'difnet', spn: 'spn', 'segaware-bf': 'segaware', 'segaware-crf': 'segaware', 'dense-crf': 'crf', 'conv-crf': 'crf', sdn: 'sdn' };
-  const specs = [...registryOf().refiners(), ...registryOf().necks()].filter((s) => s.id !== 'none');
+  const specs = [...defaultRegistry().refiners(), ...defaultRegistry().necks()].filter((s) => s.id !== 'none');
 
   it('exist for every registered refiner and neck, and name every argument of its schema', () => {
     const missing: string[] = [];

@@ -11,17 +11,17 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   builtinBackboneSpecs,
   ConfigError,
-  createContainer,
+  createRegistry,
+  defaultRegistry,
   createRefiner,
   createSegmenter,
   identitySpec,
   RefinerLayer,
-  registryOf,
-  runBench,
   ShapeError,
   type BackboneSpec,
   type RefinerSpec,
 } from 'segrefine';
+import { runBench } from 'segrefine/bench';
 import { checkGradients, expectNoLeak, expectTensorClose } from 'segrefine/testing';
 import { repoRoot, snippetsOf, writeSnippetFile } from '../../scripts/doc-snippets.js';
 import { describeOnBackends } from '../helpers/backends.js';
@@ -110,14 +110,14 @@ describeOnBackends('the guide refiner (learned smoothing)', () => {
 });
 
 describe('the guide refiner: registry, serialization, errors, bench', () => {
-  it('registers in a container of its own and validates its config', () => {
-    const container = createContainer({ refiners: [guide.learnedSmoothingSpec] });
-    expect(registryOf(container).refinerIds()).toContain('learned-smoothing');
-    expect(registryOf().refinerIds()).not.toContain('learned-smoothing');
-    const refiner = createRefiner({ type: 'learned-smoothing', kernelSize: 5 }, container);
+  it('registers in a registry of its own and validates its config', () => {
+    const registry = createRegistry({ refiners: [guide.learnedSmoothingSpec] });
+    expect(registry.refinerIds()).toContain('learned-smoothing');
+    expect(defaultRegistry().refinerIds()).not.toContain('learned-smoothing');
+    const refiner = createRefiner({ type: 'learned-smoothing', kernelSize: 5 }, registry);
     expect(refiner).toBeInstanceOf(guide.LearnedSmoothing);
-    expect(() => createRefiner({ type: 'learned-smoothing', kernelSize: 4 }, container)).toThrow(ConfigError);
-    expect(() => createRefiner({ type: 'learned-smoothing', kernelSize: 4 }, container)).toThrow('LearnedSmoothingArgs/kernelSize must be one of 1, 3, 5, 7, 9, got 4');
+    expect(() => createRefiner({ type: 'learned-smoothing', kernelSize: 4 }, registry)).toThrow(ConfigError);
+    expect(() => createRefiner({ type: 'learned-smoothing', kernelSize: 4 }, registry)).toThrow('LearnedSmoothingArgs/kernelSize must be one of 1, 3, 5, 7, 9, got 4');
     expect(() => createRefiner({ type: 'learned-smoothing' })).toThrow(/refiner\.type must be one of/);
     const x = tf.zeros([1, 4, 4, 2]) as tf.Tensor4D;
     expect(() => refiner.refine({ scores: x, features: [x] })).toThrow(ShapeError);
@@ -125,8 +125,8 @@ describe('the guide refiner: registry, serialization, errors, bench', () => {
   });
 
   it('builds into a segmenter and round-trips through save/load', async () => {
-    const container = createContainer({ refiners: [guide.learnedSmoothingSpec] });
-    const model = createSegmenter({ backbone: { type: 'fcn', classes: 3, channels: 4 }, refiner: { type: 'learned-smoothing' }, inputSize: [32, 32], container });
+    const registry = createRegistry({ refiners: [guide.learnedSmoothingSpec] });
+    const model = createSegmenter({ backbone: { type: 'fcn', classes: 3, channels: 4 }, refiner: { type: 'learned-smoothing' }, inputSize: [32, 32], registry });
     const smoothing = model.layers.find((l) => l instanceof guide.LearnedSmoothing)!;
     smoothing.setWeights(smoothing.getWeights().map((w) => tf.randomNormal(w.shape, 0, 0.2, 'float32', 41)));
     let saved: tf.io.ModelArtifacts | undefined;
@@ -153,7 +153,7 @@ describe('the guide refiner: registry, serialization, errors, bench', () => {
     afterAll(() => rmSync(outputDir, { recursive: true, force: true }));
 
     it('appears in the results through includeAllRefiners', async () => {
-      const container = createContainer({
+      const registry = createRegistry({
         builtins: false,
         backbones: builtinBackboneSpecs as BackboneSpec<never>[],
         refiners: [identitySpec as RefinerSpec<never>, guide.learnedSmoothingSpec],
@@ -169,7 +169,7 @@ describe('the guide refiner: registry, serialization, errors, bench', () => {
           eval: { panels: 1 },
           includeAllRefiners: true,
         },
-        { container },
+        { registry },
       );
       expect(tf.memory().numTensors).toBe(before);
       expect(run.results.complete).toBe(true);

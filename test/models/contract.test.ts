@@ -6,7 +6,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
-import { createSegmenter, registryOf, segmentationCrossEntropy, type Backbone } from '../../src/index.js';
+import { createSegmenter, defaultRegistry, segmentationCrossEntropy, type Backbone } from '../../src/index.js';
 
 const SIZE = 32;
 const CLASSES = 3;
@@ -20,7 +20,7 @@ const TINY_ARGS: Record<string, Record<string, unknown>> = {
   unet: { channels: 2 },
 };
 
-const registry = registryOf();
+const registry = defaultRegistry();
 const backboneIds = registry.backboneIds();
 const refinerSpecs = registry.refiners();
 const neckSpecs = registry.necks();

@@ -1,21 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
-import {
-  ConfigError,
-  NeckLayer,
-  RefinerLayer,
-  compileArgs,
-  createContainer,
-  createSegmenter,
-  fromLayersModel,
-  TinyFcn,
-  type NeckSpec,
-  type Refiner,
-  type RefinerInputRoles,
-  type RefinerInputs,
-  type RefinerSpec,
-  type Size2D,
-} from '../../src/index.js';
+import { ConfigError, NeckLayer, RefinerLayer, compileArgs, createRegistry, createSegmenter, fromLayersModel, TinyFcn, type NeckSpec, type Refiner, type RefinerInputRoles, type RefinerInputs, type RefinerSpec, type Size2D } from '../../src/index.js';
 import { expectTensorClose } from '../../src/testing/index.js';
 import { roundTrip } from '../helpers/round_trip.js';
 
@@ -81,11 +66,11 @@ describe('createSegmenter', () => {
   });
 
   it('applies a neck between the pyramid and the refiner (built from a config and named "neck")', () => {
-    const neckSpec: NeckSpec<Record<string, never>> = { id: 'double', kind: 'neck', summary: 'x2', schema: emptySchema, create: () => new DoublingNeck() };
-    const container = createContainer({ necks: [neckSpec as NeckSpec<never>] });
+    const neckSpec: NeckSpec<Record<string, never>> = { id: 'double', summary: 'x2', schema: emptySchema, create: () => new DoublingNeck() };
+    const registry = createRegistry({ necks: [neckSpec as NeckSpec<never>] });
     const backbone = new TinyFcn({ channels: 2, classes: 3 });
     const probe = new ProbeRefiner();
-    const model = createSegmenter({ backbone, refiner: probe, neck: { type: 'double' }, container, inputSize: [32, 32] });
+    const model = createSegmenter({ backbone, refiner: probe, neck: { type: 'double' }, registry, inputSize: [32, 32] });
     expect(model.layers.some((l) => l.name === 'neck')).toBe(true);
     const x = tf.randomUniform([1, 32, 32, 3], 0, 1, 'float32', 2) as tf.Tensor4D;
     tf.dispose(model.predict(x) as tf.Tensor);
@@ -95,14 +80,14 @@ describe('createSegmenter', () => {
     expect(directSum).toBeGreaterThan(0);
     expect(probe.firstLevelSum).toBeCloseTo(2 * directSum, 2);
     tf.dispose([x, direct.scores, ...direct.features]);
-    expect(() => createSegmenter({ backbone, neck: { type: 'nope' }, container })).toThrow(/neck\.type must be one of .*'double', got "nope"/);
+    expect(() => createSegmenter({ backbone, neck: { type: 'nope' }, registry })).toThrow(/neck\.type must be one of .*'double', got "nope"/);
   });
 
   it('rejects a non-layer (non-differentiable) refiner with a ConfigError that says what to do', () => {
     const plain: Refiner = { refinerId: 'post', differentiable: false, refine: (inputs) => tf.clone(inputs.scores), dispose: () => undefined };
-    const spec: RefinerSpec<Record<string, never>> = { id: 'post', kind: 'refiner', summary: 'post', differentiable: false, schema: emptySchema, create: () => plain };
-    const container = createContainer({ refiners: [spec as RefinerSpec<never>] });
-    const attempt = (): unknown => createSegmenter({ backbone: { type: 'fcn', channels: 2 }, refiner: { type: 'post' }, container });
+    const spec: RefinerSpec<Record<string, never>> = { id: 'post', summary: 'post', differentiable: false, schema: emptySchema, create: () => plain };
+    const registry = createRegistry({ refiners: [spec as RefinerSpec<never>] });
+    const attempt = (): unknown => createSegmenter({ backbone: { type: 'fcn', channels: 2 }, refiner: { type: 'post' }, registry });
     expect(attempt).toThrow(ConfigError);
     expect(attempt).toThrow(/refiner must be a differentiable RefinerLayer to go inside a tf\.model .*refiner\.refine\(/);
   });

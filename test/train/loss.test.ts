@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, DataError, ShapeError, checkLabelValues, segmentationCrossEntropy } from '../../src/index.js';
+import { ConfigError, DataError, ShapeError, segmentationCrossEntropy } from '../../src/index.js';
+import { checkLabelValues } from '../../src/train/loss.js';
 import { checkGradients, expectNoLeak } from '../../src/testing/index.js';
 import { describeOnBackends } from '../helpers/backends.js';
 

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, SegmentationOptimizer, learningRateAt, parseOptimizerArgs } from '../../src/index.js';
+import { ConfigError, SegmentationOptimizer, learningRateAt } from '../../src/index.js';
+import { parseOptimizerArgs } from '../../src/train/optimizer.js';
 import { expectNoLeak, expectTensorClose } from '../../src/testing/index.js';
 
 /** A built dense layer: a `kernel` (decayed) and a `bias` (not decayed), with set values. */

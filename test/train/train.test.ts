@@ -3,19 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, describe, expect, it } from 'vitest';
-import {
-  ConfigError,
-  DataError,
-  ShapeError,
-  createSegmenter,
-  hasCheckpoint,
-  loadCheckpointModel,
-  SegmentationOptimizer,
-  train,
-  trainOnBatch,
-  type SegmentationBatch,
-  type TrainOptions,
-} from '../../src/index.js';
+import { ConfigError, DataError, ShapeError, createSegmenter, hasCheckpoint, SegmentationOptimizer, train, trainOnBatch, type SegmentationBatch, type TrainOptions } from '../../src/index.js';
+import { fileCheckpointStore, loadCheckpointModel } from '../../src/node/index.js';
 import { expectNoLeak, expectTensorClose } from '../../src/testing/index.js';
 import { sceneBatch, sceneSource } from './scenes.js';
 
@@ -89,7 +78,7 @@ describe('train', () => {
       epochs: 2,
       stepsPerEpoch: 3,
       optimizer: { type: 'sgd', learningRate: 0.05, momentum: 0.9, weightDecay: 1e-3 },
-      checkpoint: { directory, everySteps: 1 },
+      checkpoint: { store: fileCheckpointStore(directory), everySteps: 1 },
       callbacks: { onStep: (log) => onStep?.(log.step) },
     });
     const straight = tinyModel(3);
@@ -100,7 +89,7 @@ describe('train', () => {
     await expect(train(tinyModel(3), options(directory, (step) => {
       if (step === 5) throw crash;
     }))).rejects.toBe(crash);
-    expect(hasCheckpoint(directory)).toBe(true);
+    expect(await hasCheckpoint(fileCheckpointStore(directory))).toBe(true);
     const resumedModel = tinyModel(99); // different init: everything must come from the checkpoint
     const resumed = await train(resumedModel, options(directory));
     expect(resumed.resumedFrom).toBe(4);
@@ -123,7 +112,7 @@ describe('train', () => {
       epochs: 2,
       stepsPerEpoch: 2,
       optimizer: { learningRate: 0.05 },
-      checkpoint: { directory, everySteps: 1 },
+      checkpoint: { store: fileCheckpointStore(directory), everySteps: 1 },
       callbacks: {
         evaluate: () => {
           if (failEvaluate) throw new Error('evaluation failed');
@@ -143,7 +132,7 @@ describe('train', () => {
     weightsOf(straight).forEach((w, i) => expectTensorClose(weightsOf(resumedModel)[i]!, w, { atol: 0 }));
 
     const other = createSegmenter({ backbone: { type: 'fcn', channels: 8, classes: CLASSES }, inputSize: [SIZE, SIZE] });
-    await expect(train(other, options(directory, false))).rejects.toThrow(/checkpoint\.directory must hold the weights of this model to resume/);
+    await expect(train(other, options(directory, false))).rejects.toThrow(/checkpoint\.store must hold the weights of this model to resume/);
     await expect(train(tinyModel(2), { ...options(directory, false), optimizer: { type: 'adam' } })).rejects.toThrow(/optimizer must match the checkpoint's \('sgd', momentum 0\.9\) to resume/);
   });
 
@@ -248,7 +237,7 @@ describe('train() resuming a damaged checkpoint', () => {
       epochs: 1,
       stepsPerEpoch: 2,
       optimizer: { type: 'adam', learningRate: 0.01 },
-      checkpoint: { directory, everySteps: 1 },
+      checkpoint: { store: fileCheckpointStore(directory), everySteps: 1 },
     });
     const directory = await tempDir();
     const first = tinyModel(4);

@@ -12,7 +12,8 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { DEFAULT_WALK_TILE } from '../../../src/refiners/diffusion/walk_backward_tiles.js';
-import { randomWalk, startWalkWorkers, stopWalkWorkers, type WalkPath } from '../../../src/index.js';
+import { randomWalk, type WalkPath } from '../../../src/index.js';
+import { startWalkWorkers, stopWalkWorkers } from '../../../src/node/index.js';
 import { interleaved, median, peakBytes, type BenchRow, type OpBenchCase } from '../harness.js';
 
 const D = 64;

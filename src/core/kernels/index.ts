@@ -28,8 +28,13 @@ let installed = false;
  * faster wasm `Slice` (once the wasm backend is loaded), a shape-correct cpu
  * `ResizeBilinearGrad`, the
  * dilation-capable gradients of `Conv2D` and `DepthwiseConv2dNative`, and the
- * dilated `tf.layers.conv2d` routing. Safe to call many times; importing
- * `segrefine` calls it.
+ * dilated `tf.layers.conv2d` routing. Safe to call many times.
+ *
+ * Importing segrefine changes nothing in tfjs: {@link initBackend},
+ * `train()` and `trainOnBatch()` call this. Call it yourself when you pick
+ * the backend with `tf.setBackend` and run segrefine's layers forward only
+ * on wasm (the faster `Slice`), or train your own dilated `tf.layers.conv2d`
+ * (after it, their gradient works where upstream tfjs throws).
  */
 export function installKernelFixes(): void {
   // The Slice override replaces a kernel the wasm package registers on import,

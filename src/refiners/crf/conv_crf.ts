@@ -175,7 +175,6 @@ tf.serialization.registerClass(ConvCrf);
 /** Registry spec of {@link ConvCrf}. */
 export const convCrfSpec: RefinerSpec<ConvCrfArgs> = {
   id: 'conv-crf',
-  kind: 'refiner',
   summary: 'Convolutional CRF (Teichmann & Cipolla): windowed mean field in tfjs ops, learnable kernel weights and compatibility.',
   differentiable: true,
   schema: convCrfSchema,

@@ -108,7 +108,6 @@ export class DenseCrf implements Refiner {
 /** Registry spec of {@link DenseCrf}. */
 export const denseCrfSpec: RefinerSpec<DenseCrfArgs> = {
   id: 'dense-crf',
-  kind: 'refiner',
   summary: 'Fully connected CRF (Krähenbühl & Koltun), permutohedral lattice mean field with pydensecrf semantics.',
   differentiable: false,
   schema: denseCrfSchema,

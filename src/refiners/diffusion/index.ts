@@ -16,15 +16,11 @@ export {
   type ClosedFormInputs,
   type ScalarLike,
   type WalkPath,
-  resolveWalkPath,
-  AUTO_BLOCKED_MIN_ELEMENTS,
 } from './random_walk.js';
-export { startWalkWorkers, stopWalkWorkers, walkWorkerCount, type WalkWorkerOptions } from './walk_workers.js';
 
 /** Registry spec of {@link DiffusionHead}. */
 export const difnetSpec: RefinerSpec<DiffusionHeadArgs> = {
   id: 'difnet',
-  kind: 'refiner',
   summary: "DifNet's cascaded random-walk diffusion (one feature level per walk).",
   differentiable: true,
   schema: diffusionHeadSchema,

@@ -20,7 +20,7 @@ import type { TileQueue } from './tile_queue.js';
 import { backwardTiles, DEFAULT_WALK_TILE, disposeTileOperands, tileOperands } from './walk_backward_tiles.js';
 import { disposeForwardTileOperands, finishOnlineState, forwardTileOperands, forwardTiles, mergeOnlineStates } from './walk_forward_tiles.js';
 import { walkKernels, type WalkKernels } from './walk_kernels_wasm.js';
-import { activeWalkPool, type WalkPool } from './walk_workers.js';
+import { activeWalkPool, type WalkPool } from './walk_pool.js';
 
 /** Options of {@link blockedPropagation}. */
 export interface BlockedPropagationOptions {

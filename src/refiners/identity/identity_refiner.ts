@@ -64,7 +64,6 @@ tf.serialization.registerClass(IdentityRefiner);
 /** Registry spec of {@link IdentityRefiner}. */
 export const identitySpec: RefinerSpec<IdentityRefinerArgs> = {
   id: 'none',
-  kind: 'refiner',
   summary: 'Baseline: the backbone scores unchanged.',
   differentiable: true,
   schema: identitySchema,

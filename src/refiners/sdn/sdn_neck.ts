@@ -184,7 +184,6 @@ tf.serialization.registerClass(SdnNeck);
 /** Registry spec of {@link SdnNeck}: `createNeck({ type: 'sdn', mode: 'multi' })`. */
 export const sdnNeckSpec: NeckSpec<SdnNeckArgs> = {
   id: 'sdn',
-  kind: 'neck',
   summary: 'SDN: semantics-guided anisotropic diffusion of the feature pyramid (a neck, shapes kept).',
   schema: sdnNeckSchema,
   create: (args) => new SdnNeck(args),

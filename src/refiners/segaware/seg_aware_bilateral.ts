@@ -184,7 +184,6 @@ tf.serialization.registerClass(SegAwareBilateral);
 /** Registry spec of {@link SegAwareBilateral}. */
 export const segAwareBilateralSpec: RefinerSpec<SegAwareBilateralArgs> = {
   id: 'segaware-bf',
-  kind: 'refiner',
   summary: 'Segmentation-aware bilateral filter: scores averaged under embedding masks (Harley et al. 2017).',
   differentiable: true,
   schema: segAwareBilateralSchema,

@@ -255,7 +255,6 @@ tf.serialization.registerClass(SegAwareCrf);
 /** Registry spec of {@link SegAwareCrf}. */
 export const segAwareCrfSpec: RefinerSpec<SegAwareCrfArgs> = {
   id: 'segaware-crf',
-  kind: 'refiner',
   summary: 'Segmentation-aware CRF: mean field with an embedding kernel in a dilated window plus a spatial kernel (Harley et al. 2017).',
   differentiable: true,
   schema: segAwareCrfSchema,

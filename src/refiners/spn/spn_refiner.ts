@@ -241,7 +241,6 @@ tf.serialization.registerClass(SpnRefiner);
 /** Registry spec of {@link SpnRefiner}. */
 export const spnSpec: RefinerSpec<SpnRefinerArgs> = {
   id: 'spn',
-  kind: 'refiner',
   summary: 'Spatial propagation network: scores propagated in four directions with learned three-way gates (Liu et al. 2017).',
   differentiable: true,
   schema: spnRefinerSchema,

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { expect, it } from 'vitest';
-import { ConfigError, ConvCrf, ShapeError, createRefiner, registryOf } from '../../../src/index.js';
+import { ConfigError, ConvCrf, ShapeError, createRefiner, defaultRegistry } from '../../../src/index.js';
 import { convCrfMeanField, type ConvCrfConfig } from '../../../src/refiners/crf/conv_crf_ops.js';
 import { resolveKernels } from '../../../src/refiners/crf/params.js';
 import { checkGradients, expectNoLeak, expectTensorClose } from '../../../src/testing/index.js';
@@ -158,9 +158,9 @@ it('ConvCrf rejects bad arguments and inputs with typed errors', () => {
 });
 
 it('ConvCrf and DenseCrf are registered', () => {
-  expect(registryOf().refinerIds()).toEqual(expect.arrayContaining(['dense-crf', 'conv-crf']));
+  expect(defaultRegistry().refinerIds()).toEqual(expect.arrayContaining(['dense-crf', 'conv-crf']));
   const refiner = createRefiner({ type: 'conv-crf', kernelSize: 5 });
   expect(refiner).toBeInstanceOf(ConvCrf);
   expect(refiner.differentiable).toBe(true);
-  expect(registryOf().refinerSpec('dense-crf').differentiable).toBe(false);
+  expect(defaultRegistry().refinerSpec('dense-crf').differentiable).toBe(false);
 });

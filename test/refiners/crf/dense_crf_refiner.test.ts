@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
-import { DataError, DenseCrf, ShapeError, createRefiner, denseCrf, registryOf, type DenseCrfParams } from '../../../src/index.js';
+import { DataError, DenseCrf, ShapeError, createRefiner, denseCrf, defaultRegistry, type DenseCrfParams } from '../../../src/index.js';
 import { expectNoLeak, expectTensorClose } from '../../../src/testing/index.js';
 
 const PARAMS: DenseCrfParams = { iterations: 3, pos: { sxy: 2, compat: 2 }, bilateral: { sxy: 5, srgb: 30, compat: 4 } };
@@ -18,7 +18,7 @@ function batch(): { scores: tf.Tensor4D; image: tf.Tensor4D } {
 
 describe('DenseCrf refiner (dense-crf)', () => {
   it('is registered, not differentiable, and built from a config', () => {
-    expect(registryOf().refinerIds()).toContain('dense-crf');
+    expect(defaultRegistry().refinerIds()).toContain('dense-crf');
     const refiner = createRefiner({ type: 'dense-crf', iterations: 2, bilateral: { srgb: 5 } });
     expect(refiner).toBeInstanceOf(DenseCrf);
     expect(refiner.refinerId).toBe('dense-crf');

@@ -1,21 +1,13 @@
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, expect, it } from 'vitest';
-import {
-  AUTO_BLOCKED_MIN_ELEMENTS,
-  ConfigError,
-  DataError,
-  DiffusionHead,
-  randomWalk,
-  resolveWalkPath,
-  startWalkWorkers,
-  stopWalkWorkers,
-  walkWorkerCount,
-  type WalkPath,
-} from '../../../src/index.js';
+import { ConfigError, DataError, DiffusionHead, randomWalk, type WalkPath } from '../../../src/index.js';
+import { startWalkWorkers, stopWalkWorkers, walkWorkerCount } from '../../../src/node/index.js';
+import { AUTO_BLOCKED_MIN_ELEMENTS, resolveWalkPath } from '../../../src/refiners/diffusion/random_walk.js';
 import { blockedPropagation } from '../../../src/refiners/diffusion/random_walk_blocked.js';
 import { MAX_QUEUED_TILES, TileQueue } from '../../../src/refiners/diffusion/tile_queue.js';
 import { walkKernels } from '../../../src/refiners/diffusion/walk_kernels_wasm.js';
-import { activeWalkPool, walkWorkerRows } from '../../../src/refiners/diffusion/walk_workers.js';
+import { activeWalkPool } from '../../../src/refiners/diffusion/walk_pool.js';
+import { walkWorkerRows } from '../../../src/node/walk_workers.js';
 import { checkGradients, expectNoLeak, expectTensorClose, peakTensorBytes } from '../../../src/testing/index.js';
 import { describeOnBackends } from '../../helpers/backends.js';
 

@@ -1,17 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
-import {
-  ConfigError,
-  createContainer,
-  createNeck,
-  DataError,
-  registryOf,
-  SdnNeck,
-  sdnNeckSpec,
-  ShapeError,
-  type NeckSpec,
-  type SdnNeckArgs,
-} from '../../../src/index.js';
+import { ConfigError, createRegistry, createNeck, DataError, defaultRegistry, SdnNeck, sdnNeckSpec, ShapeError, type NeckSpec, type SdnNeckArgs } from '../../../src/index.js';
 import { checkGradients, expectNoLeak, expectTensorClose } from '../../../src/testing/index.js';
 import { describeOnBackends } from '../../helpers/backends.js';
 
@@ -229,8 +218,8 @@ describeOnBackends('SdnNeck', () => {
 
 describe('SdnNeck args and registry', () => {
   it('is registered as the neck "sdn" and built from a config', () => {
-    expect(registryOf().neckIds()).toContain('sdn');
-    expect(registryOf().necks().find((s) => s.id === 'sdn')).toBe(sdnNeckSpec);
+    expect(defaultRegistry().neckIds()).toContain('sdn');
+    expect(defaultRegistry().necks().find((s) => s.id === 'sdn')).toBe(sdnNeckSpec);
     const neck = createNeck({ type: 'sdn', mode: 'single', kernelSize: 5 });
     expect(neck).toBeInstanceOf(SdnNeck);
     expect(neck.neckId).toBe('sdn');
@@ -248,12 +237,12 @@ describe('SdnNeck args and registry', () => {
     expect(() => neck.apply(SHAPES.map((s) => tf.input({ shape: s.slice(1) })))).toThrow("SdnNeckArgs/levels must index the pyramid's 3 level(s) (0..2), got [3]");
   });
 
-  it('accepts user neck specs in a container, with unique ids', () => {
+  it('accepts user neck specs in a registry, with unique ids', () => {
     const spec: NeckSpec<SdnNeckArgs> = { ...sdnNeckSpec, id: 'my-sdn', create: (args) => new SdnNeck({ ...args, mode: 'single' }) };
-    const container = createContainer({ necks: [spec as NeckSpec<never>] });
-    expect(registryOf(container).neckIds()).toEqual(['sdn', 'my-sdn']);
-    expect(registryOf().neckIds()).not.toContain('my-sdn');
-    expect(() => createContainer({ necks: [sdnNeckSpec as NeckSpec<never>] })).toThrow(/necks must have unique ids \('sdn' registered twice\)/);
-    expect(registryOf(createContainer({ builtins: false })).neckIds()).toEqual([]);
+    const registry = createRegistry({ necks: [spec as NeckSpec<never>] });
+    expect(registry.neckIds()).toEqual(['sdn', 'my-sdn']);
+    expect(defaultRegistry().neckIds()).not.toContain('my-sdn');
+    expect(() => createRegistry({ necks: [sdnNeckSpec as NeckSpec<never>] })).toThrow(/necks must have unique ids \('sdn' registered twice\)/);
+    expect(createRegistry({ builtins: false }).neckIds()).toEqual([]);
   });
 });

@@ -1,17 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { expect, it } from 'vitest';
-import {
-  ConfigError,
-  createRefiner,
-  embeddingLoss,
-  localMasks,
-  registryOf,
-  SegAwareBilateral,
-  SegAwareCrf,
-  segAwareFilter,
-  ShapeError,
-  type RefinerInputs,
-} from '../../../src/index.js';
+import { ConfigError, createRefiner, embeddingLoss, localMasks, defaultRegistry, SegAwareBilateral, SegAwareCrf, segAwareFilter, ShapeError, type RefinerInputs } from '../../../src/index.js';
 import { checkGradients, expectNoLeak, expectTensorClose } from '../../../src/testing/index.js';
 import { describeOnBackends } from '../../helpers/backends.js';
 import { saveAndReload } from './helpers.js';
@@ -174,7 +163,7 @@ describeOnBackends('segmentation-aware refiners: shared contract', () => {
     const scoresIn = tf.input({ shape: [4, 5, 3] });
     const featureIn = tf.input({ shape: [2, 3, 4] });
     const imageIn = tf.input({ shape: [8, 10, 3] });
-    const layer = registryOf().refinerSpec(type).create({ ...args, useImage: true, outputSize: [8, 10] } as never) as SegAwareBilateral;
+    const layer = defaultRegistry().refinerSpec(type).create({ ...args, useImage: true, outputSize: [8, 10] } as never) as SegAwareBilateral;
     const out = layer.apply([scoresIn, featureIn, imageIn]) as tf.SymbolicTensor;
     expect(out.shape).toEqual([null, 8, 10, 3]);
     const model = tf.model({ inputs: [scoresIn, featureIn, imageIn], outputs: out });

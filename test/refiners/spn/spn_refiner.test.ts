@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, createRefiner, registryOf, ShapeError, SpnRefiner, type SpnRefinerArgs } from '../../../src/index.js';
+import { ConfigError, createRefiner, defaultRegistry, ShapeError, SpnRefiner, type SpnRefinerArgs } from '../../../src/index.js';
 import { expectNoLeak, expectTensorClose } from '../../../src/testing/index.js';
 import { describeOnBackends } from '../../helpers/backends.js';
 import { roundTrip } from '../../helpers/round_trip.js';
@@ -12,7 +12,7 @@ const level = (): tf.Tensor4D => tf.randomNormal([2, 6, 6, 5], 0, 1, 'float32', 
 
 describeOnBackends('SpnRefiner (spn)', () => {
   it('is registered, takes the image by default and keeps K at the scores’ (or requested) size', () => {
-    expect(registryOf().refinerIds()).toContain('spn');
+    expect(defaultRegistry().refinerIds()).toContain('spn');
     const refiner = createRefiner({ type: 'spn', guidanceWidth: 4, guidanceDepth: 1 }) as SpnRefiner;
     expect(refiner).toBeInstanceOf(SpnRefiner);
     expect(refiner.inputRoles()).toEqual({ features: 0, image: true });

@@ -7,10 +7,10 @@
 import { parentPort } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
-import { backwardTiles, disposeTileOperands, tileOperands } from './walk_backward_tiles.js';
-import { disposeForwardTileOperands, forwardTileOperands, forwardTiles } from './walk_forward_tiles.js';
-import { walkKernels } from './walk_kernels_wasm.js';
-import { TileQueue } from './tile_queue.js';
+import { backwardTiles, disposeTileOperands, tileOperands } from '../refiners/diffusion/walk_backward_tiles.js';
+import { disposeForwardTileOperands, forwardTileOperands, forwardTiles } from '../refiners/diffusion/walk_forward_tiles.js';
+import { walkKernels } from '../refiners/diffusion/walk_kernels_wasm.js';
+import { TileQueue } from '../refiners/diffusion/tile_queue.js';
 import { finishJob, reportRows, sharedFloats, type WalkJob } from './walk_workers.js';
 
 function run(job: WalkJob): void {

@@ -7,8 +7,8 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { compileArgs, parseArgs, type JSONSchemaType } from '../../core/config.js';
-import { VOC_PALETTE } from '../palette.js';
-import type { Sample, SegmentationDataset } from '../types.js';
+import { VOC_PALETTE } from '../../data/palette.js';
+import type { Sample, SegmentationDataset } from '../../data/types.js';
 import { encodePalettePng } from './png.js';
 
 /** Options of {@link exportVoc}. */

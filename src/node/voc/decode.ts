@@ -6,7 +6,7 @@
 import { readFile } from 'node:fs/promises';
 import sharp from 'sharp';
 import { DataError } from '../../core/errors.js';
-import { IGNORE_LABEL, VOC_PALETTE, rgbKey } from '../palette.js';
+import { IGNORE_LABEL, VOC_PALETTE, rgbKey } from '../../data/palette.js';
 import { readPngHeader } from './png.js';
 
 /** A decoded RGB image. */

@@ -12,8 +12,9 @@
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs';
-import { ConfigError } from '../../core/errors.js';
-import { MAX_QUEUED_TILES, TileQueue } from './tile_queue.js';
+import { ConfigError } from '../core/errors.js';
+import { MAX_QUEUED_TILES, TileQueue } from '../refiners/diffusion/tile_queue.js';
+import { setWalkPoolProvider, type WalkPool } from '../refiners/diffusion/walk_pool.js';
 
 /** Options of {@link startWalkWorkers}. */
 export interface WalkWorkerOptions {
@@ -73,47 +74,6 @@ interface Helper {
   error: SharedArrayBuffer;
 }
 
-/** A helper's share in flight; `wait()` blocks until every helper is done. */
-export interface PendingShare<T> {
-  /** Blocks until the helpers finish; returns their partial results as tensors. */
-  wait(): T;
-}
-
-/** A helper's partial forward: the online-softmax state of every node. */
-export interface ForwardShare {
-  /** `Σ_j exp(S_ij − m_i)·y_j` over the helper's pairs `[N, K]`. */
-  u: tf.Tensor2D;
-  /** Row maxima over those pairs `[N]` (−∞ where none). */
-  m: tf.Tensor1D;
-  /** `Σ_j exp(S_ij − m_i)` `[N]`. */
-  l: tf.Tensor1D;
-}
-
-/** A helper's partial backward (zero in the rows its pairs did not reach). */
-export interface BackwardShare {
-  /** Partial dΨ `[N, d]`. */
-  dPsi: tf.Tensor2D;
-  /** Partial dy `[N, K]`. */
-  dY: tf.Tensor2D;
-}
-
-/** The started helpers, as the walk sees them. */
-export interface WalkPool {
-  /**
-   * A queue of `count` row tiles for one pass, with the last tiles
-   * reserved, one per helper.
-   */
-  queue(count: number): TileQueue;
-  /**
-   * Posts the forward to the helpers: each processes its reserved tile, then
-   * claims tiles from the back of `queue`, and returns its online-softmax
-   * state (see `forwardTiles`).
-   */
-  forward(psi: tf.Tensor2D, y: tf.Tensor2D, tile: number, queue: TileQueue): PendingShare<ForwardShare[]>;
-  /** Posts the backward likewise (see `backwardTiles`). */
-  backward(psi: tf.Tensor2D, y: tf.Tensor2D, d: tf.Tensor2D, lse: tf.Tensor1D, dOut: tf.Tensor2D, tile: number, queue: TileQueue): PendingShare<BackwardShare[]>;
-}
-
 let helpers: Helper[] = [];
 let rowsShared = 0;
 let settings: Required<WalkWorkerOptions> = { threads: 1, minNodes: 2048, timeoutMs: 600_000 };
@@ -163,6 +123,7 @@ export async function startWalkWorkers(options: WalkWorkerOptions = {}): Promise
   );
   helpers = started;
   settings = { threads, minNodes, timeoutMs };
+  setWalkPoolProvider(activeWalkPool);
   return helpers.length;
 }
 
@@ -170,6 +131,7 @@ export async function startWalkWorkers(options: WalkWorkerOptions = {}): Promise
 export async function stopWalkWorkers(): Promise<void> {
   const running = helpers;
   helpers = [];
+  setWalkPoolProvider(undefined);
   await Promise.all(running.map((h) => h.worker.terminate()));
 }
 
@@ -187,7 +149,7 @@ export function walkWorkerCount(): number {
  * The pool when helpers run, the backend is wasm and N is large enough (and
  * the walk's `tiles` fit a {@link TileQueue}); else undefined.
  */
-export function activeWalkPool(n: number, tiles: number): WalkPool | undefined {
+function activeWalkPool(n: number, tiles: number): WalkPool | undefined {
   if (helpers.length === 0 || n < settings.minNodes || tiles > MAX_QUEUED_TILES || tf.getBackend() !== 'wasm') return undefined;
   return pool;
 }

@@ -16,9 +16,9 @@
 import { readFile, readdir, stat } from 'node:fs/promises';
 import { basename, extname, join } from 'node:path';
 import { ConfigError, DataError } from '../../core/errors.js';
-import { iterateBatches } from '../batches.js';
-import { VOC_CLASS_NAMES } from '../palette.js';
-import type { Batch, BatchOptions, Sample, SegmentationDataset } from '../types.js';
+import { iterateBatches } from '../../data/batches.js';
+import { VOC_CLASS_NAMES } from '../../data/palette.js';
+import type { Batch, BatchOptions, Sample, SegmentationDataset } from '../../data/types.js';
 import { decodeImage, decodeLabel } from './decode.js';
 
 /** A sample left out of a batch because one of its files was bad (`onError: 'skip'`). */
