@@ -21,6 +21,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import sharp from 'sharp';
+import { inkAndColours } from './ink.mjs';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const args = process.argv.slice(2);
@@ -106,17 +107,10 @@ async function screenshot(page, name, minInk, minColours) {
         '--disable-component-update', '--disable-sync', '--hide-scrollbars', `--user-data-dir=${out}.profile`,
         '--virtual-time-budget=5000', '--window-size=1280,2400', `--screenshot=${out}`, pathToFileURL(page).href,
       ], { stdio: 'pipe', timeout: 120_000 });
-      const { data, info } = await sharp(out).removeAlpha().raw().toBuffer({ resolveWithObject: true });
-      let ink = 0;
-      const colours = new Set();
-      for (let i = 0; i < data.length; i += 3) {
-        if (data[i] < 240 || data[i + 1] < 240 || data[i + 2] < 240) ink++;
-        colours.add((data[i] >> 4) * 256 + (data[i + 1] >> 4) * 16 + (data[i + 2] >> 4));
-      }
-      const fraction = ink / (info.width * info.height);
-      console.log(`${out}: ${info.width}x${info.height}, ink ${(100 * fraction).toFixed(1)}%, ${colours.size} colours`);
-      if (fraction >= minInk && colours.size >= minColours) return out;
-      problem = `the page looks blank (ink ${(100 * fraction).toFixed(1)}% < ${100 * minInk}% or ${colours.size} colours < ${minColours})`;
+      const { width, height, ink: fraction, colours } = await inkAndColours(out);
+      console.log(`${out}: ${width}x${height}, ink ${(100 * fraction).toFixed(1)}%, ${colours} colours`);
+      if (fraction >= minInk && colours >= minColours) return out;
+      problem = `the page looks blank (ink ${(100 * fraction).toFixed(1)}% < ${100 * minInk}% or ${colours} colours < ${minColours})`;
     } catch (error) {
       problem = String(error.stderr || error.message).trim();
     } finally {

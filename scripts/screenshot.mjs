@@ -10,7 +10,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import sharp from 'sharp';
+import { inkAndColours } from './ink.mjs';
 
 const [page, out, ...rest] = process.argv.slice(2);
 if (!page || !out) {
@@ -32,17 +32,9 @@ execFileSync(browser, [
   `--window-size=1280,${flag('--height', 2400)}`, `--screenshot=${resolve(out)}`, pathToFileURL(resolve(page)).href,
 ], { stdio: 'pipe', timeout: 120_000 });
 
-const { data, info } = await sharp(out).removeAlpha().raw().toBuffer({ resolveWithObject: true });
-let ink = 0;
-const colours = new Set();
-for (let i = 0; i < data.length; i += 3) {
-  const [r, g, b] = [data[i], data[i + 1], data[i + 2]];
-  if (r < 240 || g < 240 || b < 240) ink++;
-  colours.add((r >> 4) * 256 + (g >> 4) * 16 + (b >> 4));
-}
-const inkFraction = ink / (info.width * info.height);
-console.log(`${out}: ${info.width}x${info.height}, ink ${(100 * inkFraction).toFixed(1)}%, ${colours.size} colours`);
-if (inkFraction < flag('--min-ink', 0.05) || colours.size < flag('--min-colours', 12)) {
+const { width, height, ink: inkFraction, colours } = await inkAndColours(out);
+console.log(`${out}: ${width}x${height}, ink ${(100 * inkFraction).toFixed(1)}%, ${colours} colours`);
+if (inkFraction < flag('--min-ink', 0.05) || colours < flag('--min-colours', 12)) {
   console.error('screenshot: the page looks blank (too little ink or too few colours)');
   process.exit(1);
 }

@@ -60,6 +60,13 @@ export interface DifNetArgs {
    */
   aspp?: boolean;
   /**
+   * Weight of the deep-supervision cross-entropy on the seed branch's scores
+   * (`DiffusionHead`'s `seedLossWeight`); 0 trains on the output only, as the
+   * reference does.
+   * @defaultValue 0
+   */
+  seedLossWeight?: number;
+  /**
    * Fixed input `[height, width]`, or null for any size.
    * @defaultValue null
    */
@@ -91,6 +98,7 @@ export const difNetSchema = compileArgs<DifNetArgs>('DifNetArgs', {
     importance: { type: 'boolean', default: true, nullable: true },
     outputStride: outputStrideSchema,
     aspp: { type: 'boolean', default: true, nullable: true },
+    seedLossWeight: { type: 'number', minimum: 0, default: 0, nullable: true },
     inputSize: outputSizeSchema,
     seed: seedSchema,
     name: nameSchema('difnet'),
@@ -140,6 +148,7 @@ export function createDifNet(args: DifNetArgs = {}): tf.LayersModel {
     walks: a.walks,
     embeddingDim: a.embeddingDim,
     importance: a.importance,
+    seedLossWeight: a.seedLossWeight,
     outputSize: a.inputSize,
     seed: a.seed + 2,
     name: 'diffusion',

@@ -9,10 +9,11 @@ import { Sublayers } from '../../core/composite_layer.js';
 import { ShapeError } from '../../core/errors.js';
 import { adaptiveMaxPool } from '../../core/ops/adaptive_max_pool.js';
 import type { Size2D } from '../../core/ops/resize.js';
-import { RefinerLayer, splitLayerArgs, type RefinerCallKwargs, type RefinerInputRoles, type RefinerInputs } from '../../core/refiner.js';
+import { RefinerLayer, splitLayerArgs, type NamedInputs, type RefinerCallKwargs, type RefinerInputRoles, type RefinerInputs } from '../../core/refiner.js';
 import { outputSizeSchema } from '../../core/schemas.js';
+import { segmentationCrossEntropy } from '../../train/loss.js';
 import { createInspection, type DiffusionInspection } from './inspection.js';
-import { randomWalk, type WalkPath } from './random_walk.js';
+import { checkWalkMemory, randomWalk, type WalkPath } from './random_walk.js';
 
 /** Arguments of {@link DiffusionHead}. */
 export interface DiffusionHeadArgs {
@@ -65,6 +66,15 @@ export interface DiffusionHeadArgs {
    */
   gateRate?: number;
   /**
+   * Weight of an auxiliary cross-entropy on the scores the head receives
+   * (the seed branch's logits), added by `train()`: deep supervision, so a
+   * seed branch trained end to end learns from the labels directly and not
+   * only through the walks' mixing (see the DifNet page, "Why DifNet-18 can
+   * trail Sim-DeepLab-18"). 0 = the reference's single loss on the output.
+   * @defaultValue 0
+   */
+  seedLossWeight?: number;
+  /**
    * Seed of the convolution initialisers (Glorot uniform).
    * @defaultValue 0
    */
@@ -72,6 +82,9 @@ export interface DiffusionHeadArgs {
   /**
    * How each walk computes P·y (see `randomWalk`): `auto` streams P in row
    * blocks once it would be large, `materialized` / `blocked` force a path.
+   * `materialized` is refused (a `ConfigError`, before anything runs) when P
+   * `[B, N, N]` would exceed `MATERIALIZED_MAX_BYTES` (256 MiB: N ≤ 8192
+   * nodes at B = 1).
    * @defaultValue 'auto'
    */
   walkPath?: WalkPath;
@@ -92,6 +105,7 @@ export const diffusionHeadSchema = compileArgs<DiffusionHeadArgs>('DiffusionHead
     initialBeta: { type: 'number', default: 0, nullable: true },
     initialImportance: { type: 'number', default: 3, nullable: true },
     gateRate: { type: 'number', exclusiveMinimum: 0, maximum: 1000, default: 1, nullable: true },
+    seedLossWeight: { type: 'number', minimum: 0, default: 0, nullable: true },
     seed: { type: 'integer', default: 0, nullable: true },
     walkPath: { type: 'string', enum: ['auto', 'materialized', 'blocked'], default: 'auto', nullable: true },
   },
@@ -140,6 +154,8 @@ export class DiffusionHead extends RefinerLayer {
   private beta?: tf.LayerVariable;
   private numClasses?: number;
   private featureChannels: number[] = [];
+  /** The scores of the last training-mode pass, for the seed loss. */
+  private keptScores: tf.Tensor4D | undefined;
 
   /** @param args - see {@link DiffusionHeadArgs} (plus tfjs layer args such as `name`) */
   constructor(args: DiffusionHeadArgs = {}) {
@@ -255,6 +271,13 @@ export class DiffusionHead extends RefinerLayer {
     if (!this.built || this.alpha === undefined) throw new ShapeError('DiffusionHead', 'must be built (apply it once) before reading its weights', 'unbuilt layer');
   }
 
+  /** The base checks, then the walk's memory: an explicit `'materialized'` path whose P would exceed the budget is refused before anything runs. */
+  protected override validateInputs(inputs: NamedInputs<tf.Tensor>, checkValues: boolean): void {
+    super.validateInputs(inputs, checkValues);
+    const [batch, h, w] = inputs.scores.shape as [number, number, number, number];
+    checkWalkMemory(this.args.walkPath, batch, h * w, 'DiffusionHeadArgs/walkPath', `inputs.scores [${inputs.scores.shape.join(', ')}]`);
+  }
+
   private checkChannels(inputs: RefinerInputs): void {
     if (inputs.scores.shape[3] !== this.numClasses) {
       throw new ShapeError('inputs.scores', `must have K = ${this.numClasses} channels (the head was built for it)`, inputs.scores);
@@ -323,7 +346,24 @@ export class DiffusionHead extends RefinerLayer {
     return createInspection(inputs.scores, trace, this.mu(), this.betaWeights());
   }
 
+  /** The seed loss on the last training-mode pass's scores (added by `train()`), or null. */
+  override auxiliaryLoss(labels: tf.Tensor3D): tf.Scalar | null {
+    const scores = this.keptScores;
+    if (scores === undefined) return null;
+    return tf.tidy(() => tf.mul(segmentationCrossEntropy(scores, labels, { checkLabels: false }), this.args.seedLossWeight) as tf.Scalar);
+  }
+
+  /** Drops the scores kept for the seed loss. */
+  override releaseTrainingState(): void {
+    this.keptScores?.dispose();
+    this.keptScores = undefined;
+  }
+
   protected forward(inputs: RefinerInputs, kwargs: RefinerCallKwargs): tf.Tensor4D {
+    if (kwargs.training === true && this.args.seedLossWeight > 0) {
+      this.releaseTrainingState();
+      this.keptScores = tf.keep(inputs.scores);
+    }
     const trace = this.trace(inputs, kwargs.training ?? false);
     const last = trace.walks[trace.walks.length - 1]!;
     return this.toOutputSize(last, kwargs.outputSize);

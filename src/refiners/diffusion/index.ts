@@ -12,6 +12,8 @@ export {
   randomWalk,
   diffusionClosedForm,
   transitionMatrix,
+  MATERIALIZED_MAX_BYTES,
+  AUTO_BLOCKED_MIN_ELEMENTS,
   type RandomWalkInputs,
   type ClosedFormInputs,
   type ScalarLike,

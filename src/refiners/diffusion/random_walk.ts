@@ -7,7 +7,7 @@
  * @module
  */
 import * as tf from '@tensorflow/tfjs';
-import { DataError, ShapeError } from '../../core/errors.js';
+import { ConfigError, DataError, ShapeError } from '../../core/errors.js';
 import { blockedPropagation } from './random_walk_blocked.js';
 
 /**
@@ -25,7 +25,40 @@ export type WalkPath = 'auto' | 'materialized' | 'blocked';
  */
 export const AUTO_BLOCKED_MIN_ELEMENTS = 2 ** 22;
 
+/**
+ * The most bytes the `materialized` path may give P `[B, N, N]` (float32):
+ * 2²⁸ bytes = 256 MiB, B·N² ≤ 2²⁶ (N ≤ 8192 at B = 1, e.g. 64×128 seeds).
+ * A forward and backward pass at this size peaks near 2 GB of process
+ * memory on wasm; far beyond it the allocation aborts the wasm backend for
+ * the whole process. Above it an explicit `'materialized'` is a
+ * `ConfigError` (use `'blocked'` or `'auto'`); `'auto'` has switched to
+ * the blocked path long before (at `AUTO_BLOCKED_MIN_ELEMENTS`).
+ */
+export const MATERIALIZED_MAX_BYTES = 2 ** 28;
+
 const WALK_PATHS: readonly WalkPath[] = ['auto', 'materialized', 'blocked'];
+
+/**
+ * Refuses, before anything is allocated, a walk whose path would hold P
+ * `[B, N, N]` beyond {@link MATERIALIZED_MAX_BYTES}.
+ * @param path - the requested path (`auto` when undefined: always safe)
+ * @param batch - B
+ * @param nodes - N (the seeds' height × width)
+ * @param argument - the name of the path argument, for the error
+ * @param source - where B and N come from, for the error (e.g. `inputs.scores [1, 160, 160, 4]`)
+ */
+export function checkWalkMemory(path: WalkPath | undefined, batch: number, nodes: number, argument = 'randomWalk.path', source = 'randomWalk.embedding'): void {
+  if (resolveWalkPath(path, batch, nodes) !== 'materialized') return;
+  const bytes = 4 * batch * nodes * nodes;
+  if (bytes > MATERIALIZED_MAX_BYTES) {
+    const mib = (bytes / 2 ** 20).toFixed(0);
+    throw new ConfigError(
+      argument,
+      `must be 'blocked' or 'auto' for ${source} (B = ${batch}, N = ${nodes} nodes): 'materialized' would allocate P [B, N, N] of ${mib} MiB, over MATERIALIZED_MAX_BYTES (${MATERIALIZED_MAX_BYTES / 2 ** 20} MiB)`,
+      path,
+    );
+  }
+}
 
 /** A weight given as a number or a scalar tensor. */
 export type ScalarLike = number | tf.Scalar;
@@ -130,6 +163,7 @@ export function randomWalk(inputs: RandomWalkInputs): tf.Tensor3D {
   checkWeight(mu, 'randomWalk.mu');
   checkWeight(beta, 'randomWalk.beta');
   const path = resolveWalkPath(inputs.path, embedding.shape[0], embedding.shape[1]);
+  checkWalkMemory(path, embedding.shape[0], embedding.shape[1]);
   const { blockSize } = inputs;
   if (blockSize !== undefined && !(Number.isInteger(blockSize) && blockSize >= 1)) {
     throw new DataError('randomWalk.blockSize', 'must be an integer ≥ 1', blockSize);
