@@ -52,6 +52,7 @@ export {
   type RegistryOptions,
 } from './core/registry.js';
 export { resizeBilinear, type Size2D } from './core/ops/resize.js';
+export { parseSafetensors, type SafetensorsFile, type SafetensorsTensor } from './core/safetensors.js';
 export * from './refiners/index.js';
 export * from './backbones/index.js';
 export * from './models/index.js';

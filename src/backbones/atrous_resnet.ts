@@ -7,7 +7,8 @@
  */
 import type * as tf from '@tensorflow/tfjs';
 import { ConfigError } from '../core/errors.js';
-import type { LayerFactory } from './layer_factory.js';
+import { ImageNormalization } from './image_normalization.js';
+import type { ConvOptions, LayerFactory } from './layer_factory.js';
 import type { GraphTensor, LayerRunner } from './layer_backbone.js';
 
 /** Supported ResNet depths. */
@@ -26,7 +27,25 @@ export interface AtrousResNetOptions {
   outputStride: OutputStride;
   /** Stages to build (1–4); fewer saves weights when later stages go unused. @defaultValue 4 */
   stages?: number;
+  /**
+   * Padding of the strided convolutions and the max pool: `same` (tfjs's:
+   * for even sizes it pads 0 before and 1 after) or `torch` (PyTorch's
+   * symmetric padding — needed to reproduce torchvision weights exactly).
+   * @defaultValue 'same'
+   */
+  padding?: ResNetPadding;
+  /**
+   * Normalise the [0, 1] RGB input with ImageNet's mean and std first (what
+   * torchvision's weights expect). @defaultValue false
+   */
+  normalize?: boolean;
 }
+
+/**
+ * How a {@link AtrousResNet} pads its strided convolutions and max pool:
+ * tfjs's `same`, or PyTorch's symmetric `torch` (torchvision parity).
+ */
+export type ResNetPadding = 'same' | 'torch';
 
 /** What {@link AtrousResNet.forward} returns. */
 export interface ResNetOutputs<T> {
@@ -79,8 +98,12 @@ export class AtrousResNet {
   readonly channels: number[];
   /** Strides of `[stem, stage1, …]`. */
   readonly strides: number[];
+  /** The body's layers (not a classifier added after it), in creation order. */
+  readonly layers: tf.layers.Layer[];
+  private readonly input: tf.layers.Layer[];
   private readonly stem: tf.layers.Layer[];
-  private readonly pool: tf.layers.Layer;
+  private readonly pool: tf.layers.Layer[];
+  private readonly torchPadding: boolean;
   private readonly stageBlocks: ResidualBlock[][] = [];
 
   /**
@@ -92,14 +115,22 @@ export class AtrousResNet {
     if (layout === undefined) throw new ConfigError('depth', 'must be one of 18, 34, 50, 101', options.depth);
     const stageCount = options.stages ?? 4;
     if (!Number.isInteger(stageCount) || stageCount < 1 || stageCount > 4) throw new ConfigError('stages', 'must be an integer in 1..4', stageCount);
+    const padding = options.padding ?? 'same';
+    if (padding !== 'same' && padding !== 'torch') throw new ConfigError('padding', "must be 'same' or 'torch'", padding);
+    this.torchPadding = padding === 'torch';
+    const firstLayer = factory.layers.length;
     const { strides, dilations } = stageGeometry(options.outputStride);
     const stemChannels = scaledChannels(64, options.width);
+    this.input = options.normalize === true ? [factory.custom(new ImageNormalization({ name: factory.name('normalize') }))] : [];
     this.stem = [
-      factory.conv('conv1', { filters: stemChannels, kernelSize: 7, strides: 2 }),
+      ...this.conv(factory, 'conv1', { filters: stemChannels, kernelSize: 7, strides: 2 }),
       factory.batchNorm('bn1'),
       factory.relu('relu'),
     ];
-    this.pool = factory.maxPool('maxpool');
+    // torch: PyTorch pads the max pool with −∞; its input is post-ReLU (≥ 0)
+    // and every 3×3 window overlaps the image, so each window's max is ≥ 0 and
+    // zero padding gives exactly the same result.
+    this.pool = this.torchPadding ? [factory.zeroPad('maxpool.pad', 1), factory.maxPool('maxpool', 3, 'valid')] : [factory.maxPool('maxpool')];
     this.channels = [stemChannels];
     this.strides = [2];
     let inChannels = stemChannels;
@@ -128,6 +159,20 @@ export class AtrousResNet {
       this.channels.push(outChannels);
       this.strides.push(stride);
     }
+    this.layers = factory.layers.slice(firstLayer);
+  }
+
+  /**
+   * A convolution; with `torch` padding a strided k×k one becomes explicit
+   * symmetric zero padding (PyTorch's `padding = dilation·(k − 1)/2`) and a
+   * `valid` convolution. Stride-1 `same` convolutions (dilated or not) are
+   * already symmetric, as are 1×1 ones, so they stay as they are.
+   */
+  private conv(factory: LayerFactory, path: string, options: ConvOptions): tf.layers.Layer[] {
+    const strided = (options.strides ?? 1) > 1 && options.kernelSize > 1;
+    if (!this.torchPadding || !strided) return [factory.conv(path, options)];
+    const pad = ((options.dilation ?? 1) * (options.kernelSize - 1)) / 2;
+    return [factory.zeroPad(`${path}.pad`, pad), factory.conv(path, { ...options, padding: 'valid' })];
   }
 
   private makeBlock(
@@ -140,14 +185,14 @@ export class AtrousResNet {
           factory.conv(`${path}.conv1`, { filters: o.planes, kernelSize: 1 }),
           factory.batchNorm(`${path}.bn1`),
           factory.relu(`${path}.relu1`),
-          factory.conv(`${path}.conv2`, { filters: o.planes, kernelSize: 3, strides: o.stride, dilation: o.dilation }),
+          ...this.conv(factory, `${path}.conv2`, { filters: o.planes, kernelSize: 3, strides: o.stride, dilation: o.dilation }),
           factory.batchNorm(`${path}.bn2`),
           factory.relu(`${path}.relu2`),
           factory.conv(`${path}.conv3`, { filters: o.outChannels, kernelSize: 1 }),
           factory.batchNorm(`${path}.bn3`),
         ]
       : [
-          factory.conv(`${path}.conv1`, { filters: o.planes, kernelSize: 3, strides: o.stride, dilation: o.dilation }),
+          ...this.conv(factory, `${path}.conv1`, { filters: o.planes, kernelSize: 3, strides: o.stride, dilation: o.dilation }),
           factory.batchNorm(`${path}.bn1`),
           factory.relu(`${path}.relu1`),
           factory.conv(`${path}.conv2`, { filters: o.outChannels, kernelSize: 3, dilation: o.dilation }),
@@ -166,8 +211,8 @@ export class AtrousResNet {
    * @returns the stem output and one output per built stage
    */
   forward<T extends GraphTensor>(image: T, runner: LayerRunner): ResNetOutputs<T> {
-    const stem = runner.chain(this.stem, image);
-    let x = runner.run(this.pool, stem);
+    const stem = runner.chain(this.stem, runner.chain(this.input, image));
+    let x = runner.chain(this.pool, stem);
     const stages: T[] = [];
     for (const blocks of this.stageBlocks) {
       for (const block of blocks) {

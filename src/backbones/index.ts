@@ -8,7 +8,9 @@ import { resnetSpec } from './resnet.js';
 import { simDeepLabSpec } from './sim_deeplab.js';
 import { unetSpec } from './unet.js';
 
-export { AtrousResNet, scaledChannels, type AtrousResNetOptions, type ResNetOutputs, type ResNetDepth, type OutputStride } from './atrous_resnet.js';
+export { AtrousResNet, scaledChannels, type AtrousResNetOptions, type ResNetOutputs, type ResNetDepth, type OutputStride, type ResNetPadding } from './atrous_resnet.js';
+export { ImageNormalization, IMAGENET_MEAN, IMAGENET_STD, type ImageNormalizationArgs } from './image_normalization.js';
+export { loadTorchvisionResNet, readTorchvisionWeights, type WeightsSource } from './torchvision_weights.js';
 export { AsppHead } from './aspp.js';
 export { LayerFactory, NAME_PATTERN, type ConvOptions } from './layer_factory.js';
 export { LayerBackbone, LayerRunner, checkImage, type GraphTensor, type BackboneGeometry } from './layer_backbone.js';

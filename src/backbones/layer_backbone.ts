@@ -6,7 +6,8 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { Backbone, BackboneCallKwargs, BackboneOutputs } from '../core/backbone.js';
-import { ShapeError } from '../core/errors.js';
+import { DataError, ShapeError } from '../core/errors.js';
+import { assertUnitImage } from '../core/refiner.js';
 import type { LayerFactory } from './layer_factory.js';
 
 /** A tensor the backbone graph flows: eager or symbolic. */
@@ -110,6 +111,7 @@ export abstract class LayerBackbone implements Backbone {
     checkImage(image, `${this.id} image`);
     const runner = new LayerRunner(kwargs);
     if (image instanceof tf.SymbolicTensor) return this.forward(image, runner);
+    assertUnitImage(image, `${this.id} image`);
     // Eager: keep only the outputs; intermediate activations are released.
     const flat = tf.tidy(() => {
       const out = this.forward(image, runner);
@@ -145,7 +147,9 @@ export abstract class LayerBackbone implements Backbone {
 }
 
 /**
- * Checks that an image is rank 4 with 3 channels, naming `argument`.
+ * Checks that an image is a float32 tensor of rank 4 with 3 channels and no
+ * zero-size dimension, naming `argument` (no value is read: the eager
+ * backbones also check the [0, 1] range).
  * @param image - eager or symbolic tensor
  * @param argument - how to name it in the error
  */
@@ -155,4 +159,6 @@ export function checkImage(image: GraphTensor, argument: string): void {
   }
   if (image.shape.length !== 4) throw new ShapeError(argument, 'must be rank 4 [B, H, W, 3]', `shape [${image.shape.join(', ')}]`);
   if (image.shape[3] !== 3) throw new ShapeError(argument, 'must have 3 (RGB) channels', `shape [${image.shape.join(', ')}]`);
+  if (image.shape.some((d) => d === 0)) throw new ShapeError(argument, 'must not have a zero-size dimension', `shape [${image.shape.join(', ')}]`);
+  if (image.dtype !== 'float32') throw new DataError(argument, "must be float32 RGB in [0, 1] (cast it with tf.cast(x, 'float32'))", `dtype ${image.dtype}`);
 }

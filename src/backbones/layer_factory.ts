@@ -27,6 +27,12 @@ export interface ConvOptions {
    * `classifier` = N(0, 0.01) as DeepLab's ASPP. @defaultValue 'he'
    */
   init?: 'he' | 'classifier';
+  /**
+   * `same` (tfjs: asymmetric for even sizes at stride 2) or `valid` (after an
+   * explicit {@link LayerFactory.zeroPad}, for PyTorch's symmetric padding).
+   * @defaultValue 'same'
+   */
+  padding?: 'same' | 'valid';
 }
 
 /** Batch-norm settings shared by every backbone (PyTorch's defaults). */
@@ -68,7 +74,7 @@ export class LayerFactory {
   }
 
   /**
-   * A 2-D convolution with `same` padding.
+   * A 2-D convolution (`same` padding unless `options.padding` says `valid`).
    * @param path - name below the prefix
    * @param options - channels, kernel, stride, dilation, bias, initialiser
    */
@@ -83,7 +89,7 @@ export class LayerFactory {
       kernelSize: options.kernelSize,
       strides: options.strides ?? 1,
       dilationRate: options.dilation ?? 1,
-      padding: 'same',
+      padding: options.padding ?? 'same',
       useBias: options.useBias ?? false,
       kernelInitializer,
       biasInitializer: 'zeros',
@@ -123,12 +129,23 @@ export class LayerFactory {
   }
 
   /**
-   * Max pooling with stride 2 and `same` padding (3×3 is the ResNet stem's).
+   * Max pooling with stride 2 (3×3 is the ResNet stem's).
    * @param path - name below the prefix
    * @param poolSize - window size
+   * @param padding - `same`, or `valid` after an explicit {@link LayerFactory.zeroPad}
    */
-  maxPool(path: string, poolSize = 3): tf.layers.Layer {
-    return this.track(tf.layers.maxPooling2d({ name: this.name(path), poolSize, strides: 2, padding: 'same' }));
+  maxPool(path: string, poolSize = 3, padding: 'same' | 'valid' = 'same'): tf.layers.Layer {
+    return this.track(tf.layers.maxPooling2d({ name: this.name(path), poolSize, strides: 2, padding }));
+  }
+
+  /**
+   * Symmetric zero padding of `pad` pixels on every side (PyTorch's
+   * `padding=pad`), before a `valid` convolution or pooling.
+   * @param path - name below the prefix
+   * @param pad - pixels added before and after, in height and width
+   */
+  zeroPad(path: string, pad: number): tf.layers.Layer {
+    return this.track(tf.layers.zeroPadding2d({ name: this.name(path), padding: [[pad, pad], [pad, pad]] }));
   }
 
   /**

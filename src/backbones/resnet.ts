@@ -3,14 +3,15 @@
  * stage — the plainest scores a ResNet pyramid can give.
  * @module
  */
-import type * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs';
 import type { BackboneOutputs } from '../core/backbone.js';
 import { compileArgs, parseArgs, type JSONSchemaType } from '../core/config.js';
 import type { BackboneSpec } from '../core/registry.js';
-import { AtrousResNet, type OutputStride, type ResNetDepth } from './atrous_resnet.js';
+import { AtrousResNet, type OutputStride, type ResNetDepth, type ResNetPadding } from './atrous_resnet.js';
 import { LayerFactory } from './layer_factory.js';
 import { LayerBackbone, type GraphTensor, type LayerRunner } from './layer_backbone.js';
-import { classesSchema, depthSchema, nameSchema, outputStrideSchema, seedSchema, widthSchema } from './schemas.js';
+import { classesSchema, depthSchema, nameSchema, normalizeSchema, outputStrideSchema, paddingSchema, seedSchema, weightsSchema, widthSchema } from './schemas.js';
+import { loadTorchvisionResNet, readTorchvisionWeights, type WeightsSource } from './torchvision_weights.js';
 
 /** Arguments of {@link ResNetBackbone}. */
 export interface ResNetBackboneArgs {
@@ -44,6 +45,30 @@ export interface ResNetBackboneArgs {
    * @defaultValue 'resnet'
    */
   name?: string;
+  /**
+   * Pretrained weights: a torchvision ResNet `state_dict` saved as
+   * safetensors (parameter names `conv1.weight`, `layer1.0.bn1.running_mean`,
+   * …; `fc.*` is ignored and the classifier stays freshly initialised). A
+   * path (string; needs `segrefine/node` imported, which reads it relative
+   * to the working directory) or the file's bytes. The file must fit
+   * `depth` and `width`. Loading switches `padding` to `'torch'` and
+   * `normalize` to true unless they are given. Null: random initialisation.
+   * @defaultValue null
+   */
+  weights?: WeightsSource | null;
+  /**
+   * Padding of the strided convolutions and the max pool: `'same'` (tfjs's;
+   * the default without weights) or `'torch'` (PyTorch's symmetric padding;
+   * the default with weights, needed for torchvision parity).
+   * @defaultValue 'torch' with weights, else 'same'
+   */
+  padding?: ResNetPadding;
+  /**
+   * Normalise the [0, 1] RGB input with ImageNet's mean and std inside the
+   * backbone, as torchvision's weights expect.
+   * @defaultValue true with weights, else false
+   */
+  normalize?: boolean;
 }
 
 const resnetSchema = compileArgs<ResNetBackboneArgs>('ResNetBackboneArgs', {
@@ -55,6 +80,9 @@ const resnetSchema = compileArgs<ResNetBackboneArgs>('ResNetBackboneArgs', {
     outputStride: outputStrideSchema,
     seed: seedSchema,
     name: nameSchema('resnet'),
+    weights: weightsSchema,
+    padding: paddingSchema,
+    normalize: normalizeSchema,
   },
   required: [],
   additionalProperties: false,
@@ -65,20 +93,39 @@ const resnetSchema = compileArgs<ResNetBackboneArgs>('ResNetBackboneArgs', {
  * stage4]`, scores = 1×1 conv (with bias) on stage 4, at `outputStride`.
  */
 export class ResNetBackbone extends LayerBackbone {
-  /** The parsed arguments. */
+  /** The parsed arguments (`padding` and `normalize` resolved). */
   readonly args: Required<ResNetBackboneArgs>;
   private readonly body: AtrousResNet;
   private readonly classifier: tf.layers.Layer;
 
   /** @param args - see {@link ResNetBackboneArgs} */
   constructor(args: ResNetBackboneArgs = {}) {
-    const parsed = parseArgs(resnetSchema, args) as Required<ResNetBackboneArgs>;
+    const parsed = parseArgs(resnetSchema, args) as ResNetBackboneArgs & Required<Omit<ResNetBackboneArgs, 'weights' | 'padding' | 'normalize'>>;
+    const weights = parsed.weights ?? null;
+    // Parse the file first: a bad file fails before any layer or weight exists.
+    const file = weights === null ? undefined : readTorchvisionWeights(weights, 'ResNetBackboneArgs/weights');
+    const padding = parsed.padding ?? (weights === null ? 'same' : 'torch');
+    const normalize = parsed.normalize ?? weights !== null;
     const factory = new LayerFactory(parsed.name, parsed.seed);
-    const body = new AtrousResNet(factory, { depth: parsed.depth, width: parsed.width, outputStride: parsed.outputStride });
+    const body = new AtrousResNet(factory, { depth: parsed.depth, width: parsed.width, outputStride: parsed.outputStride, padding, normalize });
     super(factory, { id: 'resnet', numClasses: parsed.classes, outChannels: body.channels, levelStrides: body.strides, outputStride: parsed.outputStride });
-    this.args = parsed;
+    this.args = { ...parsed, weights, padding, normalize };
     this.body = body;
     this.classifier = factory.conv('classifier', { filters: parsed.classes, kernelSize: 1, useBias: true, init: 'classifier' });
+    if (file !== undefined) {
+      // Build every layer with one small eager pass (no graph nodes are left
+      // behind), then overwrite the body's weights; the classifier stays fresh.
+      tf.dispose(tf.tidy(() => {
+        const out = this.apply(tf.zeros([1, 32, 32, 3]) as tf.Tensor4D);
+        return [out.scores, ...out.features];
+      }));
+      try {
+        loadTorchvisionResNet(body, parsed.name, file, `ResNet-${parsed.depth}${parsed.width === 1 ? '' : ` at width ${parsed.width}`}`);
+      } catch (error) {
+        this.dispose();
+        throw error;
+      }
+    }
   }
 
   protected forward<T extends GraphTensor>(image: T, runner: LayerRunner): BackboneOutputs<T> {

@@ -26,3 +26,15 @@ export const seedSchema = { type: 'integer', minimum: 0, default: 0, nullable: t
 export function nameSchema(defaultName: string): { type: 'string'; pattern: string; default: string; nullable: true } {
   return { type: 'string', pattern: NAME_PATTERN, default: defaultName, nullable: true };
 }
+
+/**
+ * `weights`: a path to a torchvision state_dict in safetensors (a string in
+ * JSON), or its bytes (Uint8Array / ArrayBuffer) from code; null for none.
+ */
+export const weightsSchema = { type: ['string', 'object', 'null'], minLength: 1 } as const;
+
+/** `padding`: `same` (tfjs) or `torch` (PyTorch's symmetric padding). */
+export const paddingSchema = { type: 'string', enum: ['same', 'torch'], nullable: true } as const;
+
+/** `normalize`: ImageNet mean/std normalisation of the input inside the backbone. */
+export const normalizeSchema = { type: 'boolean', nullable: true } as const;

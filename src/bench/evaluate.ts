@@ -4,6 +4,7 @@
  * @module
  */
 import * as tf from '@tensorflow/tfjs';
+import { DataError } from '../core/errors.js';
 import { SegmentationEvaluator, type EvaluationResult } from '../eval/evaluator.js';
 import type { Batch } from '../data/types.js';
 import type { BenchData } from './dataset.js';
@@ -62,11 +63,20 @@ export interface EntryEvaluation {
 /** Bytes of the panel images (image and truth), filled by the first evaluation. */
 export type PanelStore = Map<string, PanelSample>;
 
-async function predictTimed(predictor: EntryPredictor, inputs: tf.Tensor[]): Promise<{ logits: tf.Tensor4D; ms: number }> {
+async function predictTimed(predictor: EntryPredictor, inputs: tf.Tensor[]): Promise<{ logits: tf.Tensor4D; values: tf.TypedArray; ms: number }> {
   const started = performance.now();
   const logits = predictor.predict(inputs);
-  await logits.data();
-  return { logits, ms: performance.now() - started };
+  const values = await logits.data();
+  return { logits, values, ms: performance.now() - started };
+}
+
+/** Throws a {@link DataError} if the logits hold NaN or ±Inf: their argmax would be class 0 and the metrics a silent fiction. */
+function checkFinitePredictions(values: tf.TypedArray, label: string, ids: readonly string[]): void {
+  for (let i = 0; i < values.length; i++) {
+    if (!Number.isFinite(values[i]!)) {
+      throw new DataError(`predictions of ${label}`, 'must be finite logits (NaN or Inf found: corrupt or diverged weights?)', `${values[i]} in batch [${ids.slice(0, 3).join(', ')}${ids.length > 3 ? ', …' : ''}]`);
+    }
+  }
 }
 
 /**
@@ -108,7 +118,13 @@ export async function evaluateEntry(
       const inputs = predictor.inputs(batch);
       try {
         throwIfStopped(signal);
-        const { logits, ms } = await predictTimed(predictor, inputs);
+        const { logits, values: logitValues, ms } = await predictTimed(predictor, inputs);
+        try {
+          checkFinitePredictions(logitValues, label, batch.ids);
+        } catch (error) {
+          logits.dispose();
+          throw error;
+        }
         if (batchIndex > 0 || total <= batch.ids.length) perImage.push(ms / batch.ids.length);
         const labels = tf.tidy(() => tf.cast(tf.argMax(logits, 3), 'int32'));
         // Regions: padded parts of a batch (VOC folders) are not scored.

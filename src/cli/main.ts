@@ -55,7 +55,7 @@ export function buildProgram(): Command {
     .description('segment an image with a saved model (optionally + a refiner) and write a palette PNG')
     .argument('<image>', 'input image')
     .requiredOption('--model <dir>', 'saved model folder')
-    .option('--out <png>', 'output PNG', 'labels.png')
+    .option('--out <png>', 'output PNG (its folder is created if missing)', 'labels.png')
     .option('--refiner <id>', 'refiner applied to the model output, e.g. dense-crf')
     .option('--backend <name>', BACKEND_HELP, 'auto')
     .action((image: string, options) => refineCommand(image, options));

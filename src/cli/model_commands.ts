@@ -2,7 +2,8 @@
  * `segrefine train`, `segrefine eval` and `segrefine refine <image>`.
  * @module
  */
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import sharp from 'sharp';
 import { openDataset } from '../bench/dataset.js';
@@ -12,6 +13,7 @@ import { loadExperiment, parseExperiment, type Experiment } from '../bench/exper
 import { startBackend } from './start_backend.js';
 import { ConfigError, DataError } from '../core/errors.js';
 import { createRefiner } from '../core/registry.js';
+import { assertFinite } from '../core/refiner.js';
 import { vocPalette } from '../data/palette.js';
 import { encodePalettePng } from '../node/voc/png.js';
 import { fileSystemIO } from '../node/checkpoint_files.js';
@@ -69,6 +71,11 @@ export async function evalCommand(file: string | undefined, options: ModelComman
   const data = await openDataset(experiment.dataset, experiment.seed, reporter);
   const model = await tf.loadLayersModel(fileSystemIO(options.model));
   try {
+    const outputShape = model.outputs[0]?.shape ?? [];
+    const classes = outputShape[outputShape.length - 1];
+    if (classes !== data.dataset.numClasses) {
+      throw new ConfigError('--model', `must predict the dataset's ${data.dataset.numClasses} classes (${options.model} outputs ${classes ?? 'an unknown number of'} classes)`, `${classes ?? 'unknown'} classes`);
+    }
     const evaluation = await evaluateModel(model, data, experiment, new Map(), reporter, options.model);
     const m = evaluation.metrics;
     console.log(`mIoU ${(100 * m.meanIou).toFixed(2)}%  pixel accuracy ${(100 * m.pixelAccuracy).toFixed(2)}%  boundary F ${(100 * (m.boundary?.fScore ?? NaN)).toFixed(2)}%  ${evaluation.msPerImage.toFixed(1)} ms/image`);
@@ -83,7 +90,7 @@ export async function evalCommand(file: string | undefined, options: ModelComman
  * non-differentiable refiner such as `dense-crf`) and writes the label map as
  * a palette PNG.
  * @param imagePath - any image sharp reads
- * @param options - `model` folder, `out` PNG, optional `refiner` id
+ * @param options - `model` folder, `out` PNG (its folder is created if missing), optional `refiner` id
  */
 export async function refineCommand(imagePath: string, options: ModelCommandOptions & { model: string; out: string; refiner?: string }): Promise<void> {
   const reporter = terminalReporter();
@@ -100,6 +107,12 @@ export async function refineCommand(imagePath: string, options: ModelCommandOpti
   try {
     const image = tf.tidy(() => tf.div(tf.tensor4d(Uint8Array.from(decoded.data), [1, height, width, 3], 'int32'), 255) as tf.Tensor4D);
     let logits = model.predict(image) as tf.Tensor4D;
+    try {
+      assertFinite(logits, `predictions of ${options.model}`);
+    } catch (error) {
+      tf.dispose([image, logits]);
+      throw error;
+    }
     if (refiner !== undefined) {
       const refined = refiner.refine({ scores: logits, image }, { outputSize: [height, width] });
       logits.dispose();
@@ -107,8 +120,14 @@ export async function refineCommand(imagePath: string, options: ModelCommandOpti
     }
     const labels = tf.tidy(() => tf.cast(tf.argMax(logits, 3), 'int32'));
     const png = encodePalettePng(Uint8Array.from(await labels.data()), width, height, vocPalette());
-    writeFileSync(options.out, png);
     tf.dispose([image, logits, labels]);
+    // Like --save and bench's --out, a missing folder is created.
+    try {
+      mkdirSync(dirname(options.out), { recursive: true });
+      writeFileSync(options.out, png);
+    } catch (error) {
+      throw new DataError('--out', 'must be a writable file path', `${options.out}: ${(error as Error).message.split('\n')[0]}`);
+    }
     reporter.log(`wrote ${options.out} (${width}×${height} label map${refiner ? `, refined by ${options.refiner}` : ''})`);
   } finally {
     model.dispose();

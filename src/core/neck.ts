@@ -16,7 +16,7 @@
  * @module
  */
 import * as tf from '@tensorflow/tfjs';
-import { ShapeError } from './errors.js';
+import { DataError, ShapeError } from './errors.js';
 import { assertFinite } from './refiner.js';
 
 /** Keyword arguments a neck call understands. */
@@ -126,6 +126,7 @@ export abstract class NeckLayer extends tf.layers.Layer implements Neck {
     if (list.length === 0) throw new ShapeError('features', `must have at least one level for ${this.neckId}`, '0 level(s)');
     list.forEach((f, i) => {
       if (!(f instanceof tf.Tensor) && !(f instanceof tf.SymbolicTensor)) throw new ShapeError(`features[${i}]`, 'must be a tf.Tensor or tf.SymbolicTensor', f);
+      if (f.dtype !== 'float32') throw new DataError(`features[${i}]`, "must be float32 features (cast it with tf.cast(x, 'float32'))", `dtype ${f.dtype}`);
     });
     this.checkShapes(
       list.map((f) => f.shape),
@@ -186,6 +187,7 @@ export abstract class NeckLayer extends tf.layers.Layer implements Neck {
     shapes.forEach((shape, i) => {
       if (shape.length !== 4) throw new ShapeError(`features[${i}]`, 'must be rank 4 (NHWC)', shape);
       if (shape[3] === null || shape[3] === undefined) throw new ShapeError(`features[${i}]`, 'must have a known channel count', shape);
+      if (shape.some((d) => d === 0)) throw new ShapeError(`features[${i}]`, 'must not have a zero-size dimension', shape);
     });
     const batch = shapes[0]?.[0];
     shapes.forEach((shape, i) => {

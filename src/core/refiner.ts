@@ -23,7 +23,10 @@ export interface RefineOptions {
   outputSize?: Size2D;
   /** Training mode (batch norm uses batch statistics). Default false. */
   training?: boolean;
-  /** Reject NaN/Inf in the inputs with a {@link DataError}. Default true. */
+  /**
+   * Check the inputs' values before running (one read per input): NaN/Inf
+   * anywhere, or an image outside [0, 1], is a {@link DataError}. Default true.
+   */
   checkFinite?: boolean;
 }
 
@@ -148,10 +151,45 @@ export function checkRefineOptions(options: RefineOptions): void {
   }
 }
 
-/** Throws a {@link DataError} naming `argument` if `t` holds NaN or ±Inf. */
+/**
+ * Throws a {@link DataError} naming `argument` if `t` holds NaN or ±Inf.
+ * Integer and boolean tensors are finite by construction and pass unread.
+ */
 export function assertFinite(t: tf.Tensor, argument: string): void {
+  if (t.dtype !== 'float32') return; // (wasm's IsFinite reads int32 bits as floats: -2 would be "NaN")
   const bad = tf.tidy(() => tf.logicalNot(tf.all(tf.isFinite(t))).dataSync()[0]);
   if (bad === 1) throw new DataError(argument, 'must contain only finite values (NaN or Inf found)', t);
+}
+
+/**
+ * Throws a {@link DataError} naming `argument` unless `t` is float32 (the
+ * dtype of scores, features and images everywhere in segrefine).
+ * @param t - the tensor
+ * @param argument - its name, e.g. `inputs.scores`
+ * @param what - what it holds, for the message, e.g. `logits`
+ */
+export function assertFloat32(t: tf.Tensor, argument: string, what: string): void {
+  if (t.dtype !== 'float32') throw new DataError(argument, `must be float32 ${what} (cast it with tf.cast(x, 'float32'))`, `dtype ${t.dtype}`);
+}
+
+/** How far outside [0, 1] an image value may lie (float rounding of a resize or a division by 255). */
+const IMAGE_RANGE_TOLERANCE = 1e-3;
+
+/**
+ * Checks an image against the library's convention, RGB float32 in [0, 1],
+ * with one read (finite values, minimum and maximum): an image in 0–255 or
+ * with NaN is a {@link DataError} naming `argument` and the convention.
+ * @param image - `[B, H, W, 3]`
+ * @param argument - its name, e.g. `inputs.image`
+ */
+export function assertUnitImage(image: tf.Tensor, argument: string): void {
+  assertFloat32(image, argument, 'RGB in [0, 1]');
+  const [finite, min, max] = tf.tidy(() => tf.stack([tf.cast(tf.all(tf.isFinite(image)), 'float32'), tf.min(image), tf.max(image)]).dataSync());
+  if (finite !== 1) throw new DataError(argument, 'must contain only finite values (NaN or Inf found)', image);
+  if (min! < -IMAGE_RANGE_TOLERANCE || max! > 1 + IMAGE_RANGE_TOLERANCE) {
+    const hint = max! > 1 + IMAGE_RANGE_TOLERANCE && max! <= 255 + IMAGE_RANGE_TOLERANCE && min! >= -IMAGE_RANGE_TOLERANCE ? ' (0–255 values? divide by 255)' : '';
+    throw new DataError(argument, `must hold RGB values in [0, 1], the library's image convention${hint}`, `values in [${min}, ${max}]`);
+  }
 }
 
 /**
@@ -231,23 +269,31 @@ export abstract class RefinerLayer extends tf.layers.Layer implements Refiner {
     return named;
   }
 
-  /** Validates ranks, batch sizes and the image's channel count. */
-  protected validateInputs(inputs: NamedInputs<tf.Tensor>, checkFinite: boolean): void {
+  /**
+   * Validates ranks, batch sizes, dtypes (float32) and the image's channel
+   * count; with `checkValues` (eager `refine()`, by default) also that every
+   * value is finite and that the image is in [0, 1] (one read each).
+   * Subclasses may add their own checks (e.g. a memory estimate) after it.
+   */
+  protected validateInputs(inputs: NamedInputs<tf.Tensor>, checkValues: boolean): void {
     assertRank4(inputs.scores, 'inputs.scores');
+    assertFloat32(inputs.scores, 'inputs.scores', 'logits');
     const batch = inputs.scores.shape[0];
     inputs.features.forEach((f, i) => {
       assertRank4(f, `inputs.features[${i}]`);
+      assertFloat32(f, `inputs.features[${i}]`, 'features');
       if (f.shape[0] !== batch) throw new ShapeError(`inputs.features[${i}]`, `must have the scores' batch size ${batch}`, f);
     });
     if (inputs.image !== undefined) {
       assertRank4(inputs.image, 'inputs.image');
+      assertFloat32(inputs.image, 'inputs.image', 'RGB in [0, 1]');
       if (inputs.image.shape[0] !== batch) throw new ShapeError('inputs.image', `must have the scores' batch size ${batch}`, inputs.image);
       if (inputs.image.shape[3] !== 3) throw new ShapeError('inputs.image', 'must have 3 (RGB) channels', inputs.image);
     }
-    if (checkFinite) {
+    if (checkValues) {
       assertFinite(inputs.scores, 'inputs.scores');
       inputs.features.forEach((f, i) => assertFinite(f, `inputs.features[${i}]`));
-      if (inputs.image !== undefined) assertFinite(inputs.image, 'inputs.image');
+      if (inputs.image !== undefined) assertUnitImage(inputs.image, 'inputs.image');
     }
   }
 

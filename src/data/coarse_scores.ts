@@ -6,7 +6,8 @@
  * @module
  */
 import * as tf from '@tensorflow/tfjs';
-import { ConfigError, ShapeError } from '../core/errors.js';
+import { ConfigError, DataError, ShapeError } from '../core/errors.js';
+import { checkLabelValues } from '../train/loss.js';
 import { IGNORE_LABEL } from './palette.js';
 import { SeededRandom, hashSeed } from './random.js';
 
@@ -60,7 +61,11 @@ function checkOptions(options: CoarseScoreOptions): Required<CoarseScoreOptions>
 export function coarseScores(labels: tf.Tensor3D, ids: readonly string[], options: CoarseScoreOptions): tf.Tensor4D {
   const { classes, stride, noise, temperature, seed } = checkOptions(options);
   if (!(labels instanceof tf.Tensor) || labels.rank !== 3) throw new ShapeError('labels', 'must be a [B, H, W] tensor', labels);
-  if (ids.length !== labels.shape[0]) throw new ShapeError('ids', `must have one id per batch item (${labels.shape[0]})`, ids.length);
+  if (labels.size === 0) throw new ShapeError('labels', 'must not have a zero-size dimension', labels);
+  if (labels.dtype !== 'int32') throw new DataError('labels', 'must be int32 class ids (255 = void)', `dtype ${labels.dtype}`);
+  if (!Array.isArray(ids) || ids.length !== labels.shape[0]) throw new ShapeError('ids', `must have one id per batch item (${labels.shape[0]})`, Array.isArray(ids) ? ids.length : ids);
+  // A label ≥ K would be one-hot to nothing: a silently empty cell.
+  checkLabelValues(labels, classes, IGNORE_LABEL);
   const fractions = tf.tidy(() => {
     const valid = tf.cast(tf.notEqual(labels, IGNORE_LABEL), 'float32');
     const safe = tf.where(tf.notEqual(labels, IGNORE_LABEL), labels, tf.zerosLike(labels));

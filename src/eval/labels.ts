@@ -5,6 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { DataError, ShapeError } from '../core/errors.js';
+import { assertFinite } from '../core/refiner.js';
 import type { ImageRegion } from '../data/types.js';
 
 /**
@@ -51,6 +52,8 @@ export function toLabelMaps(input: LabelInput, argument: string, shape?: readonl
   if (isLabelMaps(input)) return input;
   if (input instanceof tf.Tensor) {
     if (input.rank === 4 && allowScores) {
+      // The argmax of NaN scores is class 0: a silent prediction. (One read.)
+      assertFinite(input, argument);
       const labels = tf.tidy(() => tf.argMax(input, -1));
       const data = labels.dataSync() as Int32Array;
       labels.dispose();

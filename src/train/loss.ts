@@ -41,7 +41,9 @@ export interface CrossEntropyOptions {
 export function checkLossInputs(logits: tf.Tensor, labels: tf.Tensor, classWeights?: number[] | null): void {
   if (!(logits instanceof tf.Tensor) || logits.rank !== 4) throw new ShapeError('logits', 'must be a rank-4 tensor [B, h, w, K]', logits);
   if (!(labels instanceof tf.Tensor) || labels.rank !== 3) throw new ShapeError('labels', 'must be a rank-3 tensor [B, H, W]', labels);
+  if (logits.dtype !== 'float32') throw new DataError('logits', 'must be float32 logits', `dtype ${logits.dtype}`);
   if (labels.dtype !== 'int32') throw new DataError('labels', 'must have dtype int32', labels.dtype);
+  if (logits.size === 0 || labels.size === 0) throw new ShapeError(logits.size === 0 ? 'logits' : 'labels', 'must not have a zero-size dimension', logits.size === 0 ? logits : labels);
   if (labels.shape[0] !== logits.shape[0]) throw new ShapeError('labels', `must have the logits' batch size ${logits.shape[0]}`, labels);
   const classes = logits.shape[3]!;
   if (classWeights !== null && classWeights !== undefined) {

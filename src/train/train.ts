@@ -10,7 +10,7 @@ import * as tf from '@tensorflow/tfjs';
 import { compileArgs, parseArgs, type JSONSchemaType } from '../core/config.js';
 import { ConfigError, DataError, ShapeError } from '../core/errors.js';
 import { installKernelFixes } from '../core/kernels/index.js';
-import { RefinerLayer } from '../core/refiner.js';
+import { assertUnitImage, RefinerLayer } from '../core/refiner.js';
 import { checkStore, hasCheckpoint, readCheckpoint, saveCheckpoint, type CheckpointStore, type TrainingState } from './checkpoint.js';
 import { checkLabelValues, segmentationCrossEntropy, type CrossEntropyOptions } from './loss.js';
 import { learningRateAt, SegmentationOptimizer, type OptimizerArgs, type ResolvedOptimizerArgs } from './optimizer.js';
@@ -155,6 +155,9 @@ function checkBatch(batch: SegmentationBatch, step: number): void {
   if (extra !== undefined && (!Array.isArray(extra) || !extra.every((t) => t instanceof tf.Tensor && t.shape[0] === images.shape[0]))) {
     throw new ShapeError(`${where}.extraInputs`, `must be a list of tensors with the images' batch size ${images.shape[0]}`, extra);
   }
+  if (images.size === 0) throw new ShapeError(`${where}.images`, 'must not have a zero-size dimension', images);
+  // One read per batch (float32, finite, in [0, 1]): a 0–255 batch would train on the wrong convention.
+  assertUnitImage(images, `${where}.images`);
 }
 
 /**

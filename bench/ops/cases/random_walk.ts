@@ -12,7 +12,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { DEFAULT_WALK_TILE } from '../../../src/refiners/diffusion/walk_backward_tiles.js';
-import { randomWalk, type WalkPath } from '../../../src/index.js';
+import { MATERIALIZED_MAX_BYTES, randomWalk, type WalkPath } from '../../../src/index.js';
 import { startWalkWorkers, stopWalkWorkers } from '../../../src/node/index.js';
 import { interleaved, median, peakBytes, type BenchRow, type OpBenchCase } from '../harness.js';
 
@@ -73,7 +73,13 @@ async function sizeRows(n: number, threads: number): Promise<BenchRow[]> {
   // Materialised: the forward holds S and P, the backward ~5 N×N buffers.
   const configs: Array<{ label: string; variant: Variant; forward: boolean; backward: boolean }> = [
     { label: 'blocked', variant: { path: 'blocked', helpers: false }, forward: true, backward: true },
-    { label: 'materialized', variant: { path: 'materialized', helpers: false }, forward: 2 * pBytes <= MATERIALIZED_LIMIT_BYTES, backward: 5 * pBytes <= MATERIALIZED_LIMIT_BYTES },
+    // randomWalk refuses 'materialized' once P passes MATERIALIZED_MAX_BYTES (a ConfigError): those rows are skipped.
+    {
+      label: 'materialized',
+      variant: { path: 'materialized', helpers: false },
+      forward: 2 * pBytes <= MATERIALIZED_LIMIT_BYTES && pBytes <= MATERIALIZED_MAX_BYTES,
+      backward: 5 * pBytes <= MATERIALIZED_LIMIT_BYTES && pBytes <= MATERIALIZED_MAX_BYTES,
+    },
   ];
   // Helpers take rows only from N = 2048 on (startWalkWorkers' minNodes).
   if (threads > 1 && n >= 2048) configs.splice(1, 0, { label: `blocked ×${threads}`, variant: { path: 'blocked', helpers: true }, forward: true, backward: true });
@@ -95,7 +101,13 @@ async function sizeRows(n: number, threads: number): Promise<BenchRow[]> {
     const peakFwd = fwd === undefined ? undefined : await peakBytes(forward(inputs, c.variant));
     const peakFwdBwd = fwdBwd === undefined ? undefined : await peakBytes(forwardBackward(inputs, c.variant));
     const notes = [
-      fwd === undefined ? 'skipped: S + P pass 1 GiB' : fwdBwd === undefined ? 'fwd+bwd skipped: ~5 N×N buffers pass 1 GiB' : '',
+      c.variant.path === 'materialized' && pBytes > MATERIALIZED_MAX_BYTES
+        ? 'skipped: P passes MATERIALIZED_MAX_BYTES (refused)'
+        : fwd === undefined
+          ? 'skipped: S + P pass 1 GiB'
+          : fwdBwd === undefined
+            ? 'fwd+bwd skipped: ~5 N×N buffers pass 1 GiB'
+            : '',
       c.variant.helpers ? 'peak: this thread only (each helper holds its own tiled operands)' : '',
     ];
     rows.push({

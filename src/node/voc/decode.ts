@@ -7,7 +7,7 @@ import { readFile } from 'node:fs/promises';
 import sharp from 'sharp';
 import { DataError } from '../../core/errors.js';
 import { IGNORE_LABEL, VOC_PALETTE, rgbKey } from '../../data/palette.js';
-import { readPngHeader } from './png.js';
+import { indexColouredPng, readPngHeader } from './png.js';
 
 /** A decoded RGB image. */
 export interface DecodedImage {
@@ -72,17 +72,26 @@ function colourLookup(palette: Uint8Array): Map<number, number> {
 
 /**
  * Decodes a label PNG: a palette PNG gives its pixel indices (whatever its
- * palette), a grey PNG its grey values, an RGB PNG its colours mapped through
- * the VOC palette. Values must be `< numClasses` or 255.
+ * palette; an index beyond the palette is an error), an 8-bit grey PNG its
+ * grey values, an 8-bit RGB PNG its colours mapped through the VOC palette.
+ * Grey or RGB samples of another bit depth (16-bit, or 1/2/4-bit grey, which
+ * decoders rescale: 257 → 1, 1 → 255) are refused. Values must be
+ * `< numClasses` or 255.
  * @param path - the label file
  * @param numClasses - number of classes (labels must be below it, or 255)
  */
 export async function decodeLabel(path: string, numClasses: number): Promise<DecodedLabel> {
   const bytes = await readBytes(path);
   const header = readPngHeader(bytes);
+  if (header !== undefined && header.colourType !== 3 && header.bitDepth !== 8) {
+    const kind = header.colourType === 0 || header.colourType === 4 ? 'grey' : 'RGB';
+    throw new DataError(path, 'must be an 8-bit label PNG (grey or RGB samples of 8 bits, or a palette PNG): save it with 8-bit samples', `${header.bitDepth}-bit ${kind} samples`);
+  }
+  // A palette PNG is decoded with its palette replaced by one colour per index, so RGB gives back the indices exactly.
+  const indexed = header?.colourType === 3 ? indexColouredPng(bytes) : undefined;
   let decoded: { data: Buffer; info: { width: number; height: number; channels: number } };
   try {
-    decoded = await sharp(bytes, { failOn: 'warning' }).raw().toBuffer({ resolveWithObject: true });
+    decoded = await sharp(indexed?.png ?? bytes, { failOn: 'warning' }).raw().toBuffer({ resolveWithObject: true });
   } catch (error) {
     throw new DataError(path, 'must be a valid PNG label image', reason(error));
   }
@@ -90,12 +99,21 @@ export async function decodeLabel(path: string, numClasses: number): Promise<Dec
   const pixels = info.width * info.height;
   const channels = info.channels;
   const label = new Uint8Array(pixels);
-  const viaPalette = header?.colourType === 3 && header.palette !== undefined;
   // sharp may expand grey to RGB on output, so trust the PNG header's colour type when there is one.
   const grey = header !== undefined ? header.colourType === 0 || header.colourType === 4 : channels <= 2;
-  if (grey) {
+  if (indexed !== undefined && channels >= 3) {
+    for (let i = 0; i < pixels; i++) {
+      const at = i * channels;
+      const index = data[at] as number;
+      if (data[at + 1] !== 255 - index || data[at + 2] !== 128 || index >= indexed.paletteSize) {
+        throw new DataError(path, `must use only indices of its palette (${indexed.paletteSize} colours; pixel ${i % info.width},${Math.floor(i / info.width)})`, 'an index beyond the palette');
+      }
+      label[i] = index;
+    }
+  } else if (grey) {
     for (let i = 0; i < pixels; i++) label[i] = data[i * channels] as number;
   } else {
+    const viaPalette = header?.colourType === 3 && header.palette !== undefined;
     if (!viaPalette) vocColourToLabel ??= colourLookup(VOC_PALETTE);
     const lookup = viaPalette ? colourLookup(header.palette as Uint8Array) : (vocColourToLabel as Map<number, number>);
     let lastKey = -1;

@@ -100,3 +100,45 @@ export function readPngHeader(bytes: Uint8Array): PngHeader | undefined {
   }
   return header;
 }
+
+/** Ancillary chunks that could make a decoder alter colours (profiles, gamma); dropped by {@link indexColouredPng}. */
+const COLOUR_CHUNKS = new Set(['iCCP', 'gAMA', 'cHRM', 'sRGB', 'sBIT']);
+
+/** The colour {@link indexColouredPng} gives palette index `i`: `(i, 255 − i, 128)`, one per index, never grey. */
+export function indexColour(index: number): [number, number, number] {
+  return [index, 255 - index, 128];
+}
+
+/**
+ * A copy of a palette PNG whose palette is replaced by {@link indexColour}
+ * (CRC recomputed, colour-profile chunks dropped), so that any decoder's RGB
+ * output gives back the pixel *indices* exactly — duplicate palette colours
+ * included — and an index beyond the palette (which decoders paint black)
+ * shows as a colour no index has. Undefined when `bytes` is not a PNG with a
+ * PLTE chunk.
+ * @param bytes - the PNG file
+ */
+export function indexColouredPng(bytes: Uint8Array): { png: Buffer; paletteSize: number } | undefined {
+  if (bytes.length < 33 || !SIGNATURE.every((b, i) => bytes[i] === b)) return undefined;
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const parts: Buffer[] = [Buffer.from(SIGNATURE)];
+  let paletteSize: number | undefined;
+  let offset = 8;
+  while (offset + 12 <= bytes.length) {
+    const length = view.getUint32(offset);
+    const end = offset + 12 + length;
+    if (end > bytes.length) return undefined;
+    const type = String.fromCharCode(...bytes.subarray(offset + 4, offset + 8));
+    if (type === 'PLTE') {
+      paletteSize = Math.floor(length / 3);
+      const palette = new Uint8Array(paletteSize * 3);
+      for (let i = 0; i < paletteSize; i++) palette.set(indexColour(i), 3 * i);
+      parts.push(chunk('PLTE', palette));
+    } else if (!COLOUR_CHUNKS.has(type)) {
+      parts.push(Buffer.from(bytes.subarray(offset, end)));
+    }
+    offset = end;
+    if (type === 'IEND') break;
+  }
+  return paletteSize === undefined ? undefined : { png: Buffer.concat(parts), paletteSize };
+}

@@ -10,7 +10,7 @@ import * as tf from '@tensorflow/tfjs';
 import { compileArgs, parseArgs, type JSONSchemaType } from '../../core/config.js';
 import { ConfigError, ShapeError } from '../../core/errors.js';
 import type { Size2D } from '../../core/ops/resize.js';
-import { RefinerLayer, splitLayerArgs, type RefinerCallKwargs, type RefinerInputRoles, type RefinerInputs } from '../../core/refiner.js';
+import { RefinerLayer, splitLayerArgs, type NamedInputs, type RefinerCallKwargs, type RefinerInputRoles, type RefinerInputs } from '../../core/refiner.js';
 import type { RefinerSpec } from '../../core/registry.js';
 import { outputSizeSchema } from '../../core/schemas.js';
 import { convCrfMeanField, type ConvCrfConfig } from './conv_crf_ops.js';
@@ -26,6 +26,42 @@ import {
   type ResolvedKernel,
 } from './params.js';
 
+/**
+ * The most bytes one {@link ConvCrf} call may need by
+ * {@link convCrfMemoryBytes}: 2³⁰ bytes = 1 GiB (e.g. a batch of 4 images of
+ * 128² with 4 classes at the default `kernelSize` 7, whose forward and
+ * backward pass peak near 3 GB of process memory on wasm). Far beyond it the
+ * k²·H·W·K window buffers abort the wasm backend for the whole process, so a
+ * larger call is a `ConfigError` before anything is allocated: use a smaller
+ * `kernelSize`, a larger `downsample`, smaller images or batches, or the
+ * dense CRF (`dense-crf`, whose permutohedral lattice needs no window).
+ */
+export const CONV_CRF_MAX_BYTES = 2 ** 30;
+
+/**
+ * Estimated tensor bytes of one ConvCrf forward pass (every intermediate of
+ * the mean field is held until it ends, as a backward pass needs them): per
+ * window tap, the kernels' features and weights on the pooled grid and, per
+ * iteration, the shifted probabilities and messages — about
+ * 4·k²·B·⌈H/s⌉·⌈W/s⌉·(Σ_kernels (3·D + 8) + 2 + 2·iterations·K), plus the
+ * full-resolution unary and softmax. Measured peaks are within 1.2× of it.
+ * @param args - kernel size, iterations, downsample and kernels (defaults as {@link ConvCrf})
+ * @param imageShape - `[B, H, W, 3]`
+ * @param classes - K
+ */
+export function convCrfMemoryBytes(args: Pick<ConvCrfArgs, 'kernelSize' | 'iterations' | 'downsample' | 'pos' | 'bilateral'>, imageShape: readonly number[], classes: number): number {
+  const [batch = 1, height = 1, width = 1] = imageShape;
+  const full = 4 * batch * height * width * classes * 4;
+  const iterations = args.iterations ?? 5;
+  const kernels = resolveKernels(args.pos, args.bilateral);
+  if (iterations === 0 || kernels.length === 0) return full;
+  const k = args.kernelSize ?? 7;
+  const s = args.downsample ?? 1;
+  const grid = batch * Math.ceil(height / s) * Math.ceil(width / s);
+  const perTap = kernels.reduce((sum, kernel) => sum + 3 * (kernel.kind === 'pos' ? 2 : 5) + 8, 0) + 2 + 2 * iterations * classes;
+  return 4 * k * k * grid * perTap + full * (1 + iterations);
+}
+
 /** Arguments of {@link ConvCrf}. */
 export interface ConvCrfArgs {
   /**
@@ -35,6 +71,8 @@ export interface ConvCrfArgs {
   iterations?: number;
   /**
    * Window side k (odd): messages reach (k−1)/2 grid cells in each direction.
+   * A call whose k²·H·W·K buffers would exceed {@link CONV_CRF_MAX_BYTES}
+   * (see {@link convCrfMemoryBytes}) is a `ConfigError`.
    * @defaultValue 7
    */
   kernelSize?: number;
@@ -134,6 +172,20 @@ export class ConvCrf extends RefinerLayer {
 
   protected configuredOutputSize(): Size2D | undefined {
     return this.args.outputSize ?? undefined;
+  }
+
+  /** The base checks, then the memory estimate: a call over {@link CONV_CRF_MAX_BYTES} is refused before anything runs. */
+  protected override validateInputs(inputs: NamedInputs<tf.Tensor>, checkValues: boolean): void {
+    super.validateInputs(inputs, checkValues);
+    const image = inputs.image!.shape;
+    const bytes = convCrfMemoryBytes(this.args, image, inputs.scores.shape[3]!);
+    if (bytes > CONV_CRF_MAX_BYTES) {
+      throw new ConfigError(
+        'ConvCrfArgs/kernelSize',
+        `is too large for inputs.image [${image.join(', ')}] with K = ${inputs.scores.shape[3]}: the k²·H·W·K window buffers would need about ${(bytes / 2 ** 20).toFixed(0)} MiB, over CONV_CRF_MAX_BYTES (${CONV_CRF_MAX_BYTES / 2 ** 20} MiB); use a smaller kernelSize, a larger downsample, smaller images or batches, or the dense CRF ('dense-crf')`,
+        this.args.kernelSize,
+      );
+    }
   }
 
   protected forward(inputs: RefinerInputs, kwargs: RefinerCallKwargs): tf.Tensor4D {

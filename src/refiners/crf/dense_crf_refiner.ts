@@ -8,7 +8,7 @@ import * as tf from '@tensorflow/tfjs';
 import { compileArgs, parseArgs, type JSONSchemaType } from '../../core/config.js';
 import { DataError, ShapeError } from '../../core/errors.js';
 import { resizeBilinear, type Size2D } from '../../core/ops/resize.js';
-import { assertFinite, checkRefineOptions, type RefineOptions, type Refiner, type RefinerInputs } from '../../core/refiner.js';
+import { assertFinite, assertFloat32, checkRefineOptions, type RefineOptions, type Refiner, type RefinerInputs } from '../../core/refiner.js';
 import type { RefinerSpec } from '../../core/registry.js';
 import { outputSizeSchema } from '../../core/schemas.js';
 import { denseCrfParamProperties, runDenseCrf, type DenseCrfParams } from './dense_crf.js';
@@ -73,6 +73,8 @@ export class DenseCrf implements Refiner {
     const [batch, , , labels] = scores.shape;
     if (image.shape[0] !== batch) throw new ShapeError('inputs.image', `must have the scores' batch size ${batch}`, image);
     if (image.shape[3] !== 3) throw new ShapeError('inputs.image', 'must have 3 (RGB) channels', image);
+    assertFloat32(scores, 'inputs.scores', 'logits');
+    assertFloat32(image, 'inputs.image', 'RGB in [0, 1]');
     if (labels < 2) throw new ShapeError('inputs.scores', 'must have at least 2 classes', scores);
     if (scores.size === 0 || image.size === 0) throw new ShapeError(scores.size === 0 ? 'inputs.scores' : 'inputs.image', 'must not be empty', scores.size === 0 ? scores : image);
     if (options.checkFinite ?? true) {
@@ -83,7 +85,7 @@ export class DenseCrf implements Refiner {
     const pixels = tf.tidy(() => tf.mul(image, 255).dataSync());
     for (let i = 0; i < pixels.length; i++) {
       const v = pixels[i]!;
-      if (v < 0 || v > 255 + 1e-3) throw new DataError('inputs.image', 'must hold RGB values in [0, 1]', `${v / 255} at flat index ${i}`);
+      if (v < 0 || v > 255 + 1e-3) throw new DataError('inputs.image', "must hold RGB values in [0, 1], the library's image convention (0–255 values? divide by 255; denseCrf() takes 0–255)", `${v / 255} at flat index ${i}`);
     }
     const size: [number, number, number] = [height, width, labels];
     const perImage = height * width;
