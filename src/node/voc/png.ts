@@ -26,7 +26,11 @@ function crc32(bytes: Uint8Array): number {
   return (c ^ 0xffffffff) >>> 0;
 }
 
-function chunk(type: string, data: Uint8Array): Buffer {
+/**
+ * One PNG chunk: length, type, data, CRC-32 (also used by the tests' PNG writer).
+ * @internal
+ */
+export function pngChunk(type: string, data: Uint8Array): Buffer {
   const out = Buffer.alloc(12 + data.length);
   out.writeUInt32BE(data.length, 0);
   out.write(type, 4, 'ascii');
@@ -56,10 +60,10 @@ export function encodePalettePng(indices: Uint8Array, width: number, height: num
   }
   return Buffer.concat([
     Buffer.from(SIGNATURE),
-    chunk('IHDR', header),
-    chunk('PLTE', palette.subarray(0, Math.min(palette.length, 768) - (Math.min(palette.length, 768) % 3))),
-    chunk('IDAT', deflateSync(raw, { level: 6 })),
-    chunk('IEND', new Uint8Array(0)),
+    pngChunk('IHDR', header),
+    pngChunk('PLTE', palette.subarray(0, Math.min(palette.length, 768) - (Math.min(palette.length, 768) % 3))),
+    pngChunk('IDAT', deflateSync(raw, { level: 6 })),
+    pngChunk('IEND', new Uint8Array(0)),
   ]);
 }
 
@@ -133,7 +137,7 @@ export function indexColouredPng(bytes: Uint8Array): { png: Buffer; paletteSize:
       paletteSize = Math.floor(length / 3);
       const palette = new Uint8Array(paletteSize * 3);
       for (let i = 0; i < paletteSize; i++) palette.set(indexColour(i), 3 * i);
-      parts.push(chunk('PLTE', palette));
+      parts.push(pngChunk('PLTE', palette));
     } else if (!COLOUR_CHUNKS.has(type)) {
       parts.push(Buffer.from(bytes.subarray(offset, end)));
     }
