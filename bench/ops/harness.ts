@@ -23,24 +23,41 @@ import { peakTensorBytes, tensorsIn } from '../../src/testing/peak_memory.js';
 export { median };
 
 /**
+ * How a timing waits for its results: `read-all` copies every output into
+ * JavaScript (what a caller that reads the values pays), `read-one` reads
+ * one element of each (enough to wait for an asynchronous backend; on a
+ * synchronous one the op is done when it returns), for ops whose outputs
+ * are large gradients that stay on the backend.
+ */
+export type SyncMode = 'read-all' | 'read-one';
+
+/** Waits for `t` by reading its first element. */
+async function readFirstElement(t: tf.Tensor): Promise<void> {
+  const first = tf.tidy(() => tf.slice(tf.reshape(t, [-1]), 0, Math.min(1, t.size)));
+  await first.data();
+  first.dispose();
+}
+
+/**
  * Wall time of one call of `fn` in ms. `fn` must return a tensor (or
  * tensors) whose data is awaited, so asynchronous backends are timed
  * honestly; results are disposed.
  */
-export async function timeOnce(fn: () => tf.TensorContainer): Promise<number> {
+export async function timeOnce(fn: () => tf.TensorContainer, sync: SyncMode = 'read-all'): Promise<number> {
   const start = performance.now();
   const tensors = tensorsIn(fn());
-  await Promise.all(tensors.map((t) => t.data()));
+  if (sync === 'read-all') await Promise.all(tensors.map((t) => t.data()));
+  else await Promise.all(tensors.map(readFirstElement));
   const elapsed = performance.now() - start;
   tf.dispose(tensors);
   return elapsed;
 }
 
 /** Median wall time of `fn` in ms (see {@link timeOnce}), after `warmup` calls. */
-export async function timeMedian(fn: () => tf.TensorContainer, options: { warmup?: number; reps?: number } = {}): Promise<number> {
-  for (let i = 0; i < (options.warmup ?? 1); i++) await timeOnce(fn);
+export async function timeMedian(fn: () => tf.TensorContainer, options: { warmup?: number; reps?: number; sync?: SyncMode } = {}): Promise<number> {
+  for (let i = 0; i < (options.warmup ?? 1); i++) await timeOnce(fn, options.sync);
   const times: number[] = [];
-  for (let i = 0; i < (options.reps ?? 5); i++) times.push(await timeOnce(fn));
+  for (let i = 0; i < (options.reps ?? 5); i++) times.push(await timeOnce(fn, options.sync));
   return median(times);
 }
 
@@ -49,11 +66,11 @@ export async function timeMedian(fn: () => tf.TensorContainer, options: { warmup
  * drifts over the run hits all variants alike; times in ms per variant, one
  * per round.
  */
-export async function interleaved(variants: Record<string, () => tf.TensorContainer>, count: number): Promise<Record<string, number[]>> {
+export async function interleaved(variants: Record<string, () => tf.TensorContainer>, count: number, sync: SyncMode = 'read-all'): Promise<Record<string, number[]>> {
   const times: Record<string, number[]> = {};
   for (let round = 0; round <= count; round++) {
     for (const [name, fn] of Object.entries(variants)) {
-      const ms = await timeOnce(fn);
+      const ms = await timeOnce(fn, sync);
       if (round > 0) (times[name] ??= []).push(ms);
     }
   }

@@ -1,64 +1,111 @@
 /**
  * SPN: one four-direction, max-merged, three-way pass (`spn(x, gates,
- * { passes: 1 })`), forward and forward + backward, with the production
- * custom-gradient scan and, on a smaller map, the plain per-column reference
- * differentiated by tfjs's own backprop. Besides the median wall time, the
- * rows give the median CPU time of the process (user + system), which a busy
- * shared machine inflates far less: this code runs on one thread.
+ * { passes: 1 })`) on [1, 128, 128, 32], forward and forward + backward, by
+ * the WebAssembly SIMD kernels (`implementation: 'wasm'`), by the tfjs-ops
+ * path they replaced (`'ops'`, the reference) and, when a python3 with torch
+ * is on the machine, by a plain PyTorch column loop on one CPU thread (what
+ * a user would write; `bench/ops/torch/reference_server.py`) — all in one run,
+ * alternating call by call, medians of 7 rounds. Ratios are medians of
+ * per-round ratios. Each timing waits for its outputs by reading one element
+ * (`read-one`): copying the 24 MB of gate gradients into JavaScript is not
+ * part of the op, and PyTorch's times do not include one either. Also the
+ * one-way mode, a 64² map, and the per-column reference differentiated by
+ * tfjs's own backprop.
  */
 import * as tf from '@tensorflow/tfjs';
-import { spn, type SpnMode } from '../../../src/index.js';
+import { spn, type SpnImplementation, type SpnMode } from '../../../src/index.js';
 import { spnReference } from '../../../src/refiners/spn/reference.js';
-import { median, timeMedian, type BenchRow, type OpBenchCase } from '../harness.js';
+import { median, timeMedian, timeOnce, type BenchRow, type OpBenchCase } from '../harness.js';
+import { startTorchReference } from '../torch_reference.js';
 
-type Pass = (x: tf.Tensor4D, gates: tf.Tensor4D) => tf.Tensor4D;
+const ROUNDS = 7;
 
-/** Median wall and CPU milliseconds of `fn` (its result's data awaited, then disposed). */
-async function timeWallAndCpu(fn: () => tf.TensorContainer, reps: number): Promise<{ wall: number; cpu: number }> {
-  const cpu: number[] = [];
-  const wall = await timeMedian(() => {
-    const start = process.cpuUsage();
-    const out = fn();
-    const tensors = (Array.isArray(out) ? out : [out]) as tf.Tensor[];
-    tensors.forEach((t) => t.dataSync());
-    const used = process.cpuUsage(start);
-    cpu.push((used.user + used.system) / 1000);
-    return out;
-  }, { reps });
-  return { wall, cpu: median(cpu.slice(1)) };
-}
-
-async function measure(label: string, pass: Pass, shape: [number, number, number, number], mode: SpnMode, reps: number): Promise<BenchRow> {
+function inputs(shape: [number, number, number, number], mode: SpnMode): [tf.Tensor4D, tf.Tensor4D] {
   const [b, h, w, c] = shape;
   const taps = mode === 'three-way' ? 3 : 1;
-  const x = tf.randomNormal(shape, 0, 1, 'float32', 1) as tf.Tensor4D;
-  const gates = tf.randomUniform([b, h, w, 4 * taps * c], -0.5, 0.5, 'float32', 2) as tf.Tensor4D;
-  const forward = await timeWallAndCpu(() => pass(x, gates), reps);
-  const backward = await timeWallAndCpu(() => tf.grads((xi: tf.Tensor, gi: tf.Tensor) => tf.sum(pass(xi as tf.Tensor4D, gi as tf.Tensor4D)))([x, gates]), reps);
-  tf.dispose([x, gates]);
-  return {
-    impl: label,
-    mode,
-    shape: `[${shape.join(', ')}]`,
-    'forward ms': forward.wall,
-    'forward+backward ms': backward.wall,
-    'forward cpu ms': forward.cpu,
-    'forward+backward cpu ms': backward.cpu,
+  // Gates in [0, 0.3) as the PyTorch reference draws them (Σ < 1: the normalisation divides nothing).
+  return [tf.randomNormal(shape, 0, 1, 'float32', 1) as tf.Tensor4D, tf.randomUniform([b, h, w, 4 * taps * c], 0, 0.3, 'float32', 2) as tf.Tensor4D];
+}
+
+const forward = (x: tf.Tensor4D, gates: tf.Tensor4D, mode: SpnMode, implementation: SpnImplementation) => () => spn(x, gates, { passes: 1, mode, implementation });
+const forwardBackward = (x: tf.Tensor4D, gates: tf.Tensor4D, mode: SpnMode, implementation: SpnImplementation) => () =>
+  tf.grads((xi: tf.Tensor, gi: tf.Tensor) => tf.sum(spn(xi as tf.Tensor4D, gi as tf.Tensor4D, { passes: 1, mode, implementation })))([x, gates]);
+
+const ratio = (a: number[], b: number[]): number => median(a.map((v, i) => v / b[i]!));
+
+/** The kernels, the tfjs-ops path and PyTorch on [1, 128, 128, 32] three-way, alternating. */
+async function headToHead(): Promise<BenchRow[]> {
+  const shape: [number, number, number, number] = [1, 128, 128, 32];
+  const [x, gates] = inputs(shape, 'three-way');
+  const torch = await startTorchReference();
+  const variants: Record<string, () => tf.TensorContainer> = {
+    'wasm forward': forward(x, gates, 'three-way', 'wasm'),
+    'ops forward': forward(x, gates, 'three-way', 'ops'),
+    'wasm forward+backward': forwardBackward(x, gates, 'three-way', 'wasm'),
+    'ops forward+backward': forwardBackward(x, gates, 'three-way', 'ops'),
   };
+  const torchTimes: Record<string, number[]> = { forward: [], 'forward+backward': [] };
+  const times: Record<string, number[]> = {};
+  // Each round: every segrefine variant once, then the reference's two calls; round 0 warms up.
+  for (let round = 0; round <= ROUNDS; round++) {
+    for (const [name, fn] of Object.entries(variants)) {
+      const ms = await timeOnce(fn, 'read-one');
+      if (round > 0) (times[name] ??= []).push(ms);
+    }
+    if (torch === undefined) continue;
+    const reference = [await torch.time('spn-forward'), await torch.time('spn-forward-backward')];
+    if (round === 0) continue;
+    torchTimes['forward']!.push(reference[0]!);
+    torchTimes['forward+backward']!.push(reference[1]!);
+  }
+  torch?.close();
+  tf.dispose([x, gates]);
+  const rows: BenchRow[] = [];
+  for (const impl of ['wasm', 'ops'] as const) {
+    const f = times[`${impl} forward`]!;
+    const fb = times[`${impl} forward+backward`]!;
+    rows.push({
+      impl: impl === 'wasm' ? 'wasm kernels' : 'tfjs ops (reference)',
+      mode: 'three-way',
+      shape: `[${shape.join(', ')}]`,
+      'forward ms': median(f),
+      'forward+backward ms': median(fb),
+      'f+b / f': ratio(fb, f),
+      ...(impl === 'ops' ? { 'ops / wasm forward': ratio(f, times['wasm forward']!), 'ops / wasm f+b': ratio(fb, times['wasm forward+backward']!) } : {}),
+      ...(torch !== undefined ? { 'PyTorch / this forward': ratio(torchTimes['forward']!, f), 'PyTorch / this f+b': ratio(torchTimes['forward+backward']!, fb) } : {}),
+    });
+  }
+  if (torch !== undefined) {
+    rows.push({
+      impl: `PyTorch ${torch.version} CPU column loop, 1 thread`,
+      mode: 'three-way',
+      shape: '[1, 32, 128, 128] NCHW',
+      'forward ms': median(torchTimes['forward']!),
+      'forward+backward ms': median(torchTimes['forward+backward']!),
+      'f+b / f': ratio(torchTimes['forward+backward']!, torchTimes['forward']!),
+    });
+  }
+  return rows;
+}
+
+async function single(label: string, shape: [number, number, number, number], mode: SpnMode, pass: (x: tf.Tensor4D, g: tf.Tensor4D) => tf.Tensor4D, reps: number): Promise<BenchRow> {
+  const [x, gates] = inputs(shape, mode);
+  const f = await timeMedian(() => pass(x, gates), { reps, sync: 'read-one' });
+  const fb = await timeMedian(() => tf.grads((xi: tf.Tensor, gi: tf.Tensor) => tf.sum(pass(xi as tf.Tensor4D, gi as tf.Tensor4D)))([x, gates]), { reps, sync: 'read-one' });
+  tf.dispose([x, gates]);
+  return { impl: label, mode, shape: `[${shape.join(', ')}]`, 'forward ms': f, 'forward+backward ms': fb, 'f+b / f': fb / f };
 }
 
 export const cases: OpBenchCase[] = [
   {
     group: 'spn',
-    name: 'one four-direction pass (spn, passes: 1)',
+    name: 'one four-direction pass (spn, passes: 1): kernels, tfjs ops, PyTorch',
     async run() {
-      const custom = (mode: SpnMode): Pass => (x, g) => spn(x, g, { passes: 1, mode });
-      const reference = (mode: SpnMode): Pass => (x, g) => spnReference(x, g, 1, mode);
       return [
-        await measure('custom gradient', custom('three-way'), [1, 128, 128, 32], 'three-way', 3),
-        await measure('custom gradient', custom('one-way'), [1, 128, 128, 32], 'one-way', 3),
-        await measure('custom gradient', custom('three-way'), [1, 64, 64, 32], 'three-way', 3),
-        await measure('autodiff reference', reference('three-way'), [1, 64, 64, 32], 'three-way', 1),
+        ...(await headToHead()),
+        await single('wasm kernels', [1, 128, 128, 32], 'one-way', (x, g) => spn(x, g, { passes: 1, mode: 'one-way' }), 5),
+        await single('wasm kernels', [1, 64, 64, 32], 'three-way', (x, g) => spn(x, g, { passes: 1 }), 5),
+        await single('autodiff reference', [1, 64, 64, 32], 'three-way', (x, g) => spnReference(x, g, 1), 1),
       ];
     },
   },

@@ -113,15 +113,21 @@ function forEachTap<T>(x: tf.Tensor4D, info: tf.backend_util.Conv2DInfo, g: Conv
   const [dh, dw] = g.dilations;
   const needH = (info.outHeight - 1) * sh + (info.filterHeight - 1) * dh + 1;
   const needW = (info.outWidth - 1) * sw + (info.filterWidth - 1) * dw + 1;
-  const padded = padOrCrop(x, top, needH - x.shape[1] - top, left, needW - x.shape[2] - left);
+  const [b, , , c] = x.shape;
+  const { outHeight, outWidth } = info;
+  // Strided: padded to whole strides and viewed as [b, H/sh, sh, W/sw, sw, c], every tap is a plain
+  // slice of one stride phase (tfjs-wasm's StridedSlice costs ~6 ms per call on a stem conv's input).
+  const phaseH = Math.ceil(needH / sh) * sh;
+  const phaseW = Math.ceil(needW / sw) * sw;
+  const padded = padOrCrop(x, top, phaseH - x.shape[1] - top, left, phaseW - x.shape[2] - left);
+  const phases = tf.reshape(padded, [b, phaseH / sh, sh, phaseW / sw, sw, c]);
   const results: T[] = [];
   for (let i = 0; i < info.filterHeight; i++) {
     for (let j = 0; j < info.filterWidth; j++) {
-      const begin = [0, i * dh, j * dw, 0];
-      const end = [x.shape[0], i * dh + (info.outHeight - 1) * sh + 1, j * dw + (info.outWidth - 1) * sw + 1, x.shape[3]];
+      const [rowOffset, colOffset] = [i * dh, j * dw];
       const patch = sh === 1 && sw === 1
-        ? tf.slice(padded, begin, [x.shape[0], info.outHeight, info.outWidth, x.shape[3]])
-        : tf.stridedSlice(padded, begin, end, [1, sh, sw, 1]) as tf.Tensor4D;
+        ? tf.slice(padded, [0, rowOffset, colOffset, 0], [b, outHeight, outWidth, c])
+        : tf.reshape(tf.slice(phases, [0, Math.floor(rowOffset / sh), rowOffset % sh, Math.floor(colOffset / sw), colOffset % sw, 0], [b, outHeight, 1, outWidth, 1, c]), [b, outHeight, outWidth, c]) as tf.Tensor4D;
       results.push(fn(patch));
     }
   }

@@ -3,13 +3,16 @@
  * dilation-capable conv gradients, installed once per process.
  * @module
  */
+import { registerBatchNormGradient } from './batch_norm_gradient.js';
 import { registerCpuResizeBilinearGrad } from './cpu_resize_grad.js';
 import { registerDilatedConvGradients } from './gradients.js';
 import { patchDilatedConv2dLayer } from './layers_patch.js';
 import { registerWasmKernels } from './wasm_kernels.js';
+import { registerWasmIdentity } from './wasm_identity.js';
 import { registerWasmSlice } from './wasm_slice.js';
 
 export { wasmKernelNames } from './wasm_kernels.js';
+export { registerWasmIdentity } from './wasm_identity.js';
 export { registerWasmSlice } from './wasm_slice.js';
 export {
   conv2dFilterGradient,
@@ -25,9 +28,11 @@ let installed = false;
 /**
  * Registers the wasm kernels `Conv2DBackpropFilter`,
  * `DepthwiseConv2dNativeBackpropInput/Filter` and `UnsortedSegmentSum`, a
- * faster wasm `Slice` (once the wasm backend is loaded), a shape-correct cpu
+ * faster wasm `Slice` and a copy-free wasm `Identity` (tensor clones share
+ * their buffer, as on cpu and webgl; once the wasm backend is loaded), a shape-correct cpu
  * `ResizeBilinearGrad`, the
- * dilation-capable gradients of `Conv2D` and `DepthwiseConv2dNative`, and the
+ * dilation-capable gradients of `Conv2D` and `DepthwiseConv2dNative`, a
+ * `FusedBatchNorm` gradient that broadcasts instead of tiling, and the
  * dilated `tf.layers.conv2d` routing. Safe to call many times.
  *
  * Importing segrefine changes nothing in tfjs: {@link initBackend},
@@ -37,13 +42,15 @@ let installed = false;
  * (after it, their gradient works where upstream tfjs throws).
  */
 export function installKernelFixes(): void {
-  // The Slice override replaces a kernel the wasm package registers on import,
+  // The Slice and Identity overrides replace kernels the wasm package registers on import,
   // which may happen after the first call.
   registerWasmSlice();
+  registerWasmIdentity();
   if (installed) return;
   registerWasmKernels();
   registerCpuResizeBilinearGrad();
   registerDilatedConvGradients();
+  registerBatchNormGradient();
   patchDilatedConv2dLayer();
   installed = true;
 }

@@ -83,4 +83,4 @@ export function registerWasmKernels(): void {
 }
 
 /** Names of the kernels segrefine adds to wasm (for docs and reports). */
-export const wasmKernelNames: readonly string[] = [...kernels.map((k) => k.kernelName), 'Slice (faster replacement)'];
+export const wasmKernelNames: readonly string[] = [...kernels.map((k) => k.kernelName), 'Slice (faster replacement)', 'Identity (copy-free replacement)'];

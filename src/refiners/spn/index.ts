@@ -4,5 +4,5 @@
  * @module
  */
 export { SPN_DIRECTIONS, type SpnDirection, type SpnMode, type SpnNormalize } from './directions.js';
-export { spn, spnPropagate, type SpnOptions, type SpnPropagateOptions } from './propagate.js';
+export { spn, spnPropagate, SPN_IMPLEMENTATIONS, type SpnImplementation, type SpnOptions, type SpnPropagateOptions } from './propagate.js';
 export { SpnRefiner, spnSpec, spnRefinerSchema, type SpnRefinerArgs, type SpnGuidance } from './spn_refiner.js';

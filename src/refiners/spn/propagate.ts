@@ -12,6 +12,17 @@ import * as tf from '@tensorflow/tfjs';
 import { ConfigError, ShapeError } from '../../core/errors.js';
 import { isHorizontal, isReversed, SPN_DIRECTIONS, SPN_MODES, SPN_NORMALIZATIONS, type SpnDirection, type SpnMode, type SpnNormalize } from './directions.js';
 import { scanDirections, type ScanTaps } from './scan.js';
+import { propagateFused, scanFusedAvailable } from './scan_fused.js';
+
+/**
+ * What runs the propagation: `auto` the WebAssembly SIMD kernels where they
+ * compile and C ≥ 4, else tfjs ops; `wasm` the kernels (a ConfigError where
+ * they cannot run); `ops` tfjs ops everywhere (the reference).
+ */
+export type SpnImplementation = 'auto' | 'wasm' | 'ops';
+
+/** The implementations, for validation. */
+export const SPN_IMPLEMENTATIONS: readonly SpnImplementation[] = ['auto', 'wasm', 'ops'];
 
 /** Options of {@link spnPropagate}. */
 export interface SpnPropagateOptions {
@@ -27,6 +38,11 @@ export interface SpnPropagateOptions {
    * @defaultValue 'when-needed'
    */
   normalize?: SpnNormalize;
+  /**
+   * What runs the propagation, see {@link SpnImplementation}.
+   * @defaultValue 'auto'
+   */
+  implementation?: SpnImplementation;
 }
 
 /** Options of {@link spn}. */
@@ -46,11 +62,27 @@ export interface SpnOptions {
    * @defaultValue 'when-needed'
    */
   normalize?: SpnNormalize;
+  /**
+   * What runs the propagation, see {@link SpnImplementation}.
+   * @defaultValue 'auto'
+   */
+  implementation?: SpnImplementation;
 }
 
 function oneOf<T extends string>(value: unknown, allowed: readonly T[], argument: string): T {
   if (!allowed.includes(value as T)) throw new ConfigError(argument, `must be one of ${allowed.map((v) => `'${v}'`).join(', ')}`, value);
   return value as T;
+}
+
+/** Whether the WebAssembly kernels run this call. */
+function useKernels(implementation: unknown, channels: number, taps: ScanTaps, normalize: SpnNormalize): boolean {
+  const chosen = oneOf(implementation ?? 'auto', SPN_IMPLEMENTATIONS, 'options.implementation');
+  if (chosen === 'ops') return false;
+  const available = scanFusedAvailable(channels, taps, normalize);
+  if (chosen === 'wasm' && !available) {
+    throw new ConfigError('options.implementation', `'wasm' needs WebAssembly SIMD and at least 4 channels (use 'auto' or 'ops'); C is`, channels);
+  }
+  return available;
 }
 
 /** Checks `x` and `gates`: gate channels must be `directions · taps · C`. */
@@ -99,7 +131,8 @@ function borderMask(height: number, width: number, directions: readonly SpnDirec
 function normalizeGates(gates: tf.Tensor, normalize: SpnNormalize): tf.Tensor {
   if (normalize === 'none') return gates;
   const sum = tf.sum(tf.abs(gates), 4, true);
-  const divisor = normalize === 'when-needed' ? tf.maximum(sum, 1) : tf.where(tf.greater(sum, 0), sum, tf.onesLike(sum));
+  // S + 1 − sign(S): S where S > 0, else 1, and differentiable (tf.where on tf.greater is not).
+  const divisor = normalize === 'when-needed' ? tf.maximum(sum, 1) : tf.add(sum, tf.sub(1, tf.sign(sum)));
   return tf.div(gates, divisor);
 }
 
@@ -156,6 +189,7 @@ export function spnPropagate(x: tf.Tensor4D, gates: tf.Tensor4D, options: SpnPro
   const normalize = oneOf(options.normalize ?? 'when-needed', SPN_NORMALIZATIONS, 'options.normalize');
   const taps: ScanTaps = mode === 'three-way' ? 3 : 1;
   validateShapes(x, gates, taps, 1, mode);
+  if (useKernels(options.implementation, x.shape[3], taps, normalize)) return propagateFused(x, gates, [direction], taps, normalize);
   return tf.tidy(() => propagateAll(x, prepareGates(gates, [direction], taps, normalize), [direction], taps)[0]!);
 }
 
@@ -177,6 +211,15 @@ export function spn(x: tf.Tensor4D, gates: tf.Tensor4D, options: SpnOptions = {}
   const normalize = oneOf(options.normalize ?? 'when-needed', SPN_NORMALIZATIONS, 'options.normalize');
   const taps: ScanTaps = mode === 'three-way' ? 3 : 1;
   validateShapes(x, gates, taps, SPN_DIRECTIONS.length, mode);
+  if (useKernels(options.implementation, x.shape[3], taps, normalize)) {
+    return tf.tidy(() => {
+      let h = x;
+      for (let pass = 0; pass < passes; pass++) {
+        h = propagateFused(h, gates, SPN_DIRECTIONS, taps, normalize);
+      }
+      return h;
+    });
+  }
   return tf.tidy(() => {
     const prepared = prepareGates(gates, SPN_DIRECTIONS, taps, normalize);
     let h = x;

@@ -36,7 +36,7 @@ export function spnPropagateReference(x: tf.Tensor4D, gates: tf.Tensor4D, direct
     let g = toLeftToRight(tf.reshape(gates, [b, x.shape[1], x.shape[2], taps, c]) as tf.Tensor5D, direction);
     if (normalize !== 'none') {
       const sum = tf.sum(tf.abs(g), 3, true);
-      g = tf.div(g, normalize === 'when-needed' ? tf.maximum(sum, 1) : tf.where(tf.greater(sum, 0), sum, tf.onesLike(sum)));
+      g = tf.div(g, normalize === 'when-needed' ? tf.maximum(sum, 1) : tf.add(sum, tf.sub(1, tf.sign(sum))));
     }
     const tap = (k: number, t: number): tf.Tensor3D => {
       const column = tf.reshape(tf.slice(g, [0, 0, t, k, 0], [b, rows, 1, 1, c]), [b, rows, c]) as tf.Tensor3D;
