@@ -11,6 +11,8 @@
  * @module segrefine/bench
  */
 import '../specs.js';
+// Experiment files name weights by path: the file reader of segrefine/node.
+import '../node/weights_files.js';
 
 export { runBench, type BenchOptions, type BenchRun } from './runner.js';
 export { expandEntries, validateEntries } from './entries.js';

@@ -5,6 +5,8 @@
 import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
 import '../specs.js';
+// Experiment files name weights by path: the file reader of segrefine/node.
+import '../node/weights_files.js';
 import { SegrefineError } from '../core/errors.js';
 import { benchCommand } from './bench_command.js';
 import { dataExportCommand } from './data_command.js';
