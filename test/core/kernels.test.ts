@@ -15,6 +15,8 @@ describeOnBackends('conv gradients', (backend) => {
     { name: 'stride 2 valid', strides: 2, dilation: 1, pad: 'valid', k: 3 },
     { name: 'dilation 2 same', strides: 1, dilation: 2, pad: 'same', k: 3 },
     { name: 'dilation 3 valid', strides: 1, dilation: 3, pad: 'valid', k: 2 },
+    { name: 'stride 2 same 7×7 (a stem)', strides: 2, dilation: 1, pad: 'same', k: 7 },
+    { name: 'stride 3 valid', strides: 3, dilation: 1, pad: 'valid', k: 2 },
   ];
   for (const c of cases) {
     it(`conv2d ${c.name}: input and filter gradients match finite differences`, () => {
