@@ -260,9 +260,9 @@ export abstract class RefinerLayer extends tf.layers.Layer implements Refiner {
   fromInputList<T>(list: T[]): NamedInputs<T> {
     const roles = this.inputRoles();
     const expected = 1 + roles.features + (roles.image ? 1 : 0);
-    if (list.length !== expected) {
+    if (!Array.isArray(list) || list.length !== expected) {
       const layout = `[scores${roles.features > 0 ? `, ${roles.features} feature level(s)` : ''}${roles.image ? ', image' : ''}]`;
-      throw new ShapeError(`${this.refinerId} inputs`, `must be ${layout} (${expected} tensors)`, `${list.length} tensor(s)`);
+      throw new ShapeError(`${this.refinerId} inputs`, `must be a list ${layout} (${expected} tensors)`, Array.isArray(list) ? `${list.length} tensor(s)` : list);
     }
     const named: NamedInputs<T> = { scores: list[0] as T, features: list.slice(1, 1 + roles.features) };
     if (roles.image) named.image = list[expected - 1];

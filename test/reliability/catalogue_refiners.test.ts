@@ -68,6 +68,16 @@ const diffusion: Row[] = [
     /DiffusionHeadArgs\/walkPath must be 'blocked' or 'auto' for inputs\.scores \[1, 160, 160, 4\].*MATERIALIZED_MAX_BYTES/,
   ),
   {
+    name: 'difnet: apply() given an object instead of the input list',
+    error: ShapeError,
+    message: /difnet inputs must be a list \[scores, 1 feature level\(s\)\]/,
+    run: () =>
+      scoped((own) => {
+        const head = own(new DiffusionHead({ walks: 1, embeddingDim: 4 }));
+        return head.apply({ scores: scores(own), features: [level(own)] } as unknown as tf.Tensor[]);
+      }),
+  },
+  {
     name: 'difnet: K changed after the head was built',
     error: ShapeError,
     message: /inputs\.scores must have K = 3 channels/,

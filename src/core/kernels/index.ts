@@ -7,7 +7,7 @@ import { registerBatchNormGradient } from './batch_norm_gradient.js';
 import { registerCpuResizeBilinearGrad } from './cpu_resize_grad.js';
 import { registerDilatedConvGradients } from './gradients.js';
 import { patchDilatedConv2dLayer } from './layers_patch.js';
-import { registerWasmKernels } from './wasm_kernels.js';
+import { registerWasmConv2dBackpropInput, registerWasmKernels } from './wasm_kernels.js';
 import { registerWasmIdentity } from './wasm_identity.js';
 import { registerWasmSlice } from './wasm_slice.js';
 
@@ -28,8 +28,9 @@ let installed = false;
 /**
  * Registers the wasm kernels `Conv2DBackpropFilter`,
  * `DepthwiseConv2dNativeBackpropInput/Filter` and `UnsortedSegmentSum`, a
- * faster wasm `Slice` and a copy-free wasm `Identity` (tensor clones share
- * their buffer, as on cpu and webgl; once the wasm backend is loaded), a shape-correct cpu
+ * faster wasm `Slice` and `Conv2DBackpropInput`, a copy-free wasm `Identity`
+ * (tensor clones share their buffer, as on cpu and webgl; these three once
+ * the wasm backend is loaded), a shape-correct cpu
  * `ResizeBilinearGrad`, the
  * dilation-capable gradients of `Conv2D` and `DepthwiseConv2dNative`, a
  * `FusedBatchNorm` gradient that broadcasts instead of tiling, and the
@@ -42,10 +43,11 @@ let installed = false;
  * (after it, their gradient works where upstream tfjs throws).
  */
 export function installKernelFixes(): void {
-  // The Slice and Identity overrides replace kernels the wasm package registers on import,
+  // The Slice, Identity and Conv2DBackpropInput overrides replace kernels the wasm package registers on import,
   // which may happen after the first call.
   registerWasmSlice();
   registerWasmIdentity();
+  registerWasmConv2dBackpropInput();
   if (installed) return;
   registerWasmKernels();
   registerCpuResizeBilinearGrad();
