@@ -20,6 +20,8 @@
  * @internal
  */
 import * as tf from '@tensorflow/tfjs';
+import { windowKernelTaps, windowMessages } from './conv_crf_window.js';
+import { convCrfImplementation, type ConvCrfImplementation } from './implementation.js';
 import type { CrfNormalization, ResolvedKernel } from './params.js';
 
 /** Static configuration of {@link convCrfMeanField}. */
@@ -36,6 +38,8 @@ export interface ConvCrfConfig {
   readonly normalization: CrfNormalization;
   /** Unary clip. */
   readonly clip: number;
+  /** Fused window kernels or the tfjs-ops reference; by default as {@link convCrfImplementation} decides. */
+  readonly implementation?: ConvCrfImplementation;
 }
 
 /** `[B, h, w, C]` ↔ `[B, w, h, C]`. */
@@ -171,16 +175,21 @@ export function convCrfMeanField(scores: tf.Tensor4D, image: tf.Tensor4D, kernel
     const positions = poolBy(tf.concat([cols, rows], 3) as tf.Tensor4D, s);
     const colours = poolBy(image, s);
     const features = config.kernels.map((k) => kernelFeatures(k, positions, colours));
-    const taps = windowKernel(features, kernelWeights, config);
-    const r = (config.kernelSize - 1) / 2;
+    const fused = convCrfImplementation(tf.getBackend(), config.implementation) === 'fused';
+    const k = config.kernelSize;
+    const taps = fused ? [windowKernelTaps(features, kernelWeights, k, config.normalization)] : windowKernel(features, kernelWeights, config);
+    const r = (k - 1) / 2;
+    const messageOf = (pooled: tf.Tensor4D): tf.Tensor4D => {
+      if (fused) return windowMessages(taps[0]!, pooled, k);
+      const neighbours = windowShifts(pooled, r);
+      const terms = taps.map((tap, o) => tf.mul(tap, neighbours[o]!));
+      return transposed((terms.length === 1 ? terms[0] : tf.addN(terms)) as tf.Tensor4D);
+    };
 
     let logits = negUnary;
     let q = tf.softmax(negUnary) as tf.Tensor4D;
     for (let it = 0; it < config.iterations; it++) {
-      const neighbours = windowShifts(poolBy(q, s), r);
-      const terms = taps.map((tap, o) => tf.mul(tap, neighbours[o]!));
-      const message = transposed((terms.length === 1 ? terms[0] : tf.addN(terms)) as tf.Tensor4D);
-      const full = unpoolBy(message, s, height, width);
+      const full = unpoolBy(messageOf(poolBy(q, s)), s, height, width);
       const pairwise = tf.reshape(tf.matMul(tf.reshape(full, [-1, labels]), compatibility), [batch, height, width, labels]);
       logits = tf.add(negUnary, pairwise) as tf.Tensor4D;
       q = tf.softmax(logits) as tf.Tensor4D;

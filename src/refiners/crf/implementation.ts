@@ -2,7 +2,8 @@
  * The dense CRF's numeric kernels (lattice geometry, mean field) exist twice:
  * WebAssembly (SIMD for the mean field; the default wherever it compiles)
  * and TypeScript (the fallback and the reference the kernels are tested
- * against).
+ * against). The ConvCrf's window steps exist twice too: fused kernels and
+ * the tfjs-ops reference.
  * @module
  * @internal
  */
@@ -21,4 +22,34 @@ export function forcedCrfImplementation(): CrfImplementation | undefined {
   if (forced === undefined || forced === '') return undefined;
   if (forced !== 'js' && forced !== 'wasm') throw new ConfigError('SEGREFINE_CRF_KERNEL', 'must be js or wasm', forced);
   return forced;
+}
+
+/**
+ * How the ConvCrf's window steps run: `fused` — the window kernels of
+ * `conv_crf_window.ts`, one pass over the grid per step, no shifted copies;
+ * `ops` — the tfjs-ops path of `conv_crf_ops.ts` (k² shifted tensors per step,
+ * the reference).
+ */
+export type ConvCrfImplementation = 'fused' | 'ops';
+
+/** Backends whose tensors live in CPU memory, where the fused steps' `dataSync` costs a copy, not a GPU read-back. */
+const FUSED_BACKENDS = new Set(['wasm', 'cpu']);
+
+/**
+ * The ConvCrf implementation to run: `requested` if given, else the one
+ * forced by `SEGREFINE_CONV_CRF_KERNEL=fused|ops` (any other non-empty value
+ * is a `ConfigError`), else `fused` on the wasm and cpu backends (measured
+ * several times faster there, `docs/performance.md`) and `ops` on the others
+ * (GPU backends would read every step's inputs back from the device).
+ * @param backend - the active tfjs backend's name
+ * @param requested - an explicit choice (tests, benchmarks)
+ */
+export function convCrfImplementation(backend: string, requested?: ConvCrfImplementation): ConvCrfImplementation {
+  if (requested !== undefined) return requested;
+  const forced = typeof process === 'object' ? process.env?.['SEGREFINE_CONV_CRF_KERNEL'] : undefined;
+  if (forced !== undefined && forced !== '') {
+    if (forced !== 'fused' && forced !== 'ops') throw new ConfigError('SEGREFINE_CONV_CRF_KERNEL', 'must be fused or ops', forced);
+    return forced;
+  }
+  return FUSED_BACKENDS.has(backend) ? 'fused' : 'ops';
 }

@@ -1,0 +1,13 @@
+import { gaussianTaps, normaliseTaps, windowMessage, windowMessageBackward } from '../src/refiners/crf/conv_crf_window_kernels.js';
+const grid = { batch: 8, height: 64, width: 64, kernelSize: 7 };
+const N = 8 * 64 * 64;
+const f2 = Float32Array.from({ length: N * 2 }, () => Math.random());
+const f5 = Float32Array.from({ length: N * 5 }, () => Math.random());
+const q = Float32Array.from({ length: N * 4 }, () => Math.random());
+const time = (name: string, fn: () => unknown) => { fn(); const t = performance.now(); for (let i = 0; i < 3; i++) fn(); console.log(name, ((performance.now() - t) / 3).toFixed(1), 'ms'); };
+let K = gaussianTaps(f5, 5, grid);
+time('taps5', () => (K = gaussianTaps(f5, 5, grid)));
+time('taps2', () => gaussianTaps(f2, 2, grid));
+time('norm', () => normaliseTaps(K, grid, 'symmetric'));
+time('msg', () => windowMessage(K, q, 4, grid));
+time('msgBack', () => windowMessageBackward(q, K, q, 4, grid));
