@@ -20,6 +20,7 @@
  * @internal
  */
 import * as tf from '@tensorflow/tfjs';
+import { windowKernelsAvailable } from './conv_crf_frame.js';
 import { windowKernelTaps, windowMessages } from './conv_crf_window.js';
 import { convCrfImplementation, type ConvCrfImplementation } from './implementation.js';
 import type { CrfNormalization, ResolvedKernel } from './params.js';
@@ -175,16 +176,20 @@ export function convCrfMeanField(scores: tf.Tensor4D, image: tf.Tensor4D, kernel
     const positions = poolBy(tf.concat([cols, rows], 3) as tf.Tensor4D, s);
     const colours = poolBy(image, s);
     const features = config.kernels.map((k) => kernelFeatures(k, positions, colours));
-    const fused = convCrfImplementation(tf.getBackend(), config.implementation) === 'fused';
     const k = config.kernelSize;
-    const taps = fused ? [windowKernelTaps(features, kernelWeights, k, config.normalization)] : windowKernel(features, kernelWeights, config);
     const r = (k - 1) / 2;
-    const messageOf = (pooled: tf.Tensor4D): tf.Tensor4D => {
-      if (fused) return windowMessages(taps[0]!, pooled, k);
-      const neighbours = windowShifts(pooled, r);
-      const terms = taps.map((tap, o) => tf.mul(tap, neighbours[o]!));
-      return transposed((terms.length === 1 ? terms[0] : tf.addN(terms)) as tf.Tensor4D);
-    };
+    let messageOf: (pooled: tf.Tensor4D) => tf.Tensor4D;
+    if (convCrfImplementation(tf.getBackend(), windowKernelsAvailable, config.implementation) === 'fused') {
+      const taps = windowKernelTaps(features, kernelWeights, k, config.normalization);
+      messageOf = (pooled) => windowMessages(taps, pooled, k);
+    } else {
+      const taps = windowKernel(features, kernelWeights, config);
+      messageOf = (pooled) => {
+        const neighbours = windowShifts(pooled, r);
+        const terms = taps.map((tap, o) => tf.mul(tap, neighbours[o]!));
+        return transposed((terms.length === 1 ? terms[0] : tf.addN(terms)) as tf.Tensor4D);
+      };
+    }
 
     let logits = negUnary;
     let q = tf.softmax(negUnary) as tf.Tensor4D;

@@ -1,111 +1,168 @@
 /**
  * The ConvCRF's two window steps as fused, differentiable tfjs ops with
- * hand-written gradients (the arithmetic is in `conv_crf_window_kernels.ts`):
+ * hand-written gradients, run by the WebAssembly SIMD kernels of
+ * `conv_crf_window_wasm.ts` on the frame layout of `conv_crf_frame.ts`:
  *
  * - {@link windowKernelTaps}: `A_t = Σ_k w_k · K̃_k,t` from the kernels'
- *   features and weights, `[B, h, w, k²]`;
+ *   features and weights, as a `[k², slots]` tensor in the frame layout (only
+ *   {@link windowMessages} reads it);
  * - {@link windowMessages}: `msg = Σ_t A_t ⊙ shift_t(Q)`, `[B, h, w, C]`.
  *
- * They read their inputs with `dataSync` and compute on the CPU, so they
- * suit backends whose tensors live in CPU memory (wasm, cpu); the tfjs-ops
- * path stays for the others and as the reference. What a backward pass needs
- * (the taps, their norms, the inputs' values) is kept in plain arrays by the
- * gradient closures, not in tensors: nothing to leak, and freed with the tape.
+ * No k² shifted copies of anything are made. The ops read their inputs with
+ * `dataSync`, so they suit backends whose tensors live in CPU memory (wasm,
+ * cpu; see `implementation.ts`). A stays in the kernels' memory between the
+ * iterations of a call (`WindowInstance.resident`), so it is copied in only
+ * when another call has overwritten it. What a backward pass needs besides
+ * saved tensors (the features' and Q's values) is kept in plain arrays by the
+ * gradient closures: nothing to leak. The taps' gradient recomputes K (cheaper
+ * than keeping k² planes per kernel) and runs `conv_crf_taps_backward.ts`.
  * @module
  * @internal
  */
 import * as tf from '@tensorflow/tfjs';
 import {
-  gaussianTaps,
-  gaussianTapsBackward,
-  normaliseTaps,
-  normaliseTapsBackward,
-  windowMessage,
-  windowMessageBackward,
-  type NormalisedTaps,
-  type WindowGrid,
-} from './conv_crf_window_kernels.js';
+  frameLayout,
+  prepareFrame,
+  readPlanes,
+  readRows,
+  releaseFrame,
+  writeFeaturePlanes,
+  writeRows,
+  type FrameLayout,
+  type PreparedFrame,
+} from './conv_crf_frame.js';
+import { tapsBackward } from './conv_crf_taps_backward.js';
 import type { CrfNormalization } from './params.js';
 
-function gridOf(x: tf.Tensor4D, kernelSize: number): WindowGrid {
-  const [batch, height, width] = x.shape;
-  return { batch, height, width, kernelSize };
-}
+const NORM_MODE: Record<CrfNormalization, number> = { symmetric: 0, after: 1, none: 2 };
 
 function float32(x: tf.Tensor): Float32Array {
   return x.dataSync() as Float32Array;
 }
 
+/** Leaves one kernel's K (taps region) and u (scales plane) in the frame's memory. */
+function kernelTapsInFrame(frame: PreparedFrame, layout: FrameLayout, features: Float32Array, dims: number, normalization: CrfNormalization): void {
+  const { instance, at, floats } = frame;
+  const origin = 4 * layout.margin; // position 0 of a plane
+  writeFeaturePlanes(frame, layout, at.features, features, dims);
+  instance.kernel.gaussian(at.features + origin, dims, at.planeBytes, at.taps + origin, at.real + origin, at.planeShifts, layout.taps, layout.positions);
+  floats.fill(0, at.scales / 4, at.scales / 4 + layout.slots); // the margins are read as neighbours' u
+  instance.kernel.norms(at.taps + origin, layout.taps, at.planeBytes, at.real + origin, at.scales + origin, layout.positions, NORM_MODE[normalization]);
+}
+
 /**
- * The merged, normalised, weighted window kernel `A_t(p) = Σ_k w_k·K̃_k,t(p)`,
- * pixel-major `[B, h, w, k²]` (0 on taps outside the grid); differentiable
- * in the features and the weights.
+ * The merged, normalised, weighted window kernel `A_t(p) = Σ_k w_k·K̃_k,t(p)`
+ * in the frame layout `[k², slots]`, 0 off the grid; differentiable in the
+ * features and the weights.
  * @param features - per kernel, `[B, h, w, D_k]` on the grid the messages use
  * @param weights - per kernel, a scalar tensor
  * @param kernelSize - window side k (odd)
  * @param normalization - the kernels' normalisation
  */
-export function windowKernelTaps(features: tf.Tensor4D[], weights: tf.Tensor[], kernelSize: number, normalization: CrfNormalization): tf.Tensor4D {
-  const grid = gridOf(features[0]!, kernelSize);
+export function windowKernelTaps(features: tf.Tensor4D[], weights: tf.Tensor[], kernelSize: number, normalization: CrfNormalization): tf.Tensor2D {
+  const [batch, height, width] = features[0]!.shape;
+  const layout = frameLayout(batch, height, width, kernelSize);
   const count = features.length;
+  const dims = features.map((f) => f.shape[3]);
+  const maxDims = Math.max(...dims);
   const op = tf.customGrad((...args: unknown[]) => {
     const inputs = args.slice(0, 2 * count) as tf.Tensor[];
     const values = inputs.slice(0, count).map(float32);
     const scales = inputs.slice(count).map((w) => float32(w)[0]!);
-    const dims = inputs.slice(0, count).map((f) => f.shape[3]!);
-    const raw = values.map((f, k) => gaussianTaps(f, dims[k]!, grid));
-    const normalised: NormalisedTaps[] = raw.map((taps) => normaliseTaps(taps, grid, normalization));
-    const merged = new Float32Array(raw[0]!.length);
-    normalised.forEach(({ values: taps }, k) => {
-      const w = scales[k]!;
-      for (let i = 0; i < merged.length; i++) merged[i] += w * taps[i]!;
+    const frame = prepareFrame(layout, maxDims, 4);
+    const { instance, at, floats } = frame;
+    const origin = 4 * layout.margin;
+    const weightsStart = at.weights / 4;
+    const weightsEnd = weightsStart + layout.taps * layout.slots;
+    floats.fill(0, weightsStart, weightsEnd);
+    values.forEach((f, k) => {
+      kernelTapsInFrame(frame, layout, f, dims[k]!, normalization);
+      const symmetric = normalization === 'symmetric' ? 1 : 0;
+      instance.kernel.accumulate(at.taps + origin, layout.taps, at.planeBytes, at.scales + origin, at.planeShifts, at.weights + origin, layout.positions, scales[k]!, symmetric);
     });
-    const value = tf.tensor4d(merged, [grid.batch, grid.height, grid.width, kernelSize * kernelSize]);
+    const value = tf.tensor2d(floats.slice(weightsStart, weightsEnd), [layout.taps, layout.slots]);
+    instance.resident = { dataId: value.dataId, key: layout.key };
+    releaseFrame();
     return {
       value,
       gradFunc: (dy: tf.Tensor) => {
         const upstream = float32(dy);
+        const back = prepareFrame(layout, maxDims, 4);
         const dFeatures: tf.Tensor[] = [];
         const dWeights: tf.Tensor[] = [];
-        for (let k = 0; k < count; k++) {
-          const taps = normalised[k]!.values;
-          const w = scales[k]!;
-          let dWeight = 0;
-          const scaled = new Float32Array(upstream.length);
-          for (let i = 0; i < upstream.length; i++) {
-            dWeight += upstream[i]! * taps[i]!;
-            scaled[i] = w * upstream[i]!;
-          }
-          const dRaw = normaliseTapsBackward(scaled, raw[k]!, normalised[k]!, grid, normalization);
-          dFeatures.push(tf.tensor(gaussianTapsBackward(dRaw, raw[k]!, values[k]!, dims[k]!, grid), inputs[k]!.shape));
-          dWeights.push(tf.fill(inputs[count + k]!.shape, dWeight));
-        }
+        values.forEach((f, k) => {
+          const d = dims[k]!;
+          kernelTapsInFrame(back, layout, f, d, normalization);
+          const view = (start: number, planes: number): Float32Array => back.floats.subarray(start / 4, start / 4 + planes * layout.slots);
+          const planes = { taps: view(back.at.taps, layout.taps), scales: view(back.at.scales, 1), features: view(back.at.features, d), dims: d };
+          const grads = tapsBackward(upstream, planes, scales[k]!, layout, normalization);
+          dFeatures.push(tf.tensor4d(readPlanes(grads.features, layout, d), inputs[k]!.shape as [number, number, number, number]));
+          dWeights.push(tf.fill(inputs[count + k]!.shape, grads.weight));
+        });
+        releaseFrame();
         return [...dFeatures, ...dWeights];
       },
     };
   });
-  return op(...features, ...weights) as tf.Tensor4D;
+  return op(...features, ...weights) as tf.Tensor2D;
+}
+
+/** Makes the frame's weights region hold `taps` (copied in unless still resident from the call that made them). */
+function ensureWeights(frame: PreparedFrame, layout: FrameLayout, taps: tf.Tensor2D): void {
+  const { instance, at, floats } = frame;
+  const resident = instance.resident;
+  if (resident !== null && resident.dataId === taps.dataId && resident.key === layout.key) return;
+  floats.set(float32(taps), at.weights / 4);
+  instance.resident = { dataId: taps.dataId, key: layout.key };
 }
 
 /**
  * `msg(p) = Σ_t A_t(p)·Q(p + o_t)` (0 outside the grid), `[B, h, w, C]`;
  * differentiable in both inputs.
- * @param taps - A, `[B, h, w, k²]` from {@link windowKernelTaps}
+ * @param taps - A from {@link windowKernelTaps} (same grid and k)
  * @param q - Q, `[B, h, w, C]`
  * @param kernelSize - window side k (odd)
  */
-export function windowMessages(taps: tf.Tensor4D, q: tf.Tensor4D, kernelSize: number): tf.Tensor4D {
-  const grid = gridOf(q, kernelSize);
-  const channels = q.shape[3];
+export function windowMessages(taps: tf.Tensor2D, q: tf.Tensor4D, kernelSize: number): tf.Tensor4D {
+  const [batch, height, width, channels] = q.shape;
+  const layout = frameLayout(batch, height, width, kernelSize);
+  const tableBytes = 8 * layout.taps;
   const op = tf.customGrad((...args: unknown[]) => {
-    const weights = float32(args[0] as tf.Tensor);
+    const a = args[0] as tf.Tensor2D;
+    const save = args[2] as tf.GradSaveFunc;
+    save([a]);
     const values = float32(args[1] as tf.Tensor);
-    const value = tf.tensor4d(windowMessage(weights, values, channels, grid), q.shape);
+    const frame = prepareFrame(layout, 1, channels);
+    const { instance, at } = frame;
+    ensureWeights(frame, layout, a);
+    const rowOrigin = layout.margin * at.rowBytes;
+    writeRows(frame, layout, at.values, values, channels);
+    instance.kernel.message(at.weights + 4 * layout.margin, at.values + rowOrigin, at.out + rowOrigin, at.forwardTable, at.forwardTable + tableBytes, layout.positions, at.rowBytes);
+    const value = tf.tensor4d(readRows(frame, layout, at.out, channels), q.shape);
+    releaseFrame();
     return {
       value,
-      gradFunc: (dy: tf.Tensor) => {
-        const grads = windowMessageBackward(float32(dy), weights, values, channels, grid);
-        return [tf.tensor(grads.weights, taps.shape), tf.tensor(grads.values, q.shape)];
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+        const back = prepareFrame(layout, 1, channels);
+        const { instance: inst, at: b, floats } = back;
+        ensureWeights(back, layout, saved[0] as tf.Tensor2D);
+        const origin = layout.margin * b.rowBytes;
+        writeRows(back, layout, b.upstream, float32(dy), channels);
+        writeRows(back, layout, b.values, values, channels);
+        // ∂Q(p) = Σ_t A_t(p − s_t)·G(p − s_t): the message kernel on the gradient table.
+        inst.kernel.message(b.weights + 4 * layout.margin, b.upstream + origin, b.out + origin, b.gradientTable, b.gradientTable + tableBytes, layout.positions, b.rowBytes);
+        const dValues = tf.tensor4d(readRows(back, layout, b.out, channels), q.shape);
+        // ∂A_t(p) = G(p)·Q(p + s_t), into the taps region; its margins are zeroed (the kernel writes positions only).
+        const planes = b.taps / 4;
+        for (let t = 0; t < layout.taps; t++) {
+          const plane = planes + t * layout.slots;
+          floats.fill(0, plane, plane + layout.margin);
+          floats.fill(0, plane + layout.margin + layout.positions, plane + layout.slots);
+        }
+        inst.kernel.dots(b.upstream + origin, b.values + origin, b.taps + 4 * layout.margin, b.forwardTable, b.forwardTable + tableBytes, layout.positions, b.rowBytes);
+        const dTaps = tf.tensor2d(floats.slice(planes, planes + layout.taps * layout.slots), [layout.taps, layout.slots]);
+        releaseFrame();
+        return [dTaps, dValues];
       },
     };
   });

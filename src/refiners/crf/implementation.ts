@@ -38,18 +38,22 @@ const FUSED_BACKENDS = new Set(['wasm', 'cpu']);
 /**
  * The ConvCrf implementation to run: `requested` if given, else the one
  * forced by `SEGREFINE_CONV_CRF_KERNEL=fused|ops` (any other non-empty value
- * is a `ConfigError`), else `fused` on the wasm and cpu backends (measured
- * several times faster there, `docs/performance.md`) and `ops` on the others
- * (GPU backends would read every step's inputs back from the device).
+ * is a `ConfigError`), else `fused` on the wasm and cpu backends where the
+ * engine has WebAssembly SIMD (measured several times faster there,
+ * `docs/performance.md`) and `ops` otherwise (GPU backends would read every
+ * step's inputs back from the device). Asking for `fused` where it cannot run
+ * is an error, not a silent fallback.
  * @param backend - the active tfjs backend's name
+ * @param fusedAvailable - whether the fused kernels can run in this engine
  * @param requested - an explicit choice (tests, benchmarks)
  */
-export function convCrfImplementation(backend: string, requested?: ConvCrfImplementation): ConvCrfImplementation {
-  if (requested !== undefined) return requested;
+export function convCrfImplementation(backend: string, fusedAvailable: () => boolean, requested?: ConvCrfImplementation): ConvCrfImplementation {
+  let choice = requested;
   const forced = typeof process === 'object' ? process.env?.['SEGREFINE_CONV_CRF_KERNEL'] : undefined;
-  if (forced !== undefined && forced !== '') {
+  if (choice === undefined && forced !== undefined && forced !== '') {
     if (forced !== 'fused' && forced !== 'ops') throw new ConfigError('SEGREFINE_CONV_CRF_KERNEL', 'must be fused or ops', forced);
-    return forced;
+    choice = forced;
   }
-  return FUSED_BACKENDS.has(backend) ? 'fused' : 'ops';
+  if (choice === 'fused' && !fusedAvailable()) throw new Error('ConvCrf: the fused window kernels need WebAssembly SIMD, which this engine lacks');
+  return choice ?? (FUSED_BACKENDS.has(backend) && fusedAvailable() ? 'fused' : 'ops');
 }
