@@ -115,6 +115,23 @@ function unpoolBy(x: tf.Tensor4D, s: number, height: number, width: number): tf.
   return up.shape[1] === height && up.shape[2] === width ? up : tf.slice(up, [0, 0, 0, 0], [-1, height, width, -1]);
 }
 
+/**
+ * (column, row) of every pixel, `[B, H, W, 2]`, written directly: a constant,
+ * and building it from range, tile and concat took 20 % of a fused call on wasm.
+ */
+function pixelPositions(batch: number, height: number, width: number): tf.Tensor4D {
+  const values = new Float32Array(batch * height * width * 2);
+  for (let b = 0, i = 0; b < batch; b++) {
+    for (let y = 0; y < height; y++) {
+      for (let x = 0; x < width; x++, i += 2) {
+        values[i] = x;
+        values[i + 1] = y;
+      }
+    }
+  }
+  return tf.tensor4d(values, [batch, height, width, 2]);
+}
+
 /** Per-kernel features on the pooled grid: `[B, h, w, 2 or 5]`. */
 function kernelFeatures(kernel: ResolvedKernel, positions: tf.Tensor4D, colours: tf.Tensor4D): tf.Tensor4D {
   const xy = tf.div(positions, kernel.sxy);
@@ -171,9 +188,7 @@ export function convCrfMeanField(scores: tf.Tensor4D, image: tf.Tensor4D, kernel
     if (config.iterations === 0 || config.kernels.length === 0) return negUnary;
 
     const s = config.downsample;
-    const rows = tf.tile(tf.reshape(tf.range(0, height, 1, 'float32'), [1, height, 1, 1]), [batch, 1, width, 1]);
-    const cols = tf.tile(tf.reshape(tf.range(0, width, 1, 'float32'), [1, 1, width, 1]), [batch, height, 1, 1]);
-    const positions = poolBy(tf.concat([cols, rows], 3) as tf.Tensor4D, s);
+    const positions = poolBy(pixelPositions(batch, height, width), s);
     const colours = poolBy(image, s);
     const features = config.kernels.map((k) => kernelFeatures(k, positions, colours));
     const k = config.kernelSize;
