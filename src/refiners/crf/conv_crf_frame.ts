@@ -24,6 +24,9 @@
  * scales    plane          per-position normaliser u
  * taps      T planes       one kernel's K, or the gradient of A
  * features  Dmax planes    one kernel's features
+ * norms     plane          ∂n (backward)
+ * parts     plane          per-position parts of ∂w (backward)
+ * gradients Dmax planes    ∂f (backward)
  * values    rows           Q (or the upstream gradient in `dots`' backward)
  * upstream  rows           the gradient of the messages
  * out       rows           messages, or the gradient of Q
@@ -119,6 +122,12 @@ export interface FrameRegions {
   readonly taps: number;
   /** Feature planes. */
   readonly features: number;
+  /** ∂n plane. */
+  readonly norms: number;
+  /** ∂w parts plane. */
+  readonly parts: number;
+  /** ∂f planes. */
+  readonly featureGrads: number;
   /** Q rows. */
   readonly values: number;
   /** ∂msg rows. */
@@ -157,11 +166,14 @@ export function frameRegions(layout: FrameLayout, dims: number, channels: number
   const scales = take(planeBytes);
   const taps = take(layout.taps * planeBytes);
   const features = take(dims * planeBytes);
+  const norms = take(planeBytes);
+  const parts = take(planeBytes);
+  const featureGrads = take(dims * planeBytes);
   const rowsBytes = layout.slots * rowBytes;
   const values = take(rowsBytes);
   const upstream = take(rowsBytes);
   const out = take(rowsBytes);
-  return { planeShifts, forwardTable, gradientTable, real, weights, scales, taps, features, values, upstream, out, planeBytes, rowBytes, end: at };
+  return { planeShifts, forwardTable, gradientTable, real, weights, scales, taps, features, norms, parts, featureGrads, values, upstream, out, planeBytes, rowBytes, end: at };
 }
 
 /** The kernel module on its own memory, and which weights it holds. */
@@ -243,6 +255,14 @@ export function releaseFrame(): void {
   windowKernelCache.release(INSTANCE_KEY);
 }
 
+/** Zeroes the margins of `count` planes from `base` (bytes): the kernels write positions only, and neighbours read the margins. */
+export function zeroMargins(frame: PreparedFrame, layout: FrameLayout, base: number, count: number): void {
+  for (let i = 0, plane = base / 4; i < count; i++, plane += layout.slots) {
+    frame.floats.fill(0, plane, plane + layout.margin);
+    frame.floats.fill(0, plane + layout.margin + layout.positions, plane + layout.slots);
+  }
+}
+
 /**
  * Writes `[N, D]` pixel-major features into D planes at `base` (bytes):
  * padding and margins get {@link PADDING_FEATURE}.
@@ -263,7 +283,9 @@ export function writeRows(frame: PreparedFrame, layout: FrameLayout, base: numbe
   const width = at.rowBytes / 4;
   const start = base / 4;
   floats.fill(0, start, start + layout.slots * width);
-  forEachPixel(layout, (n, slot) => floats.set(values.subarray(n * channels, (n + 1) * channels), start + slot * width));
+  forEachPixel(layout, (n, slot) => {
+    for (let c = 0, from = n * channels, to = start + slot * width; c < channels; c++) floats[to + c] = values[from + c]!;
+  });
 }
 
 /** Reads `[N, C]` pixel-major values from rows at `base` (bytes). */
@@ -272,7 +294,9 @@ export function readRows(frame: PreparedFrame, layout: FrameLayout, base: number
   const width = at.rowBytes / 4;
   const start = base / 4;
   const out = new Float32Array(layout.batch * layout.height * layout.width * channels);
-  forEachPixel(layout, (n, slot) => out.set(floats.subarray(start + slot * width, start + slot * width + channels), n * channels));
+  forEachPixel(layout, (n, slot) => {
+    for (let c = 0, from = start + slot * width, to = n * channels; c < channels; c++) out[to + c] = floats[from + c]!;
+  });
   return out;
 }
 

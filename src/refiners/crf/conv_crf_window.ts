@@ -15,7 +15,7 @@
  * when another call has overwritten it. What a backward pass needs besides
  * saved tensors (the features' and Q's values) is kept in plain arrays by the
  * gradient closures: nothing to leak. The taps' gradient recomputes K (cheaper
- * than keeping k² planes per kernel) and runs `conv_crf_taps_backward.ts`.
+ * than keeping k² planes per kernel) and runs `conv_crf_taps_backward_wasm.ts`.
  * @module
  * @internal
  */
@@ -28,10 +28,10 @@ import {
   releaseFrame,
   writeFeaturePlanes,
   writeRows,
+  zeroMargins,
   type FrameLayout,
   type PreparedFrame,
 } from './conv_crf_frame.js';
-import { tapsBackward } from './conv_crf_taps_backward.js';
 import type { CrfNormalization } from './params.js';
 
 const NORM_MODE: Record<CrfNormalization, number> = { symmetric: 0, after: 1, none: 2 };
@@ -46,6 +46,7 @@ function kernelTapsInFrame(frame: PreparedFrame, layout: FrameLayout, features: 
   const origin = 4 * layout.margin; // position 0 of a plane
   writeFeaturePlanes(frame, layout, at.features, features, dims);
   instance.kernel.gaussian(at.features + origin, dims, at.planeBytes, at.taps + origin, at.real + origin, at.planeShifts, layout.taps, layout.positions);
+  zeroMargins(frame, layout, at.taps, layout.taps);
   floats.fill(0, at.scales / 4, at.scales / 4 + layout.slots); // the margins are read as neighbours' u
   instance.kernel.norms(at.taps + origin, layout.taps, at.planeBytes, at.real + origin, at.scales + origin, layout.positions, NORM_MODE[normalization]);
 }
@@ -86,18 +87,30 @@ export function windowKernelTaps(features: tf.Tensor4D[], weights: tf.Tensor[], 
     return {
       value,
       gradFunc: (dy: tf.Tensor) => {
-        const upstream = float32(dy);
         const back = prepareFrame(layout, maxDims, 4);
+        const { instance: inst, at: b, floats } = back;
+        // ∂A goes where A was: A is not needed any more in this backward pass.
+        floats.set(float32(dy), b.weights / 4);
+        zeroMargins(back, layout, b.weights, layout.taps);
+        inst.resident = null;
         const dFeatures: tf.Tensor[] = [];
         const dWeights: tf.Tensor[] = [];
+        const mode = NORM_MODE[normalization];
         values.forEach((f, k) => {
           const d = dims[k]!;
+          const w = scales[k]!;
           kernelTapsInFrame(back, layout, f, d, normalization);
-          const view = (start: number, planes: number): Float32Array => back.floats.subarray(start / 4, start / 4 + planes * layout.slots);
-          const planes = { taps: view(back.at.taps, layout.taps), scales: view(back.at.scales, 1), features: view(back.at.features, d), dims: d };
-          const grads = tapsBackward(upstream, planes, scales[k]!, layout, normalization);
-          dFeatures.push(tf.tensor4d(readPlanes(grads.features, layout, d), inputs[k]!.shape as [number, number, number, number]));
-          dWeights.push(tf.fill(inputs[count + k]!.shape, grads.weight));
+          const [upstream, taps, scalesAt, norms] = [b.weights, b.taps, b.scales, b.norms].map((address) => address + origin) as [number, number, number, number];
+          inst.kernel.tapNorms(upstream, taps, layout.taps, b.planeBytes, scalesAt, b.planeShifts, norms, b.parts + origin, layout.positions, w, mode);
+          inst.kernel.tapGrads(upstream, taps, layout.taps, b.planeBytes, scalesAt, b.planeShifts, norms, layout.positions, w, mode);
+          inst.kernel.featureGrads(taps, layout.taps, b.planeBytes, b.features + origin, d, b.planeShifts, b.featureGrads + origin, layout.positions);
+          // ∂w summed in float64 over the per-position parts (padding positions hold 0).
+          let dWeight = 0;
+          const parts = (b.parts + origin) / 4;
+          for (let i = parts; i < parts + layout.positions; i++) dWeight += floats[i]!;
+          const gradients = floats.subarray(b.featureGrads / 4, b.featureGrads / 4 + d * layout.slots);
+          dFeatures.push(tf.tensor4d(readPlanes(gradients, layout, d), inputs[k]!.shape as [number, number, number, number]));
+          dWeights.push(tf.fill(inputs[count + k]!.shape, dWeight));
         });
         releaseFrame();
         return [...dFeatures, ...dWeights];
@@ -153,12 +166,8 @@ export function windowMessages(taps: tf.Tensor2D, q: tf.Tensor4D, kernelSize: nu
         inst.kernel.message(b.weights + 4 * layout.margin, b.upstream + origin, b.out + origin, b.gradientTable, b.gradientTable + tableBytes, layout.positions, b.rowBytes);
         const dValues = tf.tensor4d(readRows(back, layout, b.out, channels), q.shape);
         // ∂A_t(p) = G(p)·Q(p + s_t), into the taps region; its margins are zeroed (the kernel writes positions only).
+        zeroMargins(back, layout, b.taps, layout.taps);
         const planes = b.taps / 4;
-        for (let t = 0; t < layout.taps; t++) {
-          const plane = planes + t * layout.slots;
-          floats.fill(0, plane, plane + layout.margin);
-          floats.fill(0, plane + layout.margin + layout.positions, plane + layout.slots);
-        }
         inst.kernel.dots(b.upstream + origin, b.values + origin, b.taps + 4 * layout.margin, b.forwardTable, b.forwardTable + tableBytes, layout.positions, b.rowBytes);
         const dTaps = tf.tensor2d(floats.slice(planes, planes + layout.taps * layout.slots), [layout.taps, layout.slots]);
         releaseFrame();

@@ -26,46 +26,15 @@
  * - `dots(upstream, values, out, table, tableEnd, positions, rowBytes)`: the
  *   gradient of A, `out[aOff_e + 4p] = Σ_c upstream[p, c]·values[p + s_e, c]`
  *   over the forward table.
+ * - `tapNorms`, `tapGrads`, `featureGrads`: the window kernel's gradient
+ *   (`conv_crf_taps_backward_wasm.ts`).
  * @module
  * @internal
  */
 import { assembleModule, FunctionBuilder } from '../../core/wasm/assembler.js';
 import { emitExp, expConstants } from '../../core/wasm/simd_exp.js';
-
-/** Bytes of a v128. */
-const V = 16;
-
-function declare(f: FunctionBuilder, type: 'i32' | 'v128', names: string[]): void {
-  for (const name of names) f.local(name, type);
-}
-
-/** `local ← local + by`. */
-function increment(f: FunctionBuilder, local: string, by: number | string): void {
-  f.get(local);
-  if (typeof by === 'number') f.i32(by);
-  else f.get(by);
-  f.op('i32.add').set(local);
-}
-
-/** Pushes the sum of the i32 locals. */
-function sum(f: FunctionBuilder, ...locals: string[]): void {
-  f.get(locals[0]!);
-  for (const local of locals.slice(1)) f.get(local).op('i32.add');
-}
-
-/** `for (local = 0; local < limit; local += step) body` (limit: an i32 local). */
-function forRange(f: FunctionBuilder, local: string, limit: string, step: number | string, body: (f: FunctionBuilder) => void): void {
-  f.i32(0).set(local);
-  f.loopWhile((f) => f.get(local).get(limit).op('i32.lt_u'), (f) => {
-    body(f);
-    increment(f, local, step);
-  });
-}
-
-/** `positions` → its byte length in the local `end` (4 bytes a position). */
-function positionBytes(f: FunctionBuilder): void {
-  f.get('positions').i32(2).op('i32.shl').set('end');
-}
+import { buildFeatureGrads, buildTapGrads, buildTapNorms } from './conv_crf_taps_backward_wasm.js';
+import { declare, forRange, increment, loadShift, positionBytes, sum, V } from './conv_crf_wasm_parts.js';
 
 function buildGaussian(): FunctionBuilder {
   const f = new FunctionBuilder(['features', 'dims', 'plane_bytes', 'taps', 'real', 'shifts', 'count', 'positions'].map((n) => [n, 'i32'] as const));
@@ -76,7 +45,7 @@ function buildGaussian(): FunctionBuilder {
   positionBytes(f);
   f.get('taps').set('out');
   forRange(f, 't', 'count', 1, (f) => {
-    f.get('shifts').get('t').i32(2).op('i32.shl').op('i32.add').loadI32().set('shift');
+    loadShift(f);
     forRange(f, 'p', 'end', V, (f) => {
       f.f32x4(0).set('distance');
       sum(f, 'features', 'p');
@@ -145,7 +114,7 @@ function buildAccumulate(): FunctionBuilder {
   f.get('taps').set('src');
   f.get('target').set('dst');
   forRange(f, 't', 'count', 1, (f) => {
-    f.get('shifts').get('t').i32(2).op('i32.shl').op('i32.add').loadI32().set('shift');
+    loadShift(f);
     forRange(f, 'p', 'end', V, (f) => {
       sum(f, 'src', 'p');
       f.loadV128();
@@ -234,9 +203,24 @@ export interface WindowKernelExports {
   message(weights: number, values: number, out: number, table: number, tableEnd: number, positions: number, rowBytes: number): void;
   /** The gradient of the window weights over the forward table. */
   dots(upstream: number, values: number, out: number, table: number, tableEnd: number, positions: number, rowBytes: number): void;
+  /** Backward, step 1: ∂n per position and the per-position parts of ∂w (see `conv_crf_taps_backward_wasm.ts`). */
+  tapNorms(upstream: number, taps: number, count: number, planeBytes: number, scales: number, shifts: number, norms: number, parts: number, positions: number, weight: number, mode: number): void;
+  /** Backward, step 2: K ← −∂K·K in place. */
+  tapGrads(upstream: number, taps: number, count: number, planeBytes: number, scales: number, shifts: number, norms: number, positions: number, weight: number, mode: number): void;
+  /** Backward, step 3: ∂f from the step-2 planes. */
+  featureGrads(grads: number, count: number, planeBytes: number, features: number, dims: number, shifts: number, out: number, positions: number): void;
 }
 
 /** The module's bytes (it imports its memory as `env.memory`). */
 export function assembleWindowKernels(): Uint8Array<ArrayBuffer> {
-  return assembleModule({ gaussian: buildGaussian(), norms: buildNorms(), accumulate: buildAccumulate(), message: buildMessage(), dots: buildDots() });
+  return assembleModule({
+    gaussian: buildGaussian(),
+    norms: buildNorms(),
+    accumulate: buildAccumulate(),
+    message: buildMessage(),
+    dots: buildDots(),
+    tapNorms: buildTapNorms(),
+    tapGrads: buildTapGrads(),
+    featureGrads: buildFeatureGrads(),
+  });
 }

@@ -1,0 +1,14 @@
+import { frameLayout, prepareFrame } from '../src/refiners/crf/conv_crf_frame.js';
+const layout = frameLayout(8, 64, 64, 7);
+const fr = prepareFrame(layout, 5, 4);
+const { at, instance } = fr; const k = instance.kernel;
+const o = 4 * layout.margin, ro = layout.margin * at.rowBytes, tb = 8 * layout.taps;
+const time = (name: string, fn: () => void) => { fn(); let m = Infinity; for (let i = 0; i < 5; i++) { const t = performance.now(); fn(); m = Math.min(m, performance.now() - t); } console.log(name, m.toFixed(2)); };
+time('gaussian d5', () => k.gaussian(at.features + o, 5, at.planeBytes, at.taps + o, at.real + o, at.planeShifts, layout.taps, layout.positions));
+time('norms', () => k.norms(at.taps + o, layout.taps, at.planeBytes, at.real + o, at.scales + o, layout.positions, 0));
+time('accumulate', () => k.accumulate(at.taps + o, layout.taps, at.planeBytes, at.scales + o, at.planeShifts, at.weights + o, layout.positions, 2, 1));
+time('message', () => k.message(at.weights + o, at.values + ro, at.out + ro, at.forwardTable, at.forwardTable + tb, layout.positions, at.rowBytes));
+time('dots', () => k.dots(at.upstream + ro, at.values + ro, at.taps + o, at.forwardTable, at.forwardTable + tb, layout.positions, at.rowBytes));
+time('tapNorms', () => k.tapNorms(at.weights + o, at.taps + o, layout.taps, at.planeBytes, at.scales + o, at.planeShifts, at.norms + o, at.parts + o, layout.positions, 2, 0));
+time('tapGrads', () => k.tapGrads(at.weights + o, at.taps + o, layout.taps, at.planeBytes, at.scales + o, at.planeShifts, at.norms + o, layout.positions, 2, 0));
+time('featureGrads d5', () => k.featureGrads(at.taps + o, layout.taps, at.planeBytes, at.features + o, 5, at.planeShifts, at.featureGrads + o, layout.positions));
