@@ -277,14 +277,27 @@ export function writeFeaturePlanes(frame: PreparedFrame, layout: FrameLayout, ba
   });
 }
 
+/**
+ * Calls `visit(pixel, slot, count)` for every image row of the grid: its
+ * first pixel (NHWC order), that pixel's slot, and the row's pixel count.
+ */
+function forEachImageRow(layout: FrameLayout, visit: (pixel: number, slot: number, count: number) => void): void {
+  const { batch, height, width, radius, paddedWidth, itemPositions, margin } = layout;
+  for (let b = 0, n = 0; b < batch; b++) {
+    for (let y = 0; y < height; y++, n += width) visit(n, margin + b * itemPositions + (y + radius) * paddedWidth + radius, width);
+  }
+}
+
 /** Writes `[N, C]` pixel-major values into rows at `base` (bytes), zero elsewhere. */
 export function writeRows(frame: PreparedFrame, layout: FrameLayout, base: number, values: Float32Array, channels: number): void {
   const { floats, at } = frame;
   const width = at.rowBytes / 4;
   const start = base / 4;
   floats.fill(0, start, start + layout.slots * width);
-  forEachPixel(layout, (n, slot) => {
-    for (let c = 0, from = n * channels, to = start + slot * width; c < channels; c++) floats[to + c] = values[from + c]!;
+  forEachImageRow(layout, (n, slot, count) => {
+    // An image row is one run when C is already a multiple of 4; else pixel by pixel.
+    if (width === channels) floats.set(values.subarray(n * channels, (n + count) * channels), start + slot * width);
+    else for (let i = 0; i < count; i++) for (let c = 0, from = (n + i) * channels, to = start + (slot + i) * width; c < channels; c++) floats[to + c] = values[from + c]!;
   });
 }
 
@@ -294,8 +307,9 @@ export function readRows(frame: PreparedFrame, layout: FrameLayout, base: number
   const width = at.rowBytes / 4;
   const start = base / 4;
   const out = new Float32Array(layout.batch * layout.height * layout.width * channels);
-  forEachPixel(layout, (n, slot) => {
-    for (let c = 0, from = start + slot * width, to = n * channels; c < channels; c++) out[to + c] = floats[from + c]!;
+  forEachImageRow(layout, (n, slot, count) => {
+    if (width === channels) out.set(floats.subarray(start + slot * width, start + (slot + count) * width), n * channels);
+    else for (let i = 0; i < count; i++) for (let c = 0, from = start + (slot + i) * width, to = (n + i) * channels; c < channels; c++) out[to + c] = floats[from + c]!;
   });
   return out;
 }

@@ -11,8 +11,8 @@
  * No k² shifted copies of anything are made. The ops read their inputs with
  * `dataSync`, so they suit backends whose tensors live in CPU memory (wasm,
  * cpu; see `implementation.ts`). A stays in the kernels' memory between the
- * iterations of a call (`WindowInstance.resident`), so it is copied in only
- * when another call has overwritten it. What a backward pass needs besides
+ * iterations of a call and into their backward pass (`WindowInstance.resident`),
+ * so it is copied in only when another call has overwritten it. What a backward pass needs besides
  * saved tensors (the features' and Q's values) is kept in plain arrays by the
  * gradient closures: nothing to leak. The taps' gradient recomputes K (cheaper
  * than keeping k² planes per kernel) and runs `conv_crf_taps_backward_wasm.ts`.
@@ -81,7 +81,9 @@ export function windowKernelTaps(features: tf.Tensor4D[], weights: tf.Tensor[], 
       const symmetric = normalization === 'symmetric' ? 1 : 0;
       instance.kernel.accumulate(at.taps + origin, layout.taps, at.planeBytes, at.scales + origin, at.planeShifts, at.weights + origin, layout.positions, scales[k]!, symmetric);
     });
-    const value = tf.tensor2d(floats.slice(weightsStart, weightsEnd), [layout.taps, layout.slots]);
+    const merged = floats.slice(weightsStart, weightsEnd);
+    const value = tf.tensor2d(merged, [layout.taps, layout.slots]);
+    tapValues.set(value.dataId, { values: merged, key: layout.key });
     instance.resident = { dataId: value.dataId, key: layout.key };
     releaseFrame();
     return {
@@ -120,13 +122,33 @@ export function windowKernelTaps(features: tf.Tensor4D[], weights: tf.Tensor[], 
   return op(...features, ...weights) as tf.Tensor2D;
 }
 
-/** Makes the frame's weights region hold `taps` (copied in unless still resident from the call that made them). */
-function ensureWeights(frame: PreparedFrame, layout: FrameLayout, taps: tf.Tensor2D): void {
+/**
+ * A's values by the data id of the tensor {@link windowKernelTaps} returned:
+ * the messages' backward pass needs them after the forward pass's tidy has
+ * disposed that tensor, and `save()` would copy all k² planes per message on
+ * wasm (its clone runs the Identity kernel). The array is the one the tensor
+ * was made from (no extra copy); the entry goes with the data id.
+ */
+const tapValues = new WeakMap<object, { readonly values: Float32Array; readonly key: string }>();
+
+/** Makes the frame's weights region hold the taps with this data id (copied in unless still resident from the call that made them). */
+function ensureWeights(frame: PreparedFrame, layout: FrameLayout, dataId: object): void {
   const { instance, at, floats } = frame;
   const resident = instance.resident;
-  if (resident !== null && resident.dataId === taps.dataId && resident.key === layout.key) return;
-  floats.set(float32(taps), at.weights / 4);
-  instance.resident = { dataId: taps.dataId, key: layout.key };
+  if (resident !== null && resident.dataId === dataId && resident.key === layout.key) return;
+  const taps = tapValues.get(dataId);
+  if (taps === undefined || taps.key !== layout.key) throw new Error('windowMessages: the taps must come from windowKernelTaps on the same grid and window');
+  floats.set(taps.values, at.weights / 4);
+  instance.resident = { dataId, key: layout.key };
+}
+
+/**
+ * A tensor of a view of the kernels' memory: the wasm backend copies a new
+ * tensor's values into its own heap, so the view is safe there and saves a
+ * copy; other backends may keep the array itself, so they get a copy.
+ */
+function tensorFromMemory(view: Float32Array, shape: [number, number]): tf.Tensor2D {
+  return tf.tensor2d(tf.getBackend() === 'wasm' ? view : view.slice(), shape);
 }
 
 /**
@@ -141,13 +163,11 @@ export function windowMessages(taps: tf.Tensor2D, q: tf.Tensor4D, kernelSize: nu
   const layout = frameLayout(batch, height, width, kernelSize);
   const tableBytes = 8 * layout.taps;
   const op = tf.customGrad((...args: unknown[]) => {
-    const a = args[0] as tf.Tensor2D;
-    const save = args[2] as tf.GradSaveFunc;
-    save([a]);
+    const tapsId = (args[0] as tf.Tensor2D).dataId;
     const values = float32(args[1] as tf.Tensor);
     const frame = prepareFrame(layout, 1, channels);
     const { instance, at } = frame;
-    ensureWeights(frame, layout, a);
+    ensureWeights(frame, layout, tapsId);
     const rowOrigin = layout.margin * at.rowBytes;
     writeRows(frame, layout, at.values, values, channels);
     instance.kernel.message(at.weights + 4 * layout.margin, at.values + rowOrigin, at.out + rowOrigin, at.forwardTable, at.forwardTable + tableBytes, layout.positions, at.rowBytes);
@@ -155,10 +175,10 @@ export function windowMessages(taps: tf.Tensor2D, q: tf.Tensor4D, kernelSize: nu
     releaseFrame();
     return {
       value,
-      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+      gradFunc: (dy: tf.Tensor) => {
         const back = prepareFrame(layout, 1, channels);
         const { instance: inst, at: b, floats } = back;
-        ensureWeights(back, layout, saved[0] as tf.Tensor2D);
+        ensureWeights(back, layout, tapsId);
         const origin = layout.margin * b.rowBytes;
         writeRows(back, layout, b.upstream, float32(dy), channels);
         writeRows(back, layout, b.values, values, channels);
@@ -169,7 +189,7 @@ export function windowMessages(taps: tf.Tensor2D, q: tf.Tensor4D, kernelSize: nu
         zeroMargins(back, layout, b.taps, layout.taps);
         const planes = b.taps / 4;
         inst.kernel.dots(b.upstream + origin, b.values + origin, b.taps + 4 * layout.margin, b.forwardTable, b.forwardTable + tableBytes, layout.positions, b.rowBytes);
-        const dTaps = tf.tensor2d(floats.slice(planes, planes + layout.taps * layout.slots), [layout.taps, layout.slots]);
+        const dTaps = tensorFromMemory(floats.subarray(planes, planes + layout.taps * layout.slots), [layout.taps, layout.slots]);
         releaseFrame();
         return [dTaps, dValues];
       },
