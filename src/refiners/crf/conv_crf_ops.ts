@@ -86,26 +86,45 @@ function poolBy(x: tf.Tensor4D, s: number): tf.Tensor4D {
 }
 
 /**
+ * The `[1, n·s, n]` matrix M of linear upsampling by s with half-pixel
+ * centres and edge clamping (or its transpose `[1, n, n·s]`): output
+ * j = i·s + φ reads x at i + δ, δ = (2φ + 1 − s)/2s, that is
+ * (1 − |δ|)·x[i] + |δ|·x[i ± 1], the neighbour clamped to the edge.
+ */
+function upsampleMatrix(n: number, s: number, transposed: boolean): tf.Tensor3D {
+  const values = new Float32Array(n * n * s);
+  const add = (j: number, i: number, weight: number): void => void (values[transposed ? i * n * s + j : j * n + i] += weight);
+  for (let i = 0; i < n; i++) {
+    for (let phase = 0; phase < s; phase++) {
+      const j = i * s + phase;
+      const delta = (2 * phase + 1 - s) / (2 * s);
+      add(j, i, 1 - Math.abs(delta));
+      if (delta !== 0) add(j, Math.min(n - 1, Math.max(0, delta < 0 ? i - 1 : i + 1)), Math.abs(delta));
+    }
+  }
+  return tf.tensor3d(values, transposed ? [1, n, n * s] : [1, n * s, n]);
+}
+
+/**
  * Linear upsampling by an integer factor along `axis` (1 or 2) with
  * half-pixel centres and edge clamping — `tf.image.resizeBilinear` with
- * `halfPixelCenters: true`, whose gradient tfjs does not implement. Output
- * j = i·s + φ reads x at i + (2φ + 1 − s)/2s.
+ * `halfPixelCenters: true`, whose gradient tfjs does not implement — as one
+ * batched matMul with {@link upsampleMatrix} (`[B, h, w·C]` for rows,
+ * `[B·h, w, C]` for columns: no transposes), its gradient the matMul with
+ * the transposed matrix. Interleaving s shifted phases with `tf.stack` was
+ * the alternative: on wasm its gradient (`Unpack`) took two thirds of a
+ * downsampled training step, and tfjs's own matMul gradient transposes.
  */
 function upsampleAxis(x: tf.Tensor4D, s: number, axis: 1 | 2): tf.Tensor4D {
+  const [batch, height, width, channels] = x.shape;
   const n = x.shape[axis];
-  // Fresh begin/size arrays per slice: tfjs keeps them as the op's attributes for the gradient.
-  const part = (from: number, length: number): tf.Tensor4D =>
-    tf.slice(x, axis === 1 ? [0, from, 0, 0] : [0, 0, from, 0], axis === 1 ? [-1, length, -1, -1] : [-1, -1, length, -1]);
-  const previous = n === 1 ? x : tf.concat([part(0, 1), part(0, n - 1)], axis);
-  const next = n === 1 ? x : tf.concat([part(1, n - 1), part(n - 1, 1)], axis);
-  const phases: tf.Tensor4D[] = [];
-  for (let phase = 0; phase < s; phase++) {
-    const delta = (2 * phase + 1 - s) / (2 * s);
-    phases.push(delta === 0 ? x : tf.add(tf.mul(x, 1 - Math.abs(delta)), tf.mul(delta < 0 ? previous : next, Math.abs(delta))));
-  }
-  const shape: [number, number, number, number] = [...x.shape];
-  shape[axis] = n * s;
-  return tf.reshape(tf.stack(phases, axis + 1), shape) as tf.Tensor4D;
+  const grouped: [number, number, number] = axis === 1 ? [batch, height, width * channels] : [batch * height, width, channels];
+  const op = tf.customGrad((...args: unknown[]) => ({
+    value: tf.matMul(upsampleMatrix(n, s, false), args[0] as tf.Tensor3D),
+    gradFunc: (dy: tf.Tensor) => tf.matMul(upsampleMatrix(n, s, true), dy as tf.Tensor3D),
+  }));
+  const up = op(tf.reshape(x, grouped)) as tf.Tensor3D;
+  return tf.reshape(up, axis === 1 ? [batch, height * s, width, channels] : [batch, height, width * s, channels]);
 }
 
 /** Inverse of {@link poolBy} for messages: linear ×s (cell centres aligned), cropped to `[H, W]`. */
