@@ -86,12 +86,12 @@ function poolBy(x: tf.Tensor4D, s: number): tf.Tensor4D {
 }
 
 /**
- * The `[1, n·s, n]` matrix M of linear upsampling by s with half-pixel
- * centres and edge clamping (or its transpose `[1, n, n·s]`): output
- * j = i·s + φ reads x at i + δ, δ = (2φ + 1 − s)/2s, that is
- * (1 − |δ|)·x[i] + |δ|·x[i ± 1], the neighbour clamped to the edge.
+ * The `[n·s, n]` matrix M of linear upsampling by s with half-pixel centres
+ * and edge clamping, or its transpose `[n, n·s]`: output j = i·s + φ reads x
+ * at i + δ, δ = (2φ + 1 − s)/2s, that is (1 − |δ|)·x[i] + |δ|·x[i ± 1], the
+ * neighbour clamped to the edge.
  */
-function upsampleMatrix(n: number, s: number, transposed: boolean): tf.Tensor3D {
+function upsampleMatrix(n: number, s: number, transposed: boolean): tf.Tensor2D {
   const values = new Float32Array(n * n * s);
   const add = (j: number, i: number, weight: number): void => void (values[transposed ? i * n * s + j : j * n + i] += weight);
   for (let i = 0; i < n; i++) {
@@ -102,29 +102,45 @@ function upsampleMatrix(n: number, s: number, transposed: boolean): tf.Tensor3D 
       if (delta !== 0) add(j, Math.min(n - 1, Math.max(0, delta < 0 ? i - 1 : i + 1)), Math.abs(delta));
     }
   }
-  return tf.tensor3d(values, transposed ? [1, n, n * s] : [1, n * s, n]);
+  return tf.tensor2d(values, transposed ? [n, n * s] : [n * s, n]);
+}
+
+/**
+ * `M·x` along the rows of `[B, n, F]` (`left`), or `x·Mᵀ` along the columns
+ * of `[R, n]`, with M from {@link upsampleMatrix}; the gradient is the same
+ * product with the transposed matrix (tfjs's own matMul gradient would run
+ * transposed-operand products, slow on wasm).
+ */
+function upsampleProduct(x: tf.Tensor, n: number, s: number, left: boolean): tf.Tensor {
+  const product = (values: tf.Tensor, transposed: boolean): tf.Tensor =>
+    left ? tf.matMul(tf.expandDims(upsampleMatrix(n, s, transposed), 0) as tf.Tensor3D, values as tf.Tensor3D) : tf.matMul(values as tf.Tensor2D, upsampleMatrix(n, s, !transposed));
+  const op = tf.customGrad((...args: unknown[]) => ({
+    value: product(args[0] as tf.Tensor, false),
+    gradFunc: (dy: tf.Tensor) => product(dy, true),
+  }));
+  return op(x);
 }
 
 /**
  * Linear upsampling by an integer factor along `axis` (1 or 2) with
  * half-pixel centres and edge clamping — `tf.image.resizeBilinear` with
- * `halfPixelCenters: true`, whose gradient tfjs does not implement — as one
- * batched matMul with {@link upsampleMatrix} (`[B, h, w·C]` for rows,
- * `[B·h, w, C]` for columns: no transposes), its gradient the matMul with
- * the transposed matrix. Interleaving s shifted phases with `tf.stack` was
- * the alternative: on wasm its gradient (`Unpack`) took two thirds of a
- * downsampled training step, and tfjs's own matMul gradient transposes.
+ * `halfPixelCenters: true`, whose gradient tfjs does not implement — as
+ * matMuls with {@link upsampleMatrix}: rows as one product per batch item
+ * on `[h, w·C]`, columns as one 2-D product on `[B·h·C, w]` (columns moved
+ * last by a transpose, cheap on wasm, where 64 small batched products took
+ * 10× longer). Interleaving s shifted phases with `tf.stack` was the
+ * alternative: on wasm its gradient (`Unpack`) took two thirds of a
+ * downsampled training step.
  */
 function upsampleAxis(x: tf.Tensor4D, s: number, axis: 1 | 2): tf.Tensor4D {
   const [batch, height, width, channels] = x.shape;
-  const n = x.shape[axis];
-  const grouped: [number, number, number] = axis === 1 ? [batch, height, width * channels] : [batch * height, width, channels];
-  const op = tf.customGrad((...args: unknown[]) => ({
-    value: tf.matMul(upsampleMatrix(n, s, false), args[0] as tf.Tensor3D),
-    gradFunc: (dy: tf.Tensor) => tf.matMul(upsampleMatrix(n, s, true), dy as tf.Tensor3D),
-  }));
-  const up = op(tf.reshape(x, grouped)) as tf.Tensor3D;
-  return tf.reshape(up, axis === 1 ? [batch, height * s, width, channels] : [batch, height, width * s, channels]);
+  if (axis === 1) {
+    const up = upsampleProduct(tf.reshape(x, [batch, height, width * channels]), height, s, true);
+    return tf.reshape(up, [batch, height * s, width, channels]);
+  }
+  const columnsLast = tf.reshape(tf.transpose(x, [0, 1, 3, 2]), [batch * height * channels, width]);
+  const up = tf.reshape(upsampleProduct(columnsLast, width, s, false), [batch, height, channels, width * s]);
+  return tf.transpose(up, [0, 1, 3, 2]) as tf.Tensor4D;
 }
 
 /** Inverse of {@link poolBy} for messages: linear ×s (cell centres aligned), cropped to `[H, W]`. */
