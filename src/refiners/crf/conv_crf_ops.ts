@@ -16,6 +16,11 @@
  * covering the whole image and s = 1 this is exactly the dense CRF's mean
  * field with an exact Gaussian. Features: (x/sxy, y/sxy) and (x/sxy, y/sxy,
  * 255·RGB/srgb), x the column and y the row in pixels of the input image.
+ *
+ * The two window steps (A and the messages) run either as the tfjs ops of
+ * this file — k² shifted copies, the reference — or as the fused kernels of
+ * `conv_crf_window.ts`, as `convCrfImplementation` decides; everything
+ * around them is shared.
  * @module
  * @internal
  */
