@@ -20,14 +20,15 @@
  * ```text
  * tables    T i32 plane shifts, 2T + 2T i32 (weight, value) offset pairs (forward, gradient of Q)
  * real      plane          1 on the grid's pixels, 0 on padding
- * weights   T planes       A, the merged window kernel (kept between calls: see `resident`)
+ * weights   T planes       A, the merged window kernel (kept between calls: see `resident`),
+ *                          or ∂A in the window kernel's backward pass
  * scales    plane          per-position normaliser u
  * taps      T planes       one kernel's K, or the gradient of A
  * features  Dmax planes    one kernel's features
  * norms     plane          ∂n (backward)
  * parts     plane          per-position parts of ∂w (backward)
  * gradients Dmax planes    ∂f (backward)
- * values    rows           Q (or the upstream gradient in `dots`' backward)
+ * values    rows           Q
  * upstream  rows           the gradient of the messages
  * out       rows           messages, or the gradient of Q
  * ```

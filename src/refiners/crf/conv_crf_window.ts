@@ -32,6 +32,7 @@ import {
   type FrameLayout,
   type PreparedFrame,
 } from './conv_crf_frame.js';
+import { MAX_MESSAGE_ROW, type WindowKernelExports } from './conv_crf_window_wasm.js';
 import type { CrfNormalization } from './params.js';
 
 const NORM_MODE: Record<CrfNormalization, number> = { symmetric: 0, after: 1, none: 2 };
@@ -151,6 +152,12 @@ function tensorFromMemory(view: Float32Array, shape: [number, number]): tf.Tenso
   return tf.tensor2d(tf.getBackend() === 'wasm' ? view : view.slice(), shape);
 }
 
+/** The message kernel for rows of `rowBytes`: the whole row in registers where a variant for its width exists. */
+function messageKernel(kernel: WindowKernelExports, rowBytes: number): WindowKernelExports['message'] {
+  const vectors = rowBytes / 16;
+  return vectors >= 2 && vectors <= MAX_MESSAGE_ROW ? kernel[`messageRow${vectors}`] : kernel.message;
+}
+
 /**
  * `msg(p) = Σ_t A_t(p)·Q(p + o_t)` (0 outside the grid), `[B, h, w, C]`;
  * differentiable in both inputs.
@@ -170,7 +177,7 @@ export function windowMessages(taps: tf.Tensor2D, q: tf.Tensor4D, kernelSize: nu
     ensureWeights(frame, layout, tapsId);
     const rowOrigin = layout.margin * at.rowBytes;
     writeRows(frame, layout, at.values, values, channels);
-    instance.kernel.message(at.weights + 4 * layout.margin, at.values + rowOrigin, at.out + rowOrigin, at.forwardTable, at.forwardTable + tableBytes, layout.positions, at.rowBytes);
+    messageKernel(instance.kernel, at.rowBytes)(at.weights + 4 * layout.margin, at.values + rowOrigin, at.out + rowOrigin, at.forwardTable, at.forwardTable + tableBytes, layout.positions, at.rowBytes);
     const value = tf.tensor4d(readRows(frame, layout, at.out, channels), q.shape);
     releaseFrame();
     return {
@@ -183,7 +190,7 @@ export function windowMessages(taps: tf.Tensor2D, q: tf.Tensor4D, kernelSize: nu
         writeRows(back, layout, b.upstream, float32(dy), channels);
         writeRows(back, layout, b.values, values, channels);
         // ∂Q(p) = Σ_t A_t(p − s_t)·G(p − s_t): the message kernel on the gradient table.
-        inst.kernel.message(b.weights + 4 * layout.margin, b.upstream + origin, b.out + origin, b.gradientTable, b.gradientTable + tableBytes, layout.positions, b.rowBytes);
+        messageKernel(inst.kernel, b.rowBytes)(b.weights + 4 * layout.margin, b.upstream + origin, b.out + origin, b.gradientTable, b.gradientTable + tableBytes, layout.positions, b.rowBytes);
         const dValues = tf.tensor4d(readRows(back, layout, b.out, channels), q.shape);
         // ∂A_t(p) = G(p)·Q(p + s_t), into the taps region; its margins are zeroed (the kernel writes positions only).
         zeroMargins(back, layout, b.taps, layout.taps);

@@ -24,6 +24,8 @@
  *   `out[p] = Σ_e weights[aOff_e + 4p]·values[qOff_e + p·rowBytes]` over the
  *   table's (aOff, qOff) i32 pairs: the forward message with (t·planeBytes,
  *   s_t·rowBytes), the gradient of Q with (t·planeBytes − 4s_t, −s_t·rowBytes).
+ *   `messageRow2` … `messageRow8`: the same for rows of exactly that many
+ *   v128s, held in registers.
  * - `dots(upstream, values, out, table, tableEnd, positions, rowBytes)`: the
  *   gradient of A, `out[aOff_e + 4p] = Σ_c upstream[p, c]·values[p + s_e, c]`
  *   over the forward table.
@@ -174,6 +176,38 @@ function buildMessage(): FunctionBuilder {
   return f;
 }
 
+/**
+ * {@link buildMessage} for rows of exactly `width` v128s, the whole row in
+ * registers: each tap's weight and offsets are loaded once per position
+ * instead of once per v128 (K = 21 labels: 6 v128s a row).
+ */
+function buildMessageRow(width: number): FunctionBuilder {
+  const f = new FunctionBuilder(TABLE_PARAMS);
+  declare(f, 'i32', ['p', 'e', 'weight_at', 'value_at', 'at']);
+  const lanes = Array.from({ length: width }, (_, k) => k);
+  declare(f, 'v128', ['a', ...lanes.map((k) => `acc${k}`)]);
+  f.i32(0).set('p');
+  f.loopWhile((f) => f.get('p').get('positions').op('i32.lt_u'), (f) => {
+    for (const k of lanes) f.f32x4(0).set(`acc${k}`);
+    f.get('weights').get('p').i32(2).op('i32.shl').op('i32.add').set('weight_at');
+    f.get('values').get('p').get('row_bytes').op('i32.mul').op('i32.add').set('value_at');
+    f.get('table').set('e');
+    f.loopWhile((f) => f.get('e').get('table_end').op('i32.lt_u'), (f) => {
+      f.get('e').loadI32().get('weight_at').op('i32.add').loadF32().op('f32x4.splat').set('a');
+      f.get('e').loadI32(4).get('value_at').op('i32.add').set('at');
+      for (const k of lanes) f.get(`acc${k}`).get('a').get('at').loadV128(k * V).op('f32x4.mul').op('f32x4.add').set(`acc${k}`);
+      increment(f, 'e', 8);
+    });
+    f.get('out').get('p').get('row_bytes').op('i32.mul').op('i32.add').set('at');
+    for (const k of lanes) f.get('at').get(`acc${k}`).storeV128(k * V);
+    increment(f, 'p', 1);
+  });
+  return f;
+}
+
+/** Widest row {@link buildMessageRow} is assembled for (x86-64 has 16 vector registers). */
+export const MAX_MESSAGE_ROW = 8;
+
 /** The gradient of the weights: per position and table entry, Σ_c upstream·value (see the module comment). */
 function buildDots(): FunctionBuilder {
   const f = new FunctionBuilder(TABLE_PARAMS);
@@ -210,8 +244,10 @@ export interface WindowKernelExports {
   norms(taps: number, count: number, planeBytes: number, real: number, out: number, positions: number, mode: number): void;
   /** A += w·K̃. */
   accumulate(taps: number, count: number, planeBytes: number, scales: number, shifts: number, target: number, positions: number, weight: number, symmetric: number): void;
-  /** Messages (or the gradient of Q) over a table. */
+  /** Messages (or the gradient of Q) over a table, any row width. */
   message(weights: number, values: number, out: number, table: number, tableEnd: number, positions: number, rowBytes: number): void;
+  /** `message` for rows of 2 … {@link MAX_MESSAGE_ROW} v128s: `messageRow2` … */
+  [name: `messageRow${number}`]: (weights: number, values: number, out: number, table: number, tableEnd: number, positions: number, rowBytes: number) => void;
   /** The gradient of the window weights over the forward table. */
   dots(upstream: number, values: number, out: number, table: number, tableEnd: number, positions: number, rowBytes: number): void;
   /** Backward, step 1: ∂n per position and the per-position parts of ∂w (see `conv_crf_taps_backward_wasm.ts`). */
@@ -229,6 +265,7 @@ export function assembleWindowKernels(): Uint8Array<ArrayBuffer> {
     norms: buildNorms(),
     accumulate: buildAccumulate(),
     message: buildMessage(),
+    ...Object.fromEntries(Array.from({ length: MAX_MESSAGE_ROW - 1 }, (_, i) => [`messageRow${i + 2}`, buildMessageRow(i + 2)])),
     dots: buildDots(),
     tapNorms: buildTapNorms(),
     tapGrads: buildTapGrads(),

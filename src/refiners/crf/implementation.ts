@@ -42,18 +42,20 @@ const FUSED_BACKENDS = new Set(['wasm', 'cpu']);
  * engine has WebAssembly SIMD (measured several times faster there,
  * `docs/performance.md`) and `ops` otherwise (GPU backends would read every
  * step's inputs back from the device). Asking for `fused` where it cannot run
- * is an error, not a silent fallback.
+ * is a `ConfigError`, not a silent fallback.
  * @param backend - the active tfjs backend's name
  * @param fusedAvailable - whether the fused kernels can run in this engine
  * @param requested - an explicit choice (tests, benchmarks)
  */
 export function convCrfImplementation(backend: string, fusedAvailable: () => boolean, requested?: ConvCrfImplementation): ConvCrfImplementation {
   let choice = requested;
+  let source = 'ConvCrfConfig/implementation';
   const forced = typeof process === 'object' ? process.env?.['SEGREFINE_CONV_CRF_KERNEL'] : undefined;
   if (choice === undefined && forced !== undefined && forced !== '') {
     if (forced !== 'fused' && forced !== 'ops') throw new ConfigError('SEGREFINE_CONV_CRF_KERNEL', 'must be fused or ops', forced);
     choice = forced;
+    source = 'SEGREFINE_CONV_CRF_KERNEL';
   }
-  if (choice === 'fused' && !fusedAvailable()) throw new Error('ConvCrf: the fused window kernels need WebAssembly SIMD, which this engine lacks');
+  if (choice === 'fused' && !fusedAvailable()) throw new ConfigError(source, 'cannot be fused here: the fused window kernels need WebAssembly SIMD, which this engine lacks', choice);
   return choice ?? (FUSED_BACKENDS.has(backend) && fusedAvailable() ? 'fused' : 'ops');
 }

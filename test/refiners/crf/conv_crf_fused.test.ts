@@ -20,6 +20,9 @@ const CASES: Case[] = [
   [1, 12, 13, 7, 7, 2, 'after'],
   [2, 10, 11, 4, 7, 2, 'none'],
   [1, 6, 7, 9, 5, 1, 'symmetric'],
+  // Rows of 6 and of 9 v128s: the widest register-held message rows, and past them.
+  [1, 7, 8, 21, 3, 1, 'symmetric'],
+  [2, 5, 6, 34, 3, 2, 'after'],
 ];
 
 function caseInputs([batch, height, width, labels]: Case, seed: number) {
@@ -111,6 +114,7 @@ it('the ConvCrf implementation switch: explicit choice, environment override, ty
   expect(convCrfImplementation('webgl', available)).toBe('ops');
   expect(convCrfImplementation('wasm', () => false)).toBe('ops');
   expect(convCrfImplementation('wasm', available, 'ops')).toBe('ops');
+  expect(() => convCrfImplementation('wasm', () => false, 'fused')).toThrow(ConfigError);
   expect(() => convCrfImplementation('wasm', () => false, 'fused')).toThrow(/WebAssembly SIMD/);
   process.env['SEGREFINE_CONV_CRF_KERNEL'] = 'ops';
   expect(convCrfImplementation('wasm', available)).toBe('ops');
