@@ -1,3 +1,8 @@
+/**
+ * Where a fused ConvCrf training step (`tf.variableGrads` through `apply`)
+ * spends its time in tfjs kernels (`engine.runKernel`, so the fused window
+ * steps themselves are the rest): `npx tsx .probe/backward_kernels.ts B,S,K,s`.
+ */
 import * as tf from '@tensorflow/tfjs';
 import { initBackend, ConvCrf } from '../src/index.js';
 await initBackend('wasm');

@@ -1,3 +1,8 @@
+/**
+ * Quick check outside vitest: ConvCrf's fused path against the tfjs-ops path,
+ * logits and every gradient, max |difference| / max |reference| per output,
+ * and the tensor count after both. `npx tsx .probe/compare.ts [wasm|cpu]`.
+ */
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../src/index.js';
 import { convCrfMeanField, type ConvCrfConfig } from '../src/refiners/crf/conv_crf_ops.js';
