@@ -17,7 +17,8 @@
  * `DenseCRF2D`. Without it, the quiet-moment medians measured on the 2-core
  * VM are used (0.275 s and 0.83 s).
  *
- * Plus one ConvCrf forward pass (tfjs ops) for scale.
+ * Plus one ConvCrf forward pass for scale, on its default implementation (fused
+ * window kernels on wasm since issue #18; `--only conv-crf` compares the two).
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';

@@ -70,6 +70,7 @@ const SIMD_OPS = {
   'i32x4.sub': 0xb1,
   'f32x4.abs': 0xe0,
   'f32x4.neg': 0xe1,
+  'f32x4.sqrt': 0xe3,
   'f32x4.add': 0xe4,
   'f32x4.sub': 0xe5,
   'f32x4.mul': 0xe6,

@@ -2,8 +2,10 @@
  * `ConvCrf` (`refinerId: 'conv-crf'`): the convolutional CRF of Teichmann &
  * Cipolla (2018) — the dense CRF's mean field with each Gaussian kernel
  * truncated to a k×k window, optionally on a grid downsampled by `downsample`,
- * in differentiable tfjs ops with learnable kernel weights and a learnable
- * label compatibility matrix (the math is in the CRF guide, `docs/refiners/crf.md`).
+ * differentiable, with learnable kernel weights and a learnable label
+ * compatibility matrix (the math is in the CRF guide, `docs/refiners/crf.md`).
+ * The window steps run as fused WebAssembly SIMD kernels on the wasm and cpu
+ * backends and as tfjs ops elsewhere (`conv_crf_ops.ts`).
  * @module
  */
 import * as tf from '@tensorflow/tfjs';
@@ -227,7 +229,7 @@ tf.serialization.registerClass(ConvCrf);
 /** Registry spec of {@link ConvCrf}. */
 export const convCrfSpec: RefinerSpec<ConvCrfArgs> = {
   id: 'conv-crf',
-  summary: 'Convolutional CRF (Teichmann & Cipolla): windowed mean field in tfjs ops, learnable kernel weights and compatibility.',
+  summary: 'Convolutional CRF (Teichmann & Cipolla): windowed mean field (fused SIMD window kernels or tfjs ops), learnable kernel weights and compatibility.',
   differentiable: true,
   schema: convCrfSchema,
   create: (args) => new ConvCrf(args),

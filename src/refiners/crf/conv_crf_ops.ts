@@ -16,10 +16,18 @@
  * covering the whole image and s = 1 this is exactly the dense CRF's mean
  * field with an exact Gaussian. Features: (x/sxy, y/sxy) and (x/sxy, y/sxy,
  * 255·RGB/srgb), x the column and y the row in pixels of the input image.
+ *
+ * The two window steps (A and the messages) run either as the tfjs ops of
+ * this file — k² shifted copies, the reference — or as the fused kernels of
+ * `conv_crf_window.ts`, as `convCrfImplementation` decides; everything
+ * around them is shared.
  * @module
  * @internal
  */
 import * as tf from '@tensorflow/tfjs';
+import { windowKernelsAvailable } from './conv_crf_frame.js';
+import { windowKernelTaps, windowMessages } from './conv_crf_window.js';
+import { convCrfImplementation, type ConvCrfImplementation } from './implementation.js';
 import type { CrfNormalization, ResolvedKernel } from './params.js';
 
 /** Static configuration of {@link convCrfMeanField}. */
@@ -36,6 +44,8 @@ export interface ConvCrfConfig {
   readonly normalization: CrfNormalization;
   /** Unary clip. */
   readonly clip: number;
+  /** Fused window kernels or the tfjs-ops reference; by default as {@link convCrfImplementation} decides. */
+  readonly implementation?: ConvCrfImplementation;
 }
 
 /** `[B, h, w, C]` ↔ `[B, w, h, C]`. */
@@ -81,26 +91,61 @@ function poolBy(x: tf.Tensor4D, s: number): tf.Tensor4D {
 }
 
 /**
+ * The `[n·s, n]` matrix M of linear upsampling by s with half-pixel centres
+ * and edge clamping, or its transpose `[n, n·s]`: output j = i·s + φ reads x
+ * at i + δ, δ = (2φ + 1 − s)/2s, that is (1 − |δ|)·x[i] + |δ|·x[i ± 1], the
+ * neighbour clamped to the edge.
+ */
+function upsampleMatrix(n: number, s: number, transposed: boolean): tf.Tensor2D {
+  const values = new Float32Array(n * n * s);
+  const add = (j: number, i: number, weight: number): void => void (values[transposed ? i * n * s + j : j * n + i] += weight);
+  for (let i = 0; i < n; i++) {
+    for (let phase = 0; phase < s; phase++) {
+      const j = i * s + phase;
+      const delta = (2 * phase + 1 - s) / (2 * s);
+      add(j, i, 1 - Math.abs(delta));
+      if (delta !== 0) add(j, Math.min(n - 1, Math.max(0, delta < 0 ? i - 1 : i + 1)), Math.abs(delta));
+    }
+  }
+  return tf.tensor2d(values, transposed ? [n, n * s] : [n * s, n]);
+}
+
+/**
+ * `M·x` along the rows of `[B, n, F]` (`left`), or `x·Mᵀ` along the columns
+ * of `[R, n]`, with M from {@link upsampleMatrix}; the gradient is the same
+ * product with the transposed matrix (tfjs's own matMul gradient would run
+ * transposed-operand products, slow on wasm).
+ */
+function upsampleProduct(x: tf.Tensor, n: number, s: number, left: boolean): tf.Tensor {
+  const product = (values: tf.Tensor, transposed: boolean): tf.Tensor =>
+    left ? tf.matMul(tf.expandDims(upsampleMatrix(n, s, transposed), 0) as tf.Tensor3D, values as tf.Tensor3D) : tf.matMul(values as tf.Tensor2D, upsampleMatrix(n, s, !transposed));
+  const op = tf.customGrad((...args: unknown[]) => ({
+    value: product(args[0] as tf.Tensor, false),
+    gradFunc: (dy: tf.Tensor) => product(dy, true),
+  }));
+  return op(x);
+}
+
+/**
  * Linear upsampling by an integer factor along `axis` (1 or 2) with
  * half-pixel centres and edge clamping — `tf.image.resizeBilinear` with
- * `halfPixelCenters: true`, whose gradient tfjs does not implement. Output
- * j = i·s + φ reads x at i + (2φ + 1 − s)/2s.
+ * `halfPixelCenters: true`, whose gradient tfjs does not implement — as
+ * matMuls with {@link upsampleMatrix}: rows as one product per batch item
+ * on `[h, w·C]`, columns as one 2-D product on `[B·h·C, w]` (columns moved
+ * last by a transpose, cheap on wasm, where 64 small batched products took
+ * 10× longer). Interleaving s shifted phases with `tf.stack` was the
+ * alternative: on wasm its gradient (`Unpack`) took two thirds of a
+ * downsampled training step.
  */
 function upsampleAxis(x: tf.Tensor4D, s: number, axis: 1 | 2): tf.Tensor4D {
-  const n = x.shape[axis];
-  // Fresh begin/size arrays per slice: tfjs keeps them as the op's attributes for the gradient.
-  const part = (from: number, length: number): tf.Tensor4D =>
-    tf.slice(x, axis === 1 ? [0, from, 0, 0] : [0, 0, from, 0], axis === 1 ? [-1, length, -1, -1] : [-1, -1, length, -1]);
-  const previous = n === 1 ? x : tf.concat([part(0, 1), part(0, n - 1)], axis);
-  const next = n === 1 ? x : tf.concat([part(1, n - 1), part(n - 1, 1)], axis);
-  const phases: tf.Tensor4D[] = [];
-  for (let phase = 0; phase < s; phase++) {
-    const delta = (2 * phase + 1 - s) / (2 * s);
-    phases.push(delta === 0 ? x : tf.add(tf.mul(x, 1 - Math.abs(delta)), tf.mul(delta < 0 ? previous : next, Math.abs(delta))));
+  const [batch, height, width, channels] = x.shape;
+  if (axis === 1) {
+    const up = upsampleProduct(tf.reshape(x, [batch, height, width * channels]), height, s, true);
+    return tf.reshape(up, [batch, height * s, width, channels]);
   }
-  const shape: [number, number, number, number] = [...x.shape];
-  shape[axis] = n * s;
-  return tf.reshape(tf.stack(phases, axis + 1), shape) as tf.Tensor4D;
+  const columnsLast = tf.reshape(tf.transpose(x, [0, 1, 3, 2]), [batch * height * channels, width]);
+  const up = tf.reshape(upsampleProduct(columnsLast, width, s, false), [batch, height, channels, width * s]);
+  return tf.transpose(up, [0, 1, 3, 2]) as tf.Tensor4D;
 }
 
 /** Inverse of {@link poolBy} for messages: linear ×s (cell centres aligned), cropped to `[H, W]`. */
@@ -108,6 +153,23 @@ function unpoolBy(x: tf.Tensor4D, s: number, height: number, width: number): tf.
   if (s === 1) return x;
   const up = upsampleAxis(upsampleAxis(x, s, 1), s, 2);
   return up.shape[1] === height && up.shape[2] === width ? up : tf.slice(up, [0, 0, 0, 0], [-1, height, width, -1]);
+}
+
+/**
+ * (column, row) of every pixel, `[B, H, W, 2]`, written directly: a constant,
+ * and building it from range, tile and concat took 20 % of a fused call on wasm.
+ */
+function pixelPositions(batch: number, height: number, width: number): tf.Tensor4D {
+  const values = new Float32Array(batch * height * width * 2);
+  for (let b = 0, i = 0; b < batch; b++) {
+    for (let y = 0; y < height; y++) {
+      for (let x = 0; x < width; x++, i += 2) {
+        values[i] = x;
+        values[i + 1] = y;
+      }
+    }
+  }
+  return tf.tensor4d(values, [batch, height, width, 2]);
 }
 
 /** Per-kernel features on the pooled grid: `[B, h, w, 2 or 5]`. */
@@ -166,21 +228,28 @@ export function convCrfMeanField(scores: tf.Tensor4D, image: tf.Tensor4D, kernel
     if (config.iterations === 0 || config.kernels.length === 0) return negUnary;
 
     const s = config.downsample;
-    const rows = tf.tile(tf.reshape(tf.range(0, height, 1, 'float32'), [1, height, 1, 1]), [batch, 1, width, 1]);
-    const cols = tf.tile(tf.reshape(tf.range(0, width, 1, 'float32'), [1, 1, width, 1]), [batch, height, 1, 1]);
-    const positions = poolBy(tf.concat([cols, rows], 3) as tf.Tensor4D, s);
+    const positions = poolBy(pixelPositions(batch, height, width), s);
     const colours = poolBy(image, s);
     const features = config.kernels.map((k) => kernelFeatures(k, positions, colours));
-    const taps = windowKernel(features, kernelWeights, config);
-    const r = (config.kernelSize - 1) / 2;
+    const k = config.kernelSize;
+    const r = (k - 1) / 2;
+    let messageOf: (pooled: tf.Tensor4D) => tf.Tensor4D;
+    if (convCrfImplementation(tf.getBackend(), windowKernelsAvailable, config.implementation) === 'fused') {
+      const taps = windowKernelTaps(features, kernelWeights, k, config.normalization);
+      messageOf = (pooled) => windowMessages(taps, pooled, k);
+    } else {
+      const taps = windowKernel(features, kernelWeights, config);
+      messageOf = (pooled) => {
+        const neighbours = windowShifts(pooled, r);
+        const terms = taps.map((tap, o) => tf.mul(tap, neighbours[o]!));
+        return transposed((terms.length === 1 ? terms[0] : tf.addN(terms)) as tf.Tensor4D);
+      };
+    }
 
     let logits = negUnary;
     let q = tf.softmax(negUnary) as tf.Tensor4D;
     for (let it = 0; it < config.iterations; it++) {
-      const neighbours = windowShifts(poolBy(q, s), r);
-      const terms = taps.map((tap, o) => tf.mul(tap, neighbours[o]!));
-      const message = transposed((terms.length === 1 ? terms[0] : tf.addN(terms)) as tf.Tensor4D);
-      const full = unpoolBy(message, s, height, width);
+      const full = unpoolBy(messageOf(poolBy(q, s)), s, height, width);
       const pairwise = tf.reshape(tf.matMul(tf.reshape(full, [-1, labels]), compatibility), [batch, height, width, labels]);
       logits = tf.add(negUnary, pairwise) as tf.Tensor4D;
       q = tf.softmax(logits) as tf.Tensor4D;

@@ -65,8 +65,8 @@ describeOnBackends('ConvCrf', () => {
     tf.dispose([scores, image, a, b, c]);
   });
 
-  for (const downsample of [1, 2]) {
-    it(`gradients match finite differences (scores, image, kernel weights, compatibility; downsample ${downsample})`, () => {
+  for (const [downsample, implementation] of [[1, 'fused'], [2, 'fused'], [1, 'ops'], [2, 'ops']] as const) {
+    it(`gradients match finite differences (scores, image, kernel weights, compatibility; downsample ${downsample}, ${implementation})`, () => {
       const [h, w, m] = [4, 5, 3];
       const { scores, image } = inputs(h, w, m, 21);
       const config: ConvCrfConfig = {
@@ -76,6 +76,7 @@ describeOnBackends('ConvCrf', () => {
         kernels: resolveKernels(POS, { sxy: 3, srgb: 160, compat: 3 }),
         normalization: 'symmetric',
         clip: 1e-5,
+        implementation,
       };
       const weights = [tf.scalar(1.2), tf.scalar(0.7)];
       const compatibility = tf.tidy(() => tf.add(tf.eye(m), tf.randomUniform([m, m], -0.3, 0.3, 'float32', 5))) as tf.Tensor2D;
