@@ -20,7 +20,10 @@ export const defaultExperiment: Readonly<Record<string, unknown>> = {
     { label: 'Sim-DeepLab-18', refiner: { type: 'none' } },
     { label: 'DifNet-18', protocol: 'end-to-end', model: { type: 'difnet', depth: 18, width: 0.25, walks: 5, embeddingDim: 32 } },
     { label: 'Sim-DeepLab-18 + SDN', protocol: 'end-to-end', neck: { type: 'sdn' } },
-    { label: 'DifNet head (frozen)', refiner: { type: 'difnet', walks: 5, embeddingDim: 32 }, imageAsFeature: true },
+    // On the frozen backbone's own pyramid (its affinities from the features, as DifNet's are), with the gates'
+    // learning rate ×10: measured +0.23 mIoU, +0.06 boundary F over the baseline (with the image as a
+    // feature and the gates at the base rate: +0.19 mIoU, −0.28 boundary F).
+    { label: 'DifNet head (frozen)', refiner: { type: 'difnet', walks: 5, embeddingDim: 32, gateRate: 10 } },
     // On coarse scores every walk sees the image (the coarse protocol's only pyramid level); in one
     // refiner epoch the gates μ, β only move with a learning-rate multiplier.
     { label: 'DifNet head (coarse)', protocol: 'refine-coarse', refiner: { type: 'difnet', walks: 5, embeddingDim: 16, gateRate: 10 }, imageAsFeature: true },
