@@ -29,3 +29,17 @@ export function instantiateWithOwnMemory(bytes: Uint8Array<ArrayBuffer>): OwnMem
     return null;
   }
 }
+
+const PAGE_BYTES = 65536;
+
+/** Grows `memory` to at least `bytes`; false when the engine refuses (beyond its memory limit). */
+export function reserveMemory(memory: WebAssembly.Memory, bytes: number): boolean {
+  const missing = Math.ceil((bytes - memory.buffer.byteLength) / PAGE_BYTES);
+  if (missing <= 0) return true;
+  try {
+    memory.grow(missing);
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -8,7 +8,7 @@
  * @internal
  */
 import * as tf from '@tensorflow/tfjs';
-import { instantiateWithOwnMemory } from './instantiate.js';
+import { instantiateWithOwnMemory, reserveMemory } from './instantiate.js';
 import { KernelCache } from './kernel_cache.js';
 
 /** Byte addresses handed to a kernel call. */
@@ -51,7 +51,6 @@ interface WasmBackendLike {
   typedArrayFromHeap?(info: tf.TensorInfo): Float32Array;
 }
 
-const PAGE_BYTES = 65536;
 const align = (bytes: number): number => Math.ceil(bytes / 16) * 16;
 const sizeOf = (shape: readonly number[]): number => shape.reduce((a, b) => a * b, 1);
 
@@ -91,18 +90,6 @@ function inPlaceHost<Exports>(exports: Exports, backend: Required<WasmBackendLik
   };
 }
 
-/** Grows `memory` to at least `bytes`; false when the engine refuses. */
-function reserve(memory: WebAssembly.Memory, bytes: number): boolean {
-  const missing = Math.ceil((bytes - memory.buffer.byteLength) / PAGE_BYTES);
-  if (missing <= 0) return true;
-  try {
-    memory.grow(missing);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 /** On a memory of its own: inputs copied in, outputs copied out. */
 function ownMemoryHost<Exports>(key: string, exports: Exports, memory: WebAssembly.Memory): TensorKernelHost<Exports> {
   return {
@@ -119,7 +106,7 @@ function ownMemoryHost<Exports>(key: string, exports: Exports, memory: WebAssemb
       const inputAt = inputs.map((t) => take(t.size));
       const outputAt = outputs.map(({ shape }) => take(sizeOf(shape)));
       const scratch = scratchFloats > 0 ? take(scratchFloats) : 0;
-      if (!reserve(memory, end)) throw new RangeError(`wasm kernel: cannot grow its memory to ${end} bytes`);
+      if (!reserveMemory(memory, end)) throw new RangeError(`wasm kernel: cannot grow its memory to ${end} bytes`);
       const heap = new Float32Array(memory.buffer);
       inputs.forEach((t, i) => heap.set(t.dataSync() as Float32Array, inputAt[i]! / 4));
       outputs.forEach(({ shape, zeroed }, i) => {

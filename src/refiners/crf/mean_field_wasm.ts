@@ -21,7 +21,7 @@
  * @module
  * @internal
  */
-import { instantiateWithOwnMemory } from '../../core/wasm/instantiate.js';
+import { instantiateWithOwnMemory, reserveMemory } from '../../core/wasm/instantiate.js';
 import { KernelCache } from '../../core/wasm/kernel_cache.js';
 import type { MeanFieldResult } from './mean_field.js';
 import {
@@ -85,18 +85,6 @@ function kernelInstance(widths: KernelWidths): KernelInstance | null {
 /** Whether the WebAssembly SIMD mean field can run here. */
 export function meanFieldWasmAvailable(): boolean {
   return kernelInstance(labelLayout(4).widths) !== null;
-}
-
-/** Grows `memory` to at least `bytes`; false when the engine refuses. */
-function reserve(memory: WebAssembly.Memory, bytes: number): boolean {
-  const missing = Math.ceil((bytes - memory.buffer.byteLength) / PAGE_BYTES);
-  if (missing <= 0) return true;
-  try {
-    memory.grow(missing);
-    return true;
-  } catch {
-    return false; // beyond the engine's memory limit
-  }
 }
 
 const align = (bytes: number): number => Math.ceil(bytes / 16) * 16;
@@ -195,7 +183,7 @@ export function meanFieldWasm(unary: MeanFieldUnary, pointCount: number, labels:
   const rowBytes = paddedLabels * 4;
   const layout = mergedLayout(kernels);
   const at = regions(pointCount, labels, rowBytes, kernels, layout);
-  if (!reserve(memory, at.end)) {
+  if (!reserveMemory(memory, at.end)) {
     meanFieldKernelCache.release(widthsKey(widths)); // it may have grown part of the way
     return null;
   }
