@@ -5,6 +5,7 @@
  * @module
  */
 import { Ajv, type ErrorObject, type JSONSchemaType, type ValidateFunction } from 'ajv';
+import type { Static, TSchema } from '@sinclair/typebox';
 import { ConfigError } from './errors.js';
 
 export type { JSONSchemaType };
@@ -20,18 +21,34 @@ export interface ArgsSchema<T> {
   /** Name that prefixes error messages, e.g. `DiffusionHeadArgs`. */
   readonly name: string;
   /** The JSON schema (for docs and the experiment-file validator). */
-  readonly schema: JSONSchemaType<T>;
+  readonly schema: TSchema | JSONSchemaType<T>;
   /** The compiled validator. */
   readonly validate: ValidateFunction<T>;
+  /** Arguments renamed in a past version: old name → new name (a ConfigError points to the new one). */
+  readonly renamed: Readonly<Record<string, string>>;
+}
+
+/** Options of {@link compileArgs}. */
+export interface CompileArgsOptions {
+  /**
+   * Arguments renamed in a past version, old name → new name: given under its
+   * old name, an argument is a {@link ConfigError} that names the new one.
+   */
+  renamed?: Readonly<Record<string, string>>;
 }
 
 /**
- * Compiles a schema once (call at module scope).
+ * Compiles a schema once (call at module scope). Declare arguments with
+ * TypeBox (`ArgsObject({ … })` from the core) and derive the type with
+ * `Static<typeof schema>`; a plain JSON schema typed `JSONSchemaType<T>` works too.
  * @param name - the name errors are prefixed with, e.g. `SpnRefinerArgs`
- * @param schema - a JSON schema with `additionalProperties: false`
+ * @param schema - an object schema with `additionalProperties: false`
+ * @param options - renamed arguments
  */
-export function compileArgs<T>(name: string, schema: JSONSchemaType<T>): ArgsSchema<T> {
-  return { name, schema, validate: ajv.compile(schema) };
+export function compileArgs<S extends TSchema>(name: string, schema: S, options?: CompileArgsOptions): ArgsSchema<Static<S>>;
+export function compileArgs<T>(name: string, schema: JSONSchemaType<T>, options?: CompileArgsOptions): ArgsSchema<T>;
+export function compileArgs<T>(name: string, schema: TSchema | JSONSchemaType<T>, options: CompileArgsOptions = {}): ArgsSchema<T> {
+  return { name, schema, validate: ajv.compile<T>(schema), renamed: options.renamed ?? {} };
 }
 
 function valueAt(root: unknown, pointer: string): unknown {
@@ -95,6 +112,9 @@ function schemaProperties(schema: object | undefined, schemaPath: string): strin
 export function parseArgs<T>(spec: ArgsSchema<T>, args: unknown): T {
   if (args === null || typeof args !== 'object' || Array.isArray(args)) {
     throw new ConfigError(spec.name, 'must be an object', args);
+  }
+  for (const [oldName, newName] of Object.entries(spec.renamed)) {
+    if (oldName in args) throw new ConfigError(`${spec.name}/${oldName}`, `was renamed: use '${newName}'`, (args as Record<string, unknown>)[oldName]);
   }
   const copy = structuredCloneArgs(args as Record<string, unknown>);
   if (!spec.validate(copy)) {

@@ -7,60 +7,44 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { compileArgs, parseArgs } from '../../core/config.js';
+import { ArgsObject, IntegerEnum, StringEnum, Type, type Static } from '../../core/schemas.js';
 import { ShapeError } from '../../core/errors.js';
 import { splitLayerArgs } from '../../core/refiner.js';
-import { semanticDifferenceConv, type SimilarityKind } from './semantic_difference.js';
+import { semanticDifferenceConv } from './semantic_difference.js';
 
-/** Arguments of {@link SemanticDifferenceConv2D}. */
-export interface SemanticDifferenceConv2DArgs {
-  /** Output channels Cout. */
-  filters: number;
-  /**
-   * Window size k (odd).
-   * @defaultValue 3
-   */
-  kernelSize?: 3 | 5 | 7;
-  /**
-   * Spacing between taps of the window.
-   * @defaultValue 1
-   */
-  dilation?: number;
+/**
+ * Schema properties shared with the neck's args.
+ * @internal
+ */
+export const sdcSchemaFragments = {
+  /** Window size k (odd). */
+  kernelSize: Type.Optional(IntegerEnum([3, 5, 7], { default: 3 })),
+  /** Spacing between taps of the window. */
+  dilation: Type.Optional(Type.Integer({ minimum: 1, default: 1 })),
   /**
    * `'diffusivity'`: per channel `1/√(1 + ΔV²/λ²)` (V has U's channels, λ per
    * channel); `'embedding'`: `exp(−λ‖ΔV‖₁)` (V any channels, one λ).
-   * @defaultValue 'diffusivity'
    */
-  similarity?: SimilarityKind;
-  /**
-   * Initial λ (every entry).
-   * @defaultValue 1
-   */
-  lambdaInit?: number;
-  /**
-   * Seed of the kernel's Glorot-uniform initializer.
-   * @defaultValue 1
-   */
-  seed?: number;
-}
+  similarity: Type.Optional(StringEnum(['diffusivity', 'embedding'], { default: 'diffusivity' })),
+  /** Initial λ (every entry). */
+  lambdaInit: Type.Optional(Type.Number({ exclusiveMinimum: 0, default: 1 })),
+  /** Seed of the kernel's Glorot-uniform initializer. */
+  seed: Type.Optional(Type.Integer({ default: 1 })),
+};
 
-/** JSON schema fragments shared with the neck's args. */
-export const sdcSchemaFragments = {
-  kernelSize: { type: 'integer', enum: [3, 5, 7], default: 3, nullable: true },
-  dilation: { type: 'integer', minimum: 1, default: 1, nullable: true },
-  similarity: { type: 'string', enum: ['diffusivity', 'embedding'], default: 'diffusivity', nullable: true },
-  lambdaInit: { type: 'number', exclusiveMinimum: 0, default: 1, nullable: true },
-  seed: { type: 'integer', default: 1, nullable: true },
-} as const;
-
-const sdcSchema = compileArgs<SemanticDifferenceConv2DArgs>('SemanticDifferenceConv2DArgs', {
-  type: 'object',
-  properties: {
-    filters: { type: 'integer', minimum: 1 },
-    ...sdcSchemaFragments,
-  },
-  required: ['filters'],
-  additionalProperties: false,
+const sdcArgs = ArgsObject({
+  /** Output channels Cout. */
+  filters: Type.Integer({ minimum: 1 }),
+  ...sdcSchemaFragments,
 });
+
+/**
+ * Arguments of {@link SemanticDifferenceConv2D}.
+ * @interface
+ */
+export type SemanticDifferenceConv2DArgs = Static<typeof sdcArgs>;
+
+const sdcSchema = compileArgs('SemanticDifferenceConv2DArgs', sdcArgs);
 
 /** Resolved arguments (defaults filled in). */
 type ResolvedSdcArgs = Required<SemanticDifferenceConv2DArgs>;

@@ -6,41 +6,42 @@
  * @module
  */
 import * as tf from '@tensorflow/tfjs';
-import { compileArgs, parseArgs, type JSONSchemaType } from '../../core/config.js';
+import { compileArgs, parseArgs } from '../../core/config.js';
 import { Sublayers } from '../../core/composite_layer.js';
 import { ConfigError, ShapeError } from '../../core/errors.js';
 import { resizeBilinear, type Size2D } from '../../core/ops/resize.js';
 import { splitLayerArgs } from '../../core/refiner.js';
-import { outputSizeSchema } from '../../core/schemas.js';
+import { ArgsObject, OutputSize, Type, type Static } from '../../core/schemas.js';
 
-/** Arguments of {@link EmbeddingHead}. */
-export interface EmbeddingHeadArgs {
+/** Schema of {@link EmbeddingHeadArgs}: the arguments, their rules and defaults, declared once. */
+const embeddingHeadArgs = ArgsObject({
   /**
    * Embedding dimension D.
-   * @defaultValue 64
    */
-  dim?: number;
+  dim: Type.Optional(Type.Integer({ minimum: 1, default: 64 })),
   /**
    * Number of pyramid levels taken (the first inputs, fine → coarse).
-   * @defaultValue 1
    */
-  levels?: number;
+  levels: Type.Optional(Type.Integer({ minimum: 0, maximum: 16, default: 1 })),
   /**
    * Whether the RGB image is taken too (as the last input).
-   * @defaultValue false
    */
-  useImage?: boolean;
+  useImage: Type.Optional(Type.Boolean({ default: false })),
   /**
    * Output `[height, width]`; null gives the first input's size.
-   * @defaultValue null
    */
-  outputSize?: Size2D | null;
+  outputSize: OutputSize({ default: null }),
   /**
    * Seed of the Glorot-uniform kernel initialisers.
-   * @defaultValue 0
    */
-  seed?: number;
-}
+  seed: Type.Optional(Type.Integer({ default: 0 })),
+});
+
+/**
+ * Arguments of {@link EmbeddingHead}.
+ * @interface
+ */
+export type EmbeddingHeadArgs = Static<typeof embeddingHeadArgs>;
 
 /** tfjs layer arguments the segmentation-aware layers accept beside their own. */
 export interface LayerNameArgs {
@@ -54,18 +55,7 @@ export interface LayerNameArgs {
 type ResolvedHeadArgs = Required<Omit<EmbeddingHeadArgs, 'outputSize'>> & { outputSize: Size2D | null };
 
 /** Schema of {@link EmbeddingHeadArgs}. */
-export const embeddingHeadSchema = compileArgs<EmbeddingHeadArgs>('EmbeddingHeadArgs', {
-  type: 'object',
-  properties: {
-    dim: { type: 'integer', minimum: 1, default: 64, nullable: true },
-    levels: { type: 'integer', minimum: 0, maximum: 16, default: 1, nullable: true },
-    useImage: { type: 'boolean', default: false, nullable: true },
-    outputSize: outputSizeSchema as unknown as JSONSchemaType<EmbeddingHeadArgs>['properties']['outputSize'],
-    seed: { type: 'integer', default: 0, nullable: true },
-  },
-  required: [],
-  additionalProperties: false,
-});
+export const embeddingHeadSchema = compileArgs('EmbeddingHeadArgs', embeddingHeadArgs);
 
 /**
  * Multi-scale embedding head (a `tf.layers.Layer`). `apply([...levels, image?])`

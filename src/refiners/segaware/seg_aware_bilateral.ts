@@ -7,70 +7,58 @@
  * @module
  */
 import * as tf from '@tensorflow/tfjs';
-import { compileArgs, parseArgs, type JSONSchemaType } from '../../core/config.js';
+import { compileArgs, parseArgs } from '../../core/config.js';
 import type { Size2D } from '../../core/ops/resize.js';
 import { RefinerLayer, splitLayerArgs, type RefinerCallKwargs, type RefinerInputRoles, type RefinerInputs } from '../../core/refiner.js';
 import type { RefinerSpec } from '../../core/registry.js';
-import { outputSizeSchema } from '../../core/schemas.js';
+import { ArgsObject, OutputSize, StringEnum, Type, type Static } from '../../core/schemas.js';
 import type { EmbeddingHead, LayerNameArgs } from './embedding_head.js';
-import { buildGuidanceHead, createGuidanceHead, guidanceSchemaProperties, guidanceSources, type GuidanceArgs } from './guidance.js';
-import { tapMajorMasks, type EmbeddingNorm } from './local_masks.js';
+import { buildGuidanceHead, createGuidanceHead, guidanceSchemaProperties, guidanceSources } from './guidance.js';
+import { tapMajorMasks } from './local_masks.js';
 import { prepareBatch, repeatedMaskedAverage } from './seg_aware_filter.js';
 import { windowGeometry, type WindowGeometry } from './window.js';
 import { EmbeddingLossTerm } from './embedding_loss_term.js';
 
-/** Arguments of {@link SegAwareBilateral}. */
-export interface SegAwareBilateralArgs extends GuidanceArgs {
+/** Schema of {@link SegAwareBilateralArgs}: the arguments, their rules and defaults, declared once. */
+const segAwareBilateralArgs = ArgsObject({
   /**
    * Window side k (odd).
-   * @defaultValue 9
    */
-  kernelSize?: number;
+  kernelSize: Type.Optional(Type.Integer({ minimum: 1, maximum: 63, default: 9 })),
   /**
    * Spacing between window taps, in pixels.
-   * @defaultValue 1
    */
-  dilation?: number;
+  dilation: Type.Optional(Type.Integer({ minimum: 1, default: 1 })),
   /**
    * Applications of the filter, all with the same masks.
-   * @defaultValue 1
    */
-  repeats?: number;
+  repeats: Type.Optional(Type.Integer({ minimum: 1, maximum: 64, default: 1 })),
   /**
    * Initial mask sharpness λ (learned; the masks use |λ|).
-   * @defaultValue 2
    */
-  lambdaInit?: number;
+  lambdaInit: Type.Optional(Type.Number({ minimum: 0, default: 2 })),
   /**
    * Embedding distance (`'l1'` Σ|Δ|, `'l2'` ½ΣΔ²).
-   * @defaultValue 'l1'
    */
-  norm?: EmbeddingNorm;
+  norm: Type.Optional(StringEnum(['l1', 'l2'], { default: 'l1' })),
   /**
    * Output `[height, width]`; null keeps the scores' size.
-   * @defaultValue null
    */
-  outputSize?: Size2D | null;
-}
+  outputSize: OutputSize({ default: null }),
+  ...guidanceSchemaProperties,
+});
+
+/**
+ * Arguments of {@link SegAwareBilateral}.
+ * @interface
+ */
+export type SegAwareBilateralArgs = Static<typeof segAwareBilateralArgs>;
 
 /** The parsed, complete arguments. */
 type ResolvedArgs = Required<Omit<SegAwareBilateralArgs, 'outputSize'>> & { outputSize: Size2D | null };
 
 /** Schema of {@link SegAwareBilateralArgs}. */
-export const segAwareBilateralSchema = compileArgs<SegAwareBilateralArgs>('SegAwareBilateralArgs', {
-  type: 'object',
-  properties: {
-    kernelSize: { type: 'integer', minimum: 1, maximum: 63, default: 9, nullable: true },
-    dilation: { type: 'integer', minimum: 1, default: 1, nullable: true },
-    repeats: { type: 'integer', minimum: 1, maximum: 64, default: 1, nullable: true },
-    lambdaInit: { type: 'number', minimum: 0, default: 2, nullable: true },
-    norm: { type: 'string', enum: ['l1', 'l2'], default: 'l1', nullable: true },
-    outputSize: outputSizeSchema as unknown as JSONSchemaType<SegAwareBilateralArgs>['properties']['outputSize'],
-    ...guidanceSchemaProperties,
-  },
-  required: [],
-  additionalProperties: false,
-});
+export const segAwareBilateralSchema = compileArgs('SegAwareBilateralArgs', segAwareBilateralArgs);
 
 /**
  * Segmentation-aware bilateral filter on the scores (`refinerId: 'segaware-bf'`).

@@ -6,10 +6,11 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { compileArgs, parseArgs } from '../../core/config.js';
+import { ArgsObject, StringEnum, Type, type Static } from '../../core/schemas.js';
 import { ShapeError } from '../../core/errors.js';
 import { splitLayerArgs } from '../../core/refiner.js';
 import type { LayerNameArgs } from './embedding_head.js';
-import { tapMajorMasks, type EmbeddingNorm } from './local_masks.js';
+import { tapMajorMasks } from './local_masks.js';
 import { alignTap, flatLayout, inImageRows, toRows, windowGeometry, type FlatLayout, type WindowGeometry } from './window.js';
 
 /** Activations {@link SegAwareConv2D} applies after the bias. */
@@ -22,79 +23,60 @@ export type SegAwareActivation = 'linear' | 'relu' | 'sigmoid' | 'tanh';
  */
 export type SegAwareNormalization = 'none' | 'mean';
 
-/** Arguments of {@link SegAwareConv2D}. */
-export interface SegAwareConv2DArgs {
+/** Schema of {@link SegAwareConv2DArgs}: the arguments, their rules and defaults, declared once. */
+const segAwareConv2DArgs = ArgsObject({
   /** Number of output channels. */
-  filters: number;
+  filters: Type.Integer({ minimum: 1 }),
   /**
    * Window side (odd; the layer always pads 'same').
-   * @defaultValue 3
    */
-  kernelSize?: number;
+  kernelSize: Type.Optional(Type.Integer({ minimum: 1, maximum: 63, default: 3 })),
   /**
    * Dilation of the window.
-   * @defaultValue 1
    */
-  dilationRate?: number;
+  dilationRate: Type.Optional(Type.Integer({ minimum: 1, default: 1 })),
   /**
    * Add a learned bias.
-   * @defaultValue true
    */
-  useBias?: boolean;
+  useBias: Type.Optional(Type.Boolean({ default: true })),
   /**
    * Activation after the bias.
-   * @defaultValue 'linear'
    */
-  activation?: SegAwareActivation;
+  activation: Type.Optional(StringEnum(['linear', 'relu', 'sigmoid', 'tanh'], { default: 'linear' })),
   /**
    * Initial mask sharpness λ (the masks use |λ|); 0.05 in the authors' VGG.
    * λ = 0 makes the layer a plain convolution.
-   * @defaultValue 0.05
    */
-  lambdaInit?: number;
+  lambdaInit: Type.Optional(Type.Number({ minimum: 0, default: 0.05 })),
   /**
    * Whether λ is learned.
-   * @defaultValue true
    */
-  trainableLambda?: boolean;
+  trainableLambda: Type.Optional(Type.Boolean({ default: true })),
   /**
    * Embedding distance (`'l1'` Σ|Δ|, `'l2'` ½ΣΔ²).
-   * @defaultValue 'l1'
    */
-  norm?: EmbeddingNorm;
+  norm: Type.Optional(StringEnum(['l1', 'l2'], { default: 'l1' })),
   /**
    * Scaling of the masked sum (see {@link SegAwareNormalization}).
-   * @defaultValue 'none'
    */
-  normalization?: SegAwareNormalization;
+  normalization: Type.Optional(StringEnum(['none', 'mean'], { default: 'none' })),
   /**
    * Seed of the Glorot-uniform kernel initialiser.
-   * @defaultValue 0
    */
-  seed?: number;
-}
+  seed: Type.Optional(Type.Integer({ default: 0 })),
+});
+
+/**
+ * Arguments of {@link SegAwareConv2D}.
+ * @interface
+ */
+export type SegAwareConv2DArgs = Static<typeof segAwareConv2DArgs>;
 
 /** The parsed, complete arguments. */
 type ResolvedArgs = Required<SegAwareConv2DArgs>;
 
 /** Schema of {@link SegAwareConv2DArgs}. */
-export const segAwareConv2DSchema = compileArgs<SegAwareConv2DArgs>('SegAwareConv2DArgs', {
-  type: 'object',
-  properties: {
-    filters: { type: 'integer', minimum: 1 },
-    kernelSize: { type: 'integer', minimum: 1, maximum: 63, default: 3, nullable: true },
-    dilationRate: { type: 'integer', minimum: 1, default: 1, nullable: true },
-    useBias: { type: 'boolean', default: true, nullable: true },
-    activation: { type: 'string', enum: ['linear', 'relu', 'sigmoid', 'tanh'], default: 'linear', nullable: true },
-    lambdaInit: { type: 'number', minimum: 0, default: 0.05, nullable: true },
-    trainableLambda: { type: 'boolean', default: true, nullable: true },
-    norm: { type: 'string', enum: ['l1', 'l2'], default: 'l1', nullable: true },
-    normalization: { type: 'string', enum: ['none', 'mean'], default: 'none', nullable: true },
-    seed: { type: 'integer', default: 0, nullable: true },
-  },
-  required: ['filters'],
-  additionalProperties: false,
-});
+export const segAwareConv2DSchema = compileArgs('SegAwareConv2DArgs', segAwareConv2DArgs);
 
 function activate(x: tf.Tensor4D, activation: SegAwareActivation): tf.Tensor4D {
   switch (activation) {

@@ -6,83 +6,67 @@
  * @module
  */
 import * as tf from '@tensorflow/tfjs';
-import { compileArgs, parseArgs, type JSONSchemaType } from '../../core/config.js';
+import { compileArgs, parseArgs } from '../../core/config.js';
 import { ShapeError } from '../../core/errors.js';
 import type { Size2D } from '../../core/ops/resize.js';
 import { RefinerLayer, splitLayerArgs, type RefinerCallKwargs, type RefinerInputRoles, type RefinerInputs } from '../../core/refiner.js';
 import type { RefinerSpec } from '../../core/registry.js';
-import { outputSizeSchema } from '../../core/schemas.js';
+import { ArgsObject, OutputSize, StringEnum, Type, type Static } from '../../core/schemas.js';
 import type { EmbeddingHead, LayerNameArgs } from './embedding_head.js';
-import { buildGuidanceHead, createGuidanceHead, guidanceSchemaProperties, guidanceSources, type GuidanceArgs } from './guidance.js';
-import { tapMajorMasks, type EmbeddingNorm } from './local_masks.js';
+import { buildGuidanceHead, createGuidanceHead, guidanceSchemaProperties, guidanceSources } from './guidance.js';
+import { tapMajorMasks } from './local_masks.js';
 import { maskedAverageRows, prepareMasks, type PreparedMasks } from './seg_aware_filter.js';
 import { cropRows, flatLayout, tapOffset, toRows, windowGeometry, type FlatLayout, type WindowGeometry } from './window.js';
 import { EmbeddingLossTerm } from './embedding_loss_term.js';
 
-/** Arguments of {@link SegAwareCrf}. */
-export interface SegAwareCrfArgs extends GuidanceArgs {
+/** Schema of {@link SegAwareCrfArgs}: the arguments, their rules and defaults, declared once. */
+const segAwareCrfArgs = ArgsObject({
   /**
    * Mean-field iterations.
-   * @defaultValue 2
    */
-  iterations?: number;
+  iterations: Type.Optional(Type.Integer({ minimum: 1, maximum: 32, default: 2 })),
   /**
    * Side of the embedding kernel's window (odd).
-   * @defaultValue 7
    */
-  kernelSize?: number;
+  kernelSize: Type.Optional(Type.Integer({ minimum: 1, maximum: 63, default: 7 })),
   /**
    * Spacing between the embedding window's taps.
-   * @defaultValue 2
    */
-  dilation?: number;
+  dilation: Type.Optional(Type.Integer({ minimum: 1, default: 2 })),
   /**
    * Side of the spatial kernel's window (odd, undilated).
-   * @defaultValue 5
    */
-  spatialKernelSize?: number;
+  spatialKernelSize: Type.Optional(Type.Integer({ minimum: 1, maximum: 63, default: 5 })),
   /**
    * Width σ (pixels) of the fixed spatial kernel `exp(−|Δp|² / 2σ²)`.
-   * @defaultValue 3
    */
-  spatialSigma?: number;
+  spatialSigma: Type.Optional(Type.Number({ exclusiveMinimum: 0, default: 3 })),
   /**
    * Initial embedding-kernel sharpness λ (learned; the kernel uses |λ|).
-   * @defaultValue 2
    */
-  lambdaInit?: number;
+  lambdaInit: Type.Optional(Type.Number({ minimum: 0, default: 2 })),
   /**
    * Embedding distance (`'l1'` Σ|Δ|, `'l2'` ½ΣΔ²).
-   * @defaultValue 'l1'
    */
-  norm?: EmbeddingNorm;
+  norm: Type.Optional(StringEnum(['l1', 'l2'], { default: 'l1' })),
   /**
    * Output `[height, width]`; null keeps the scores' size.
-   * @defaultValue null
    */
-  outputSize?: Size2D | null;
-}
+  outputSize: OutputSize({ default: null }),
+  ...guidanceSchemaProperties,
+});
+
+/**
+ * Arguments of {@link SegAwareCrf}.
+ * @interface
+ */
+export type SegAwareCrfArgs = Static<typeof segAwareCrfArgs>;
 
 /** The parsed, complete arguments. */
 type ResolvedArgs = Required<Omit<SegAwareCrfArgs, 'outputSize'>> & { outputSize: Size2D | null };
 
 /** Schema of {@link SegAwareCrfArgs}. */
-export const segAwareCrfSchema = compileArgs<SegAwareCrfArgs>('SegAwareCrfArgs', {
-  type: 'object',
-  properties: {
-    iterations: { type: 'integer', minimum: 1, maximum: 32, default: 2, nullable: true },
-    kernelSize: { type: 'integer', minimum: 1, maximum: 63, default: 7, nullable: true },
-    dilation: { type: 'integer', minimum: 1, default: 2, nullable: true },
-    spatialKernelSize: { type: 'integer', minimum: 1, maximum: 63, default: 5, nullable: true },
-    spatialSigma: { type: 'number', exclusiveMinimum: 0, default: 3, nullable: true },
-    lambdaInit: { type: 'number', minimum: 0, default: 2, nullable: true },
-    norm: { type: 'string', enum: ['l1', 'l2'], default: 'l1', nullable: true },
-    outputSize: outputSizeSchema as unknown as JSONSchemaType<SegAwareCrfArgs>['properties']['outputSize'],
-    ...guidanceSchemaProperties,
-  },
-  required: [],
-  additionalProperties: false,
-});
+export const segAwareCrfSchema = compileArgs('SegAwareCrfArgs', segAwareCrfArgs);
 
 /** Softmax over the channels of channels-first rows `[K, L]`. */
 function softmaxRows(rows: tf.Tensor2D): tf.Tensor2D {
