@@ -125,6 +125,23 @@ export function parseArgs<T>(spec: ArgsSchema<T>, args: unknown): T {
   return copy as T;
 }
 
+/**
+ * A saved layer's config with renamed arguments moved to their new names, so
+ * models saved before a rename keep loading (`fromConfig`), while code that
+ * passes an old name gets a {@link ConfigError} naming the new one.
+ * @param spec - the layer's compiled schema, with its `renamed` table
+ * @param config - the config read from a saved model
+ */
+export function upgradeRenamedArgs<C extends Record<string, unknown>>(spec: Pick<ArgsSchema<unknown>, 'renamed'>, config: C): C {
+  const upgraded: Record<string, unknown> = { ...config };
+  for (const [oldName, newName] of Object.entries(spec.renamed)) {
+    if (!(oldName in upgraded)) continue;
+    if (!(newName in upgraded)) upgraded[newName] = upgraded[oldName];
+    delete upgraded[oldName];
+  }
+  return upgraded as C;
+}
+
 /** Copies plain-data args; leaves non-plain values (functions, tensors) by reference. */
 function structuredCloneArgs(args: Record<string, unknown>): Record<string, unknown> {
   const out: Record<string, unknown> = {};

@@ -5,6 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { compileArgs, parseArgs } from '../../core/config.js';
+import { BATCH_NORM_EPSILON } from '../../core/batch_norm.js';
 import { Sublayers } from '../../core/composite_layer.js';
 import { ShapeError } from '../../core/errors.js';
 import { adaptiveMaxPool } from '../../core/ops/adaptive_max_pool.js';
@@ -171,7 +172,7 @@ export class DiffusionHead extends RefinerLayer {
       const widths = [classes, 8, 4];
       const outputs = [8, 4, 1];
       this.importanceNet = widths.flatMap((width, i) => {
-        const norm = this.sublayers.add(tf.layers.batchNormalization({ name: `importance_bn${i + 1}` }), [null, 1, 1, width]);
+        const norm = this.sublayers.add(tf.layers.batchNormalization({ name: `importance_bn${i + 1}`, epsilon: BATCH_NORM_EPSILON }), [null, 1, 1, width]);
         const conv = this.sublayers.add(
           tf.layers.conv2d({
             name: `importance_conv${i + 1}`,
@@ -197,7 +198,7 @@ export class DiffusionHead extends RefinerLayer {
         tf.layers.conv2d({ name: `embed${t + 1}_conv`, filters: this.args.embeddingDim, kernelSize: 1, kernelInitializer: this.initializer(10 + t) }),
         [null, 1, 1, channels],
       );
-      const norm = this.sublayers.add(tf.layers.batchNormalization({ name: `embed${t + 1}_bn` }), [null, 1, 1, this.args.embeddingDim]);
+      const norm = this.sublayers.add(tf.layers.batchNormalization({ name: `embed${t + 1}_bn`, epsilon: BATCH_NORM_EPSILON }), [null, 1, 1, this.args.embeddingDim]);
       return { conv, norm };
     });
     // Stored divided by gateRate (a learning-rate multiplier); alphaValues()/betaValues() undo it.

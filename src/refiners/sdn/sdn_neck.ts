@@ -15,7 +15,7 @@
  * @module
  */
 import * as tf from '@tensorflow/tfjs';
-import { compileArgs, parseArgs } from '../../core/config.js';
+import { compileArgs, parseArgs, upgradeRenamedArgs } from '../../core/config.js';
 import { ArgsObject, Nullable, StringEnum, Type, type Static } from '../../core/schemas.js';
 import { ConfigError } from '../../core/errors.js';
 import { NeckLayer, shapeList, type NeckCallKwargs } from '../../core/neck.js';
@@ -49,7 +49,7 @@ const sdnNeckArgs = ArgsObject({
   /**
    * Spacing between the window's taps.
    */
-  dilation: sdcSchemaFragments.dilation,
+  dilationRate: sdcSchemaFragments.dilationRate,
   /**
    * Similarity of guidance values: `'diffusivity'` (per channel,
    * `1/√(1 + ΔV²/λ²)`) or `'embedding'` (`exp(−λ‖ΔV‖₁)`).
@@ -58,12 +58,12 @@ const sdnNeckArgs = ArgsObject({
   /**
    * Initial λ of every level.
    */
-  lambdaInit: sdcSchemaFragments.lambdaInit,
+  initialLambda: sdcSchemaFragments.initialLambda,
   /**
    * `'identity'`: the fusion conv starts as `[I; 0]`, so the untrained neck
    * returns its input; `'random'`: Glorot-uniform.
    */
-  fusionInit: Type.Optional(StringEnum(['identity', 'random'], { default: 'identity' })),
+  fusionInitializer: Type.Optional(StringEnum(['identity', 'random'], { default: 'identity' })),
   /**
    * Momentum of the batch-norm moving statistics.
    */
@@ -80,7 +80,7 @@ const sdnNeckArgs = ArgsObject({
  */
 export type SdnNeckArgs = Static<typeof sdnNeckArgs>;
 
-const sdnNeckSchema = compileArgs('SdnNeckArgs', sdnNeckArgs);
+const sdnNeckSchema = compileArgs('SdnNeckArgs', sdnNeckArgs, { renamed: { dilation: 'dilationRate', lambdaInit: 'initialLambda', fusionInit: 'fusionInitializer' } });
 
 /** Resolved arguments (defaults filled in). */
 type ResolvedSdnNeckArgs = Required<SdnNeckArgs>;
@@ -98,6 +98,11 @@ type ResolvedSdnNeckArgs = Required<SdnNeckArgs>;
 export class SdnNeck extends NeckLayer {
   /** tfjs serialization name. */
   static readonly className = 'SegrefineSdnNeck';
+
+  /** Reloads models saved before an argument was renamed (the naming table of docs/concepts.md). */
+  static override fromConfig<T extends tf.serialization.Serializable>(cls: tf.serialization.SerializableConstructor<T>, config: tf.serialization.ConfigDict): T {
+    return new cls(upgradeRenamedArgs(sdnNeckSchema, config));
+  }
   /** Registry name. */
   readonly neckId = 'sdn';
   private readonly args: ResolvedSdnNeckArgs;
@@ -133,10 +138,10 @@ export class SdnNeck extends NeckLayer {
           guidance,
           coarserChannels: deepest ? c : channels[level + 1]!,
           kernelSize: this.args.kernelSize,
-          dilation: this.args.dilation,
+          dilation: this.args.dilationRate,
           similarity: this.args.similarity,
-          lambdaInit: this.args.lambdaInit,
-          fusionInit: this.args.fusionInit,
+          initialLambda: this.args.initialLambda,
+          fusionInitializer: this.args.fusionInitializer,
           momentum: this.args.momentum,
           seed: this.args.seed * 1000 + level * 10,
         },

@@ -6,7 +6,7 @@
  * @module
  */
 import * as tf from '@tensorflow/tfjs';
-import { compileArgs, parseArgs } from '../../core/config.js';
+import { compileArgs, parseArgs, upgradeRenamedArgs } from '../../core/config.js';
 import { Sublayers } from '../../core/composite_layer.js';
 import { ConfigError, ShapeError } from '../../core/errors.js';
 import { resizeBilinear, type Size2D } from '../../core/ops/resize.js';
@@ -18,11 +18,11 @@ const embeddingHeadArgs = ArgsObject({
   /**
    * Embedding dimension D.
    */
-  dim: Type.Optional(Type.Integer({ minimum: 1, default: 64 })),
+  embeddingDim: Type.Optional(Type.Integer({ minimum: 1, default: 64 })),
   /**
    * Number of pyramid levels taken (the first inputs, fine → coarse).
    */
-  levels: Type.Optional(Type.Integer({ minimum: 0, maximum: 16, default: 1 })),
+  featureLevels: Type.Optional(Type.Integer({ minimum: 0, maximum: 16, default: 1 })),
   /**
    * Whether the RGB image is taken too (as the last input).
    */
@@ -55,7 +55,7 @@ export interface LayerNameArgs {
 type ResolvedHeadArgs = Required<Omit<EmbeddingHeadArgs, 'outputSize'>> & { outputSize: Size2D | null };
 
 /** Schema of {@link EmbeddingHeadArgs}. */
-export const embeddingHeadSchema = compileArgs('EmbeddingHeadArgs', embeddingHeadArgs);
+export const embeddingHeadSchema = compileArgs('EmbeddingHeadArgs', embeddingHeadArgs, { renamed: { dim: 'embeddingDim', levels: 'featureLevels' } });
 
 /**
  * Multi-scale embedding head (a `tf.layers.Layer`). `apply([...levels, image?])`
@@ -70,6 +70,11 @@ export const embeddingHeadSchema = compileArgs('EmbeddingHeadArgs', embeddingHea
 export class EmbeddingHead extends tf.layers.Layer {
   /** tfjs serialization name. */
   static readonly className = 'SegrefineEmbeddingHead';
+
+  /** Reloads models saved before an argument was renamed (the naming table of docs/concepts.md). */
+  static override fromConfig<T extends tf.serialization.Serializable>(cls: tf.serialization.SerializableConstructor<T>, config: tf.serialization.ConfigDict): T {
+    return new cls(upgradeRenamedArgs(embeddingHeadSchema, config));
+  }
   private readonly args: ResolvedHeadArgs;
   private readonly sublayers = new Sublayers();
   private projections: tf.layers.Layer[] = [];
@@ -80,25 +85,25 @@ export class EmbeddingHead extends tf.layers.Layer {
     const { layerArgs, own } = splitLayerArgs(args);
     super(layerArgs);
     this.args = parseArgs(embeddingHeadSchema, own) as ResolvedHeadArgs;
-    if (this.args.levels === 0 && !this.args.useImage) {
-      throw new ConfigError('EmbeddingHeadArgs/levels', 'must be >= 1 when useImage is false (the head needs a source)', 0);
+    if (this.args.featureLevels === 0 && !this.args.useImage) {
+      throw new ConfigError('EmbeddingHeadArgs/featureLevels', 'must be >= 1 when useImage is false (the head needs a source)', 0);
     }
   }
 
   /** Number of inputs: the levels, then the image when taken. */
   get inputCount(): number {
-    return this.args.levels + (this.args.useImage ? 1 : 0);
+    return this.args.featureLevels + (this.args.useImage ? 1 : 0);
   }
 
   /** Embedding dimension D. */
-  get dim(): number {
-    return this.args.dim;
+  get embeddingDim(): number {
+    return this.args.embeddingDim;
   }
 
   private shapesOf(inputShape: tf.Shape | tf.Shape[]): tf.Shape[] {
     const shapes = (Array.isArray(inputShape[0]) ? inputShape : [inputShape]) as tf.Shape[];
     if (shapes.length !== this.inputCount) {
-      throw new ShapeError('EmbeddingHead inputs', `must be ${this.args.levels} level(s)${this.args.useImage ? ' and the image' : ''} (${this.inputCount} tensors)`, `${shapes.length} tensor(s)`);
+      throw new ShapeError('EmbeddingHead inputs', `must be ${this.args.featureLevels} level(s)${this.args.useImage ? ' and the image' : ''} (${this.inputCount} tensors)`, `${shapes.length} tensor(s)`);
     }
     return shapes;
   }
@@ -108,15 +113,15 @@ export class EmbeddingHead extends tf.layers.Layer {
     const shapes = this.shapesOf(inputShape);
     this.sourceChannels = shapes.map((shape, i) => {
       const channels = shape[3];
-      const name = i < this.args.levels ? `inputs.features[${i}]` : 'inputs.image';
+      const name = i < this.args.featureLevels ? `inputs.features[${i}]` : 'inputs.image';
       if (channels === null || channels === undefined) throw new ShapeError(name, 'must have a known channel count', shape);
       return channels;
     });
     this.projections = this.sourceChannels.map((channels, i) =>
       this.sublayers.add(
         tf.layers.conv2d({
-          name: i < this.args.levels ? `level${i}_proj` : 'image_proj',
-          filters: this.args.dim,
+          name: i < this.args.featureLevels ? `level${i}_proj` : 'image_proj',
+          filters: this.args.embeddingDim,
           kernelSize: 1,
           useBias: i === 0,
           kernelInitializer: tf.initializers.glorotUniform({ seed: this.args.seed * 1000 + i }),
@@ -151,7 +156,7 @@ export class EmbeddingHead extends tf.layers.Layer {
     this.shapesOf(sources.map((s) => s.shape));
     sources.forEach((s, i) => {
       if (s.shape[3] !== this.sourceChannels[i]) {
-        const name = i < this.args.levels ? `inputs.features[${i}]` : 'inputs.image';
+        const name = i < this.args.featureLevels ? `inputs.features[${i}]` : 'inputs.image';
         throw new ShapeError(name, `must have ${this.sourceChannels[i]} channels (the head was built for it)`, s);
       }
     });
@@ -172,7 +177,7 @@ export class EmbeddingHead extends tf.layers.Layer {
   override computeOutputShape(inputShape: tf.Shape | tf.Shape[]): tf.Shape {
     const first = this.shapesOf(inputShape)[0]!;
     const size = this.args.outputSize;
-    return [first[0] ?? null, size ? size[0] : first[1] ?? null, size ? size[1] : first[2] ?? null, this.args.dim];
+    return [first[0] ?? null, size ? size[0] : first[1] ?? null, size ? size[1] : first[2] ?? null, this.args.embeddingDim];
   }
 
   /** The constructor's args, for `model.save()`. */

@@ -43,7 +43,7 @@ export function createGuidanceHead(args: Required<GuidanceArgs>, where: string):
   if (args.featureLevels === 0 && !args.useImage) {
     throw new ConfigError(`${where}/featureLevels`, 'must be >= 1 when useImage is false (the embeddings need a source)', 0);
   }
-  return new EmbeddingHead({ name: 'embedding', dim: args.embeddingDim, levels: args.featureLevels, useImage: args.useImage, seed: args.seed });
+  return new EmbeddingHead({ name: 'embedding', embeddingDim: args.embeddingDim, featureLevels: args.featureLevels, useImage: args.useImage, seed: args.seed });
 }
 
 /**

@@ -7,7 +7,7 @@
  * @module
  */
 import * as tf from '@tensorflow/tfjs';
-import { compileArgs, parseArgs } from '../../core/config.js';
+import { compileArgs, parseArgs, upgradeRenamedArgs } from '../../core/config.js';
 import type { Size2D } from '../../core/ops/resize.js';
 import { RefinerLayer, splitLayerArgs, type RefinerCallKwargs, type RefinerInputRoles, type RefinerInputs } from '../../core/refiner.js';
 import type { RefinerSpec } from '../../core/registry.js';
@@ -28,7 +28,7 @@ const segAwareBilateralArgs = ArgsObject({
   /**
    * Spacing between window taps, in pixels.
    */
-  dilation: Type.Optional(Type.Integer({ minimum: 1, default: 1 })),
+  dilationRate: Type.Optional(Type.Integer({ minimum: 1, default: 1 })),
   /**
    * Applications of the filter, all with the same masks.
    */
@@ -36,11 +36,11 @@ const segAwareBilateralArgs = ArgsObject({
   /**
    * Initial mask sharpness λ (learned; the masks use |λ|).
    */
-  lambdaInit: Type.Optional(Type.Number({ minimum: 0, default: 2 })),
+  initialLambda: Type.Optional(Type.Number({ minimum: 0, default: 2 })),
   /**
    * Embedding distance (`'l1'` Σ|Δ|, `'l2'` ½ΣΔ²).
    */
-  norm: Type.Optional(StringEnum(['l1', 'l2'], { default: 'l1' })),
+  distance: Type.Optional(StringEnum(['l1', 'l2'], { default: 'l1' })),
   /**
    * Output `[height, width]`; null keeps the scores' size.
    */
@@ -58,7 +58,7 @@ export type SegAwareBilateralArgs = Static<typeof segAwareBilateralArgs>;
 type ResolvedArgs = Required<Omit<SegAwareBilateralArgs, 'outputSize'>> & { outputSize: Size2D | null };
 
 /** Schema of {@link SegAwareBilateralArgs}. */
-export const segAwareBilateralSchema = compileArgs('SegAwareBilateralArgs', segAwareBilateralArgs);
+export const segAwareBilateralSchema = compileArgs('SegAwareBilateralArgs', segAwareBilateralArgs, { renamed: { dilation: 'dilationRate', lambdaInit: 'initialLambda', norm: 'distance' } });
 
 /**
  * Segmentation-aware bilateral filter on the scores (`refinerId: 'segaware-bf'`).
@@ -75,6 +75,11 @@ export const segAwareBilateralSchema = compileArgs('SegAwareBilateralArgs', segA
 export class SegAwareBilateral extends RefinerLayer {
   /** tfjs serialization name. */
   static readonly className = 'SegrefineSegAwareBilateral';
+
+  /** Reloads models saved before an argument was renamed (the naming table of docs/concepts.md). */
+  static override fromConfig<T extends tf.serialization.Serializable>(cls: tf.serialization.SerializableConstructor<T>, config: tf.serialization.ConfigDict): T {
+    return new cls(upgradeRenamedArgs(segAwareBilateralSchema, config));
+  }
   /** Registry name. */
   readonly refinerId = 'segaware-bf';
   private readonly args: ResolvedArgs;
@@ -88,7 +93,7 @@ export class SegAwareBilateral extends RefinerLayer {
     const { layerArgs, own } = splitLayerArgs(args);
     super(layerArgs);
     this.args = parseArgs(segAwareBilateralSchema, own) as ResolvedArgs;
-    this.geometry = windowGeometry(this.args.kernelSize, this.args.dilation, 'SegAwareBilateralArgs/');
+    this.geometry = windowGeometry(this.args.kernelSize, this.args.dilationRate, 'SegAwareBilateralArgs/');
     this.head = createGuidanceHead(this.args, 'SegAwareBilateralArgs');
   }
 
@@ -104,7 +109,7 @@ export class SegAwareBilateral extends RefinerLayer {
   /** Builds the embedding head and λ. */
   override build(inputShape: tf.Shape | tf.Shape[]): void {
     buildGuidanceHead(this.head, this.fromInputList(inputShape as tf.Shape[]));
-    this.lambdaWeight = this.addWeight('lambda', [1], 'float32', tf.initializers.constant({ value: this.args.lambdaInit }));
+    this.lambdaWeight = this.addWeight('lambda', [1], 'float32', tf.initializers.constant({ value: this.args.initialLambda }));
     this.built = true;
   }
 
@@ -125,7 +130,7 @@ export class SegAwareBilateral extends RefinerLayer {
 
   /** The current mask sharpness |λ|. */
   lambda(): number {
-    if (this.lambdaWeight === undefined) return Math.abs(this.args.lambdaInit);
+    if (this.lambdaWeight === undefined) return Math.abs(this.args.initialLambda);
     return Math.abs(this.lambdaWeight.read().dataSync()[0]!);
   }
 
@@ -157,7 +162,7 @@ export class SegAwareBilateral extends RefinerLayer {
     const embedding = this.head.embed(guidanceSources(inputs), [scores.shape[1], scores.shape[2]]);
     if (kwargs.training === true) this.embeddingLossTerm.keep(embedding);
     const lambda = tf.abs(this.lambdaWeight!.read());
-    const masks = tapMajorMasks(embedding, this.geometry, lambda, this.args.norm);
+    const masks = tapMajorMasks(embedding, this.geometry, lambda, this.args.distance);
     const filtered = repeatedMaskedAverage(scores, prepareBatch(masks), this.args.repeats);
     return this.toOutputSize(filtered, kwargs.outputSize);
   }

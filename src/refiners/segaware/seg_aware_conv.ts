@@ -5,7 +5,7 @@
  * @module
  */
 import * as tf from '@tensorflow/tfjs';
-import { compileArgs, parseArgs } from '../../core/config.js';
+import { compileArgs, parseArgs, upgradeRenamedArgs } from '../../core/config.js';
 import { ArgsObject, StringEnum, Type, type Static } from '../../core/schemas.js';
 import { ShapeError } from '../../core/errors.js';
 import { splitLayerArgs } from '../../core/refiner.js';
@@ -47,7 +47,7 @@ const segAwareConv2DArgs = ArgsObject({
    * Initial mask sharpness λ (the masks use |λ|); 0.05 in the authors' VGG.
    * λ = 0 makes the layer a plain convolution.
    */
-  lambdaInit: Type.Optional(Type.Number({ minimum: 0, default: 0.05 })),
+  initialLambda: Type.Optional(Type.Number({ minimum: 0, default: 0.05 })),
   /**
    * Whether λ is learned.
    */
@@ -55,7 +55,7 @@ const segAwareConv2DArgs = ArgsObject({
   /**
    * Embedding distance (`'l1'` Σ|Δ|, `'l2'` ½ΣΔ²).
    */
-  norm: Type.Optional(StringEnum(['l1', 'l2'], { default: 'l1' })),
+  distance: Type.Optional(StringEnum(['l1', 'l2'], { default: 'l1' })),
   /**
    * Scaling of the masked sum (see {@link SegAwareNormalization}).
    */
@@ -76,7 +76,7 @@ export type SegAwareConv2DArgs = Static<typeof segAwareConv2DArgs>;
 type ResolvedArgs = Required<SegAwareConv2DArgs>;
 
 /** Schema of {@link SegAwareConv2DArgs}. */
-export const segAwareConv2DSchema = compileArgs('SegAwareConv2DArgs', segAwareConv2DArgs);
+export const segAwareConv2DSchema = compileArgs('SegAwareConv2DArgs', segAwareConv2DArgs, { renamed: { lambdaInit: 'initialLambda', norm: 'distance' } });
 
 function activate(x: tf.Tensor4D, activation: SegAwareActivation): tf.Tensor4D {
   switch (activation) {
@@ -111,6 +111,11 @@ function activate(x: tf.Tensor4D, activation: SegAwareActivation): tf.Tensor4D {
 export class SegAwareConv2D extends tf.layers.Layer {
   /** tfjs serialization name. */
   static readonly className = 'SegrefineSegAwareConv2D';
+
+  /** Reloads models saved before an argument was renamed (the naming table of docs/concepts.md). */
+  static override fromConfig<T extends tf.serialization.Serializable>(cls: tf.serialization.SerializableConstructor<T>, config: tf.serialization.ConfigDict): T {
+    return new cls(upgradeRenamedArgs(segAwareConv2DSchema, config));
+  }
   private readonly args: ResolvedArgs;
   private readonly geometry: WindowGeometry;
   private kernel?: tf.LayerVariable;
@@ -139,13 +144,13 @@ export class SegAwareConv2D extends tf.layers.Layer {
     const k = this.args.kernelSize;
     this.kernel = this.addWeight('kernel', [k, k, channels, this.args.filters], 'float32', tf.initializers.glorotUniform({ seed: this.args.seed }));
     if (this.args.useBias) this.bias = this.addWeight('bias', [this.args.filters], 'float32', tf.initializers.zeros());
-    this.lambdaWeight = this.addWeight('lambda', [1], 'float32', tf.initializers.constant({ value: this.args.lambdaInit }), undefined, this.args.trainableLambda);
+    this.lambdaWeight = this.addWeight('lambda', [1], 'float32', tf.initializers.constant({ value: this.args.initialLambda }), undefined, this.args.trainableLambda);
     this.built = true;
   }
 
   /** The current mask sharpness |λ|. */
   lambda(): number {
-    if (this.lambdaWeight === undefined) return Math.abs(this.args.lambdaInit);
+    if (this.lambdaWeight === undefined) return Math.abs(this.args.initialLambda);
     return Math.abs(this.lambdaWeight.read().dataSync()[0]!);
   }
 
@@ -186,7 +191,7 @@ export class SegAwareConv2D extends tf.layers.Layer {
       const [x, embedding] = list as [tf.Tensor4D, tf.Tensor4D];
       this.checkInputs(x, embedding);
       const [batch, height, width] = x.shape;
-      const { layout, items } = tapMajorMasks(embedding, this.geometry, tf.abs(this.lambdaWeight!.read()), this.args.norm);
+      const { layout, items } = tapMajorMasks(embedding, this.geometry, tf.abs(this.lambdaWeight!.read()), this.args.distance);
       const k2 = this.geometry.taps;
       const taps = tf.unstack(tf.reshape(this.kernel!.read(), [k2, x.shape[3], this.args.filters])) as tf.Tensor2D[];
       const outRows = toRows(x, layout, false).map((rows, b) => this.convolveItem(rows, items[b]!, layout, taps));

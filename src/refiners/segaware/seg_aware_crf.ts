@@ -6,7 +6,7 @@
  * @module
  */
 import * as tf from '@tensorflow/tfjs';
-import { compileArgs, parseArgs } from '../../core/config.js';
+import { compileArgs, parseArgs, upgradeRenamedArgs } from '../../core/config.js';
 import { ShapeError } from '../../core/errors.js';
 import type { Size2D } from '../../core/ops/resize.js';
 import { RefinerLayer, splitLayerArgs, type RefinerCallKwargs, type RefinerInputRoles, type RefinerInputs } from '../../core/refiner.js';
@@ -32,7 +32,7 @@ const segAwareCrfArgs = ArgsObject({
   /**
    * Spacing between the embedding window's taps.
    */
-  dilation: Type.Optional(Type.Integer({ minimum: 1, default: 2 })),
+  dilationRate: Type.Optional(Type.Integer({ minimum: 1, default: 2 })),
   /**
    * Side of the spatial kernel's window (odd, undilated).
    */
@@ -44,11 +44,11 @@ const segAwareCrfArgs = ArgsObject({
   /**
    * Initial embedding-kernel sharpness λ (learned; the kernel uses |λ|).
    */
-  lambdaInit: Type.Optional(Type.Number({ minimum: 0, default: 2 })),
+  initialLambda: Type.Optional(Type.Number({ minimum: 0, default: 2 })),
   /**
    * Embedding distance (`'l1'` Σ|Δ|, `'l2'` ½ΣΔ²).
    */
-  norm: Type.Optional(StringEnum(['l1', 'l2'], { default: 'l1' })),
+  distance: Type.Optional(StringEnum(['l1', 'l2'], { default: 'l1' })),
   /**
    * Output `[height, width]`; null keeps the scores' size.
    */
@@ -66,7 +66,7 @@ export type SegAwareCrfArgs = Static<typeof segAwareCrfArgs>;
 type ResolvedArgs = Required<Omit<SegAwareCrfArgs, 'outputSize'>> & { outputSize: Size2D | null };
 
 /** Schema of {@link SegAwareCrfArgs}. */
-export const segAwareCrfSchema = compileArgs('SegAwareCrfArgs', segAwareCrfArgs);
+export const segAwareCrfSchema = compileArgs('SegAwareCrfArgs', segAwareCrfArgs, { renamed: { dilation: 'dilationRate', lambdaInit: 'initialLambda', norm: 'distance' } });
 
 /** Softmax over the channels of channels-first rows `[K, L]`. */
 function softmaxRows(rows: tf.Tensor2D): tf.Tensor2D {
@@ -95,6 +95,11 @@ function softmaxRows(rows: tf.Tensor2D): tf.Tensor2D {
 export class SegAwareCrf extends RefinerLayer {
   /** tfjs serialization name. */
   static readonly className = 'SegrefineSegAwareCrf';
+
+  /** Reloads models saved before an argument was renamed (the naming table of docs/concepts.md). */
+  static override fromConfig<T extends tf.serialization.Serializable>(cls: tf.serialization.SerializableConstructor<T>, config: tf.serialization.ConfigDict): T {
+    return new cls(upgradeRenamedArgs(segAwareCrfSchema, config));
+  }
   /** Registry name. */
   readonly refinerId = 'segaware-crf';
   private readonly args: ResolvedArgs;
@@ -113,7 +118,7 @@ export class SegAwareCrf extends RefinerLayer {
     const { layerArgs, own } = splitLayerArgs(args);
     super(layerArgs);
     this.args = parseArgs(segAwareCrfSchema, own) as ResolvedArgs;
-    this.embeddingWindow = windowGeometry(this.args.kernelSize, this.args.dilation, 'SegAwareCrfArgs/');
+    this.embeddingWindow = windowGeometry(this.args.kernelSize, this.args.dilationRate, 'SegAwareCrfArgs/');
     this.spatialWindow = windowGeometry(this.args.spatialKernelSize, 1, 'SegAwareCrfArgs/', 'spatialKernelSize');
     this.head = createGuidanceHead(this.args, 'SegAwareCrfArgs');
   }
@@ -134,7 +139,7 @@ export class SegAwareCrf extends RefinerLayer {
     if (classes === null || classes === undefined) throw new ShapeError('inputs.scores', 'must have a known channel count K', shapes.scores);
     this.numClasses = classes;
     buildGuidanceHead(this.head, shapes);
-    this.lambdaWeight = this.addWeight('lambda', [1], 'float32', tf.initializers.constant({ value: this.args.lambdaInit }));
+    this.lambdaWeight = this.addWeight('lambda', [1], 'float32', tf.initializers.constant({ value: this.args.initialLambda }));
     this.compatibility = this.addWeight('compatibility', [classes, classes], 'float32', tf.initializers.identity({ gain: -1 }));
     this.embeddingWeight = this.addWeight('embedding_kernel_weight', [classes, classes], 'float32', tf.initializers.identity({ gain: 1 }));
     this.spatialWeight = this.addWeight('spatial_kernel_weight', [classes, classes], 'float32', tf.initializers.identity({ gain: 1 }));
@@ -158,7 +163,7 @@ export class SegAwareCrf extends RefinerLayer {
 
   /** The current embedding-kernel sharpness |λ|. */
   lambda(): number {
-    if (this.lambdaWeight === undefined) return Math.abs(this.args.lambdaInit);
+    if (this.lambdaWeight === undefined) return Math.abs(this.args.initialLambda);
     return Math.abs(this.lambdaWeight.read().dataSync()[0]!);
   }
 
@@ -210,7 +215,7 @@ export class SegAwareCrf extends RefinerLayer {
     const layout = flatLayout(this.embeddingWindow, height, width, columnPad);
     const embedding = this.head.embed(guidanceSources(inputs), [height, width]);
     if (kwargs.training === true) this.embeddingLossTerm.keep(embedding);
-    const masks = tapMajorMasks(embedding, this.embeddingWindow, tf.abs(this.lambdaWeight!.read()), this.args.norm, true, columnPad);
+    const masks = tapMajorMasks(embedding, this.embeddingWindow, tf.abs(this.lambdaWeight!.read()), this.args.distance, true, columnPad);
     const spatial = this.spatialMasks(layout);
     const mu = this.compatibility!.read();
     const wEmbedding = this.embeddingWeight!.read();

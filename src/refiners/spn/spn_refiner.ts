@@ -5,7 +5,7 @@
  * @module
  */
 import * as tf from '@tensorflow/tfjs';
-import { compileArgs, parseArgs } from '../../core/config.js';
+import { compileArgs, parseArgs, upgradeRenamedArgs } from '../../core/config.js';
 import { ShapeError } from '../../core/errors.js';
 import { resizeBilinear, type Size2D } from '../../core/ops/resize.js';
 import { RefinerLayer, splitLayerArgs, type RefinerCallKwargs, type RefinerInputRoles, type RefinerInputs } from '../../core/refiner.js';
@@ -43,7 +43,7 @@ const spnRefinerArgs = ArgsObject({
   /**
    * Gate normalisation (stability): see `SpnNormalize`.
    */
-  normalize: Type.Optional(StringEnum(SPN_NORMALIZATIONS, { default: 'when-needed' })),
+  normalization: Type.Optional(StringEnum(SPN_NORMALIZATIONS, { default: 'when-needed' })),
   /**
    * Four-direction passes, all with the same gates.
    */
@@ -76,7 +76,7 @@ export type SpnRefinerArgs = Static<typeof spnRefinerArgs>;
 type ResolvedArgs = Required<SpnRefinerArgs>;
 
 /** Schema of {@link SpnRefinerArgs}. */
-export const spnRefinerSchema = compileArgs('SpnRefinerArgs', spnRefinerArgs);
+export const spnRefinerSchema = compileArgs('SpnRefinerArgs', spnRefinerArgs, { renamed: { normalize: 'normalization' } });
 
 /** A tfjs weight initialiser. */
 type Initializer = ReturnType<typeof tf.initializers.zeros>;
@@ -106,6 +106,11 @@ interface ConvWeights {
 export class SpnRefiner extends RefinerLayer {
   /** tfjs serialization name. */
   static readonly className = 'SegrefineSpnRefiner';
+
+  /** Reloads models saved before an argument was renamed (the naming table of docs/concepts.md). */
+  static override fromConfig<T extends tf.serialization.Serializable>(cls: tf.serialization.SerializableConstructor<T>, config: tf.serialization.ConfigDict): T {
+    return new cls(upgradeRenamedArgs(spnRefinerSchema, config));
+  }
   /** Registry name. */
   readonly refinerId = 'spn';
   private readonly args: ResolvedArgs;
@@ -200,7 +205,7 @@ export class SpnRefiner extends RefinerLayer {
     const project = (x: tf.Tensor4D, conv: ConvWeights | undefined): tf.Tensor4D =>
       conv === undefined ? x : (tf.add(tf.conv2d(x, conv.kernel.read() as tf.Tensor4D, 1, 'valid'), conv.bias.read()) as tf.Tensor4D);
     const x = project(resizeBilinear(scores, size), this.projectIn);
-    const propagated = spn(x, gates, { passes: this.args.passes, mode: this.args.mode, normalize: this.args.normalize });
+    const propagated = spn(x, gates, { passes: this.args.passes, mode: this.args.mode, normalization: this.args.normalization });
     const logits = project(propagated, this.projectOut);
     return resizeBilinear(logits, kwargs.outputSize ?? [scores.shape[1], scores.shape[2]]);
   }
