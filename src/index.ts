@@ -22,6 +22,7 @@ export { installKernelFixes } from './core/kernels/index.js';
 export { SegrefineError, ShapeError, ConfigError, DataError } from './core/errors.js';
 export { compileArgs, parseArgs, upgradeRenamedArgs, type ArgsSchema, type CompileArgsOptions, type JSONSchemaType } from './core/config.js';
 export { BATCH_NORM_EPSILON } from './core/batch_norm.js';
+export { CompositeLayer } from './core/composite_layer.js';
 export { ArgsObject, IntegerEnum, Nullable, OutputSize, SizeTuple, StringEnum, Type, type Static } from './core/schemas.js';
 export {
   RefinerLayer,

@@ -12,6 +12,7 @@ import { adaptiveMaxPool } from '../../core/ops/adaptive_max_pool.js';
 import type { Size2D } from '../../core/ops/resize.js';
 import { RefinerLayer, splitLayerArgs, type NamedInputs, type RefinerCallKwargs, type RefinerInputRoles, type RefinerInputs } from '../../core/refiner.js';
 import { ArgsObject, OutputSize, StringEnum, Type, type Static } from '../../core/schemas.js';
+import type { RefinerSpec } from '../../core/registry.js';
 import { segmentationCrossEntropy } from '../../train/loss.js';
 import { createInspection, type DiffusionInspection } from './inspection.js';
 import { checkWalkMemory, randomWalk } from './random_walk.js';
@@ -207,21 +208,9 @@ export class DiffusionHead extends RefinerLayer {
     this.built = true;
   }
 
-  /** Trainable weights: α, b and every sublayer's. */
-  override get trainableWeights(): tf.LayerVariable[] {
-    return this.trainable ? [...super.trainableWeights, ...this.sublayers.trainableWeights()] : [];
-  }
-
-  /** Sets this layer's own trainable weights (tfjs's setter; sublayers keep theirs). */
-  override set trainableWeights(weights: tf.LayerVariable[]) {
-    super.trainableWeights = weights;
-  }
-
-  /** Non-trainable weights: the batch-norm statistics (everything when frozen). */
-  override get nonTrainableWeights(): tf.LayerVariable[] {
-    return this.trainable
-      ? [...super.nonTrainableWeights, ...this.sublayers.nonTrainableWeights()]
-      : [...super.nonTrainableWeights, ...this.sublayers.weights()];
+  /** The importance net's and the embedding branches' layers: their weights are the head's. */
+  protected override nestedLayers(): readonly tf.layers.Layer[] {
+    return this.sublayers.layers;
   }
 
   /** μ_t = σ(−α_t) for every walk, as numbers. */
@@ -354,3 +343,12 @@ export class DiffusionHead extends RefinerLayer {
   }
 }
 tf.serialization.registerClass(DiffusionHead);
+
+/** Registry spec of {@link DiffusionHead}. */
+export const difnetSpec: RefinerSpec<DiffusionHeadArgs> = {
+  id: 'difnet',
+  summary: "DifNet's cascaded random-walk diffusion (one feature level per walk).",
+  differentiable: true,
+  schema: diffusionHeadSchema,
+  create: (args) => new DiffusionHead(args),
+};

@@ -7,7 +7,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { compileArgs, parseArgs, upgradeRenamedArgs } from '../../core/config.js';
-import { Sublayers } from '../../core/composite_layer.js';
+import { CompositeLayer, Sublayers } from '../../core/composite_layer.js';
 import { ConfigError, ShapeError } from '../../core/errors.js';
 import { resizeBilinear, type Size2D } from '../../core/ops/resize.js';
 import { splitLayerArgs } from '../../core/refiner.js';
@@ -67,7 +67,7 @@ export const embeddingHeadSchema = compileArgs('EmbeddingHeadArgs', embeddingHea
  * channels at its own resolution first (cheaper than upsampling wide levels).
  * Each projection's kernel is Glorot-uniform for its own shape; one bias.
  */
-export class EmbeddingHead extends tf.layers.Layer {
+export class EmbeddingHead extends CompositeLayer {
   /** tfjs serialization name. */
   static readonly className = 'SegrefineEmbeddingHead';
 
@@ -132,19 +132,9 @@ export class EmbeddingHead extends tf.layers.Layer {
     this.built = true;
   }
 
-  /** Trainable weights of the projections. */
-  override get trainableWeights(): tf.LayerVariable[] {
-    return this.trainable ? [...super.trainableWeights, ...this.sublayers.trainableWeights()] : [];
-  }
-
-  /** Replaces this layer's own trainable weights (tfjs bookkeeping; nested weights are unaffected). */
-  override set trainableWeights(weights: tf.LayerVariable[]) {
-    super.trainableWeights = weights;
-  }
-
-  /** Non-trainable weights (all of them when frozen). */
-  override get nonTrainableWeights(): tf.LayerVariable[] {
-    return this.trainable ? [...super.nonTrainableWeights, ...this.sublayers.nonTrainableWeights()] : [...super.nonTrainableWeights, ...this.sublayers.weights()];
+  /** The projections: their weights are the head's. */
+  protected override nestedLayers(): readonly tf.layers.Layer[] {
+    return this.sublayers.layers;
   }
 
   /**

@@ -113,19 +113,9 @@ export class SegAwareBilateral extends RefinerLayer {
     this.built = true;
   }
 
-  /** Trainable weights: λ and the embedding head's. */
-  override get trainableWeights(): tf.LayerVariable[] {
-    return this.trainable ? [...super.trainableWeights, ...this.head.trainableWeights] : [];
-  }
-
-  /** Replaces this layer's own trainable weights (tfjs bookkeeping; nested weights are unaffected). */
-  override set trainableWeights(weights: tf.LayerVariable[]) {
-    super.trainableWeights = weights;
-  }
-
-  /** Non-trainable weights (everything when frozen). */
-  override get nonTrainableWeights(): tf.LayerVariable[] {
-    return this.trainable ? [...super.nonTrainableWeights, ...this.head.nonTrainableWeights] : [...super.nonTrainableWeights, ...this.head.weights];
+  /** The embedding head: its weights are the refiner's. */
+  protected override nestedLayers(): readonly tf.layers.Layer[] {
+    return [this.head];
   }
 
   /** The current mask sharpness |λ|. */
