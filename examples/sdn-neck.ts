@@ -98,7 +98,7 @@ function plainConvNeck(levels: tf.SymbolicTensor[]): tf.SymbolicTensor[] {
     const z = tf.layers.reLU().apply(tf.layers.batchNormalization().apply(y)) as tf.SymbolicTensor;
     const fuse = conv(c, 1, 30 + i);
     const out = fuse.apply(tf.layers.concatenate().apply([f, z])) as tf.SymbolicTensor;
-    // Like SdnNeck's default fusionInit 'identity': [I; 0], zero bias.
+    // Like SdnNeck's default fusionInitializer 'identity': [I; 0], zero bias.
     const identity = tf.tidy(() => [tf.reshape(tf.concat([tf.eye(c), tf.zeros([c, c])], 0), [1, 1, 2 * c, c]), tf.zeros([c])]);
     fuse.setWeights(identity);
     tf.dispose(identity);

@@ -59,8 +59,8 @@ export async function main(steps = process.env['SEGREFINE_FAST'] === '1' ? 2 : 6
   // The image is the only embedding source here (no pyramid): featureLevels 0, useImage.
   const common = { featureLevels: 0, useImage: true, embeddingDim: 8, seed: 1 };
   const refiners = {
-    bilateral: new SegAwareBilateral({ ...common, kernelSize: 7, repeats: 2, lambdaInit: 1 }),
-    crf: new SegAwareCrf({ ...common, kernelSize: 5, dilation: 2, iterations: 2, lambdaInit: 1 }),
+    bilateral: new SegAwareBilateral({ ...common, kernelSize: 7, repeats: 2, initialLambda: 1 }),
+    crf: new SegAwareCrf({ ...common, kernelSize: 5, dilationRate: 2, iterations: 2, initialLambda: 1 }),
   };
   const test = syntheticBatch(4, 1000);
   const baseline = accuracy(test.scores, test.labels);

@@ -20,7 +20,10 @@ import './specs.js';
 export { initBackend, backendInfo, describeBackend, suppressCpuBanner, type BackendInfo, type BackendOptions, type BackendPreference, type SkippedBackend } from './core/backend.js';
 export { installKernelFixes } from './core/kernels/index.js';
 export { SegrefineError, ShapeError, ConfigError, DataError } from './core/errors.js';
-export { compileArgs, parseArgs, type ArgsSchema, type JSONSchemaType } from './core/config.js';
+export { compileArgs, parseArgs, upgradeRenamedArgs, type ArgsSchema, type CompileArgsOptions, type JSONSchemaType } from './core/config.js';
+export { BATCH_NORM_EPSILON } from './core/batch_norm.js';
+export { CompositeLayer } from './core/composite_layer.js';
+export { ArgsObject, IntegerEnum, Nullable, OutputSize, SizeTuple, StringEnum, Type, type Static } from './core/schemas.js';
 export {
   RefinerLayer,
   splitLayerArgs,

@@ -6,48 +6,41 @@
  */
 import type * as tf from '@tensorflow/tfjs';
 import type { BackboneOutputs } from '../core/backbone.js';
-import { compileArgs, parseArgs, type JSONSchemaType } from '../core/config.js';
+import { compileArgs, parseArgs } from '../core/config.js';
+import { ArgsObject, Type, type Static } from '../core/schemas.js';
 import type { BackboneSpec } from '../core/registry.js';
 import { LayerFactory } from './layer_factory.js';
 import { LayerBackbone, type GraphTensor, type LayerRunner } from './layer_backbone.js';
 import { ResizeToMatch } from './resize_to_match.js';
-import { classesSchema, nameSchema, seedSchema } from './schemas.js';
+import { classesSchema, layerNameSchema, seedSchema } from './schemas.js';
 
-/** Arguments of {@link TinyFcn}. */
-export interface TinyFcnArgs {
+/** Schema of {@link TinyFcnArgs}: the arguments, their rules and defaults, declared once. */
+const tinyFcnArgs = ArgsObject({
   /**
    * Number of classes K of the scores.
-   * @defaultValue 21
    */
-  classes?: number;
+  classes: classesSchema,
   /**
    * Channels of the first stage; stages have c, 2c, 4c, 8c, 8c.
-   * @defaultValue 16
    */
-  channels?: number;
+  channels: Type.Optional(Type.Integer({ minimum: 1, maximum: 512, default: 16 })),
   /**
    * Base seed of the initialisers.
-   * @defaultValue 0
    */
-  seed?: number;
+  seed: seedSchema,
   /**
    * Prefix of every layer name (must be unique within one model).
-   * @defaultValue 'fcn'
    */
-  name?: string;
-}
+  name: layerNameSchema({ default: 'fcn' }),
+});
 
-const fcnSchema = compileArgs<TinyFcnArgs>('TinyFcnArgs', {
-  type: 'object',
-  properties: {
-    classes: classesSchema,
-    channels: { type: 'integer', minimum: 1, maximum: 512, default: 16, nullable: true },
-    seed: seedSchema,
-    name: nameSchema('fcn'),
-  },
-  required: [],
-  additionalProperties: false,
-} as unknown as JSONSchemaType<TinyFcnArgs>);
+/**
+ * Arguments of {@link TinyFcn}.
+ * @interface
+ */
+export type TinyFcnArgs = Static<typeof tinyFcnArgs>;
+
+const fcnSchema = compileArgs('TinyFcnArgs', tinyFcnArgs);
 
 const STAGE_MULTIPLIERS = [1, 2, 4, 8, 8];
 

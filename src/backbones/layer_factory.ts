@@ -9,6 +9,7 @@
  * @module
  */
 import * as tf from '@tensorflow/tfjs';
+import { BATCH_NORM_EPSILON } from '../core/batch_norm.js';
 
 /** Options of {@link LayerFactory.conv}. */
 export interface ConvOptions {
@@ -36,7 +37,7 @@ export interface ConvOptions {
 }
 
 /** Batch-norm settings shared by every backbone (PyTorch's defaults). */
-const BATCH_NORM = { momentum: 0.9, epsilon: 1e-5 } as const;
+const BATCH_NORM = { momentum: 0.9, epsilon: BATCH_NORM_EPSILON } as const;
 
 /** Pattern a name prefix must follow (tfjs's valid tensor-name characters). */
 export const NAME_PATTERN = '^[A-Za-z0-9][-A-Za-z0-9._]*$';

@@ -5,46 +5,41 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { BackboneOutputs } from '../core/backbone.js';
-import { compileArgs, parseArgs, type JSONSchemaType } from '../core/config.js';
+import { compileArgs, parseArgs } from '../core/config.js';
+import { ArgsObject, type Static } from '../core/schemas.js';
 import type { BackboneSpec } from '../core/registry.js';
-import { AtrousResNet, type OutputStride, type ResNetDepth, type ResNetPadding } from './atrous_resnet.js';
+import { AtrousResNet } from './atrous_resnet.js';
 import { LayerFactory } from './layer_factory.js';
 import { LayerBackbone, type GraphTensor, type LayerRunner } from './layer_backbone.js';
-import { classesSchema, depthSchema, nameSchema, normalizeSchema, outputStrideSchema, paddingSchema, seedSchema, weightsSchema, widthSchema } from './schemas.js';
-import { loadTorchvisionResNet, readTorchvisionWeights, type WeightsSource } from './torchvision_weights.js';
+import { classesSchema, depthSchema, layerNameSchema, normalizeSchema, outputStrideSchema, paddingSchema, seedSchema, weightsSchema, widthSchema } from './schemas.js';
+import { loadTorchvisionResNet, readTorchvisionWeights } from './torchvision_weights.js';
 
-/** Arguments of {@link ResNetBackbone}. */
-export interface ResNetBackboneArgs {
+/** Schema of {@link ResNetBackboneArgs}: the arguments, their rules and defaults, declared once. */
+const resnetBackboneArgs = ArgsObject({
   /**
    * Number of classes K of the scores.
-   * @defaultValue 21
    */
-  classes?: number;
+  classes: classesSchema,
   /**
    * ResNet depth: 18, 34 (basic blocks), 50, 101 (bottlenecks).
-   * @defaultValue 18
    */
-  depth?: ResNetDepth;
+  depth: depthSchema,
   /**
    * Channel multiplier (0.25 gives 16…128 channels for fast experiments).
-   * @defaultValue 1
    */
-  width?: number;
+  width: widthSchema,
   /**
    * Output stride: 8 (stages 3–4 dilated 2 and 4), 16 (stage 4 dilated 2) or 32.
-   * @defaultValue 8
    */
-  outputStride?: OutputStride;
+  outputStride: outputStrideSchema,
   /**
    * Base seed of the initialisers.
-   * @defaultValue 0
    */
-  seed?: number;
+  seed: seedSchema,
   /**
    * Prefix of every layer name (must be unique within one model).
-   * @defaultValue 'resnet'
    */
-  name?: string;
+  name: layerNameSchema({ default: 'resnet' }),
   /**
    * Pretrained weights: a torchvision ResNet `state_dict` saved as
    * safetensors (parameter names `conv1.weight`, `layer1.0.bn1.running_mean`,
@@ -53,40 +48,30 @@ export interface ResNetBackboneArgs {
    * to the working directory) or the file's bytes. The file must fit
    * `depth` and `width`. Loading switches `padding` to `'torch'` and
    * `normalize` to true unless they are given. Null: random initialisation.
-   * @defaultValue null
    */
-  weights?: WeightsSource | null;
+  weights: weightsSchema,
   /**
    * Padding of the strided convolutions and the max pool: `'same'` (tfjs's;
    * the default without weights) or `'torch'` (PyTorch's symmetric padding;
    * the default with weights, needed for torchvision parity).
    * @defaultValue 'torch' with weights, else 'same'
    */
-  padding?: ResNetPadding;
+  padding: paddingSchema,
   /**
    * Normalise the [0, 1] RGB input with ImageNet's mean and std inside the
    * backbone, as torchvision's weights expect.
    * @defaultValue true with weights, else false
    */
-  normalize?: boolean;
-}
+  normalize: normalizeSchema,
+});
 
-const resnetSchema = compileArgs<ResNetBackboneArgs>('ResNetBackboneArgs', {
-  type: 'object',
-  properties: {
-    classes: classesSchema,
-    depth: depthSchema,
-    width: widthSchema,
-    outputStride: outputStrideSchema,
-    seed: seedSchema,
-    name: nameSchema('resnet'),
-    weights: weightsSchema,
-    padding: paddingSchema,
-    normalize: normalizeSchema,
-  },
-  required: [],
-  additionalProperties: false,
-} as unknown as JSONSchemaType<ResNetBackboneArgs>);
+/**
+ * Arguments of {@link ResNetBackbone}.
+ * @interface
+ */
+export type ResNetBackboneArgs = Static<typeof resnetBackboneArgs>;
+
+const resnetSchema = compileArgs('ResNetBackboneArgs', resnetBackboneArgs);
 
 /**
  * Atrous ResNet backbone (`id: 'resnet'`): pyramid `[stem, stage1, …,

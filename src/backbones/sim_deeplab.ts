@@ -5,74 +5,59 @@
  * @module
  */
 import type { BackboneOutputs } from '../core/backbone.js';
-import { compileArgs, parseArgs, type JSONSchemaType } from '../core/config.js';
+import { compileArgs, parseArgs } from '../core/config.js';
+import { ArgsObject, Type, type Static } from '../core/schemas.js';
 import type { BackboneSpec } from '../core/registry.js';
 import { AsppHead } from './aspp.js';
-import { AtrousResNet, type OutputStride, type ResNetDepth } from './atrous_resnet.js';
+import { AtrousResNet } from './atrous_resnet.js';
 import { LayerFactory } from './layer_factory.js';
 import { LayerBackbone, type GraphTensor, type LayerRunner } from './layer_backbone.js';
-import { classesSchema, depthSchema, nameSchema, outputStrideSchema, seedSchema, widthSchema } from './schemas.js';
+import { classesSchema, depthSchema, layerNameSchema, outputStrideSchema, seedSchema, widthSchema } from './schemas.js';
 
-/** Arguments of {@link SimDeepLab}. */
-export interface SimDeepLabArgs {
+/** Schema of {@link SimDeepLabArgs}: the arguments, their rules and defaults, declared once. */
+const simDeepLabArgs = ArgsObject({
   /**
    * Number of classes K of the scores.
-   * @defaultValue 21
    */
-  classes?: number;
+  classes: classesSchema,
   /**
    * ResNet depth: 18, 34 (basic blocks), 50, 101 (bottlenecks).
-   * @defaultValue 18
    */
-  depth?: ResNetDepth;
+  depth: depthSchema,
   /**
    * Channel multiplier of the ResNet.
-   * @defaultValue 1
    */
-  width?: number;
+  width: widthSchema,
   /**
    * Output stride of the ResNet (the paper uses 8).
-   * @defaultValue 8
    */
-  outputStride?: OutputStride;
+  outputStride: outputStrideSchema,
   /**
    * Use the ASPP classifier; false: a single 3×3 conv classifier (rate 1).
-   * @defaultValue true
    */
-  aspp?: boolean;
+  aspp: Type.Optional(Type.Boolean({ default: true })),
   /**
    * ASPP atrous rates, one 3×3 branch each, summed.
-   * @defaultValue [6, 12, 18, 24]
    */
-  rates?: number[];
+  rates: Type.Optional(Type.Array(Type.Integer({ minimum: 1 }), { minItems: 1, default: [6, 12, 18, 24] })),
   /**
    * Base seed of the initialisers.
-   * @defaultValue 0
    */
-  seed?: number;
+  seed: seedSchema,
   /**
    * Prefix of every layer name (must be unique within one model).
-   * @defaultValue 'sim_deeplab'
    */
-  name?: string;
-}
+  name: layerNameSchema({ default: 'sim_deeplab' }),
+});
+
+/**
+ * Arguments of {@link SimDeepLab}.
+ * @interface
+ */
+export type SimDeepLabArgs = Static<typeof simDeepLabArgs>;
 
 /** Schema of {@link SimDeepLabArgs}. */
-export const simDeepLabSchema = compileArgs<SimDeepLabArgs>('SimDeepLabArgs', {
-  type: 'object',
-  properties: {
-    classes: classesSchema,
-    depth: depthSchema,
-    width: widthSchema,
-    outputStride: outputStrideSchema,
-    aspp: { type: 'boolean', default: true, nullable: true },
-    rates: { type: 'array', items: { type: 'integer', minimum: 1 }, minItems: 1, default: [6, 12, 18, 24], nullable: true },
-    seed: seedSchema,
-    name: nameSchema('sim_deeplab'),
-  },
-  required: [],
-  additionalProperties: false,
-} as unknown as JSONSchemaType<SimDeepLabArgs>);
+export const simDeepLabSchema = compileArgs('SimDeepLabArgs', simDeepLabArgs);
 
 /**
  * Sim-DeepLab (`id: 'sim-deeplab'`): atrous ResNet + ASPP. Pyramid

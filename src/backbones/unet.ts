@@ -7,48 +7,41 @@
  */
 import type * as tf from '@tensorflow/tfjs';
 import type { BackboneOutputs } from '../core/backbone.js';
-import { compileArgs, parseArgs, type JSONSchemaType } from '../core/config.js';
+import { compileArgs, parseArgs } from '../core/config.js';
+import { ArgsObject, Type, type Static } from '../core/schemas.js';
 import type { BackboneSpec } from '../core/registry.js';
 import { LayerFactory } from './layer_factory.js';
 import { LayerBackbone, type GraphTensor, type LayerRunner } from './layer_backbone.js';
 import { ResizeToMatch } from './resize_to_match.js';
-import { classesSchema, nameSchema, seedSchema } from './schemas.js';
+import { classesSchema, layerNameSchema, seedSchema } from './schemas.js';
 
-/** Arguments of {@link SmallUNet}. */
-export interface SmallUNetArgs {
+/** Schema of {@link SmallUNetArgs}: the arguments, their rules and defaults, declared once. */
+const smallUNetArgs = ArgsObject({
   /**
    * Number of classes K of the scores.
-   * @defaultValue 21
    */
-  classes?: number;
+  classes: classesSchema,
   /**
    * Channels of the first level; level i has c·2^i.
-   * @defaultValue 8
    */
-  channels?: number;
+  channels: Type.Optional(Type.Integer({ minimum: 1, maximum: 256, default: 8 })),
   /**
    * Base seed of the initialisers.
-   * @defaultValue 0
    */
-  seed?: number;
+  seed: seedSchema,
   /**
    * Prefix of every layer name (must be unique within one model).
-   * @defaultValue 'unet'
    */
-  name?: string;
-}
+  name: layerNameSchema({ default: 'unet' }),
+});
 
-const unetSchema = compileArgs<SmallUNetArgs>('SmallUNetArgs', {
-  type: 'object',
-  properties: {
-    classes: classesSchema,
-    channels: { type: 'integer', minimum: 1, maximum: 256, default: 8, nullable: true },
-    seed: seedSchema,
-    name: nameSchema('unet'),
-  },
-  required: [],
-  additionalProperties: false,
-} as unknown as JSONSchemaType<SmallUNetArgs>);
+/**
+ * Arguments of {@link SmallUNet}.
+ * @interface
+ */
+export type SmallUNetArgs = Static<typeof smallUNetArgs>;
+
+const unetSchema = compileArgs('SmallUNetArgs', smallUNetArgs);
 
 const LEVELS = 5;
 

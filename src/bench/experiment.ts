@@ -5,7 +5,8 @@
  * @module
  */
 import { readFileSync } from 'node:fs';
-import { compileArgs, parseArgs, type JSONSchemaType } from '../core/config.js';
+import { compileArgs, parseArgs } from '../core/config.js';
+import { Type } from '../core/schemas.js';
 import { ConfigError } from '../core/errors.js';
 import type { TypedConfig } from '../core/registry.js';
 
@@ -153,7 +154,9 @@ const PROTOCOLS = ['end-to-end', 'refine-frozen', 'refine-coarse'];
 const typedConfig = { type: 'object', properties: { type: { type: 'string', minLength: 1 } }, required: ['type'], additionalProperties: true } as const;
 const size = { type: 'array', items: { type: 'integer', minimum: 8 }, minItems: 2, maxItems: 2 } as const;
 
-const experimentSchema = compileArgs<Experiment>('Experiment', {
+// The file format stays a plain JSON schema (a discriminated `oneOf` and
+// nested defaults); Type.Unsafe states the type Ajv's defaults complete it to.
+const experimentSchema = compileArgs('Experiment', Type.Unsafe<Experiment>({
   type: 'object',
   properties: {
     name: { type: 'string', pattern: '^[A-Za-z0-9._-]+$', default: 'default' },
@@ -263,7 +266,7 @@ const experimentSchema = compileArgs<Experiment>('Experiment', {
   },
   required: [],
   additionalProperties: false,
-} as unknown as JSONSchemaType<Experiment>);
+}));
 
 /** The JSON schema of experiment files (for editors and docs). */
 export const experimentJsonSchema: object = experimentSchema.schema;

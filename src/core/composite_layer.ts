@@ -8,7 +8,8 @@ import * as tf from '@tensorflow/tfjs';
 
 /** A set of sublayers owned by one layer. */
 export class Sublayers {
-  private readonly layers: tf.layers.Layer[] = [];
+  /** The sublayers, in insertion order. */
+  readonly layers: tf.layers.Layer[] = [];
 
   /**
    * Adds a sublayer, builds it for `inputShape` and returns it. Call from the
@@ -43,5 +44,36 @@ export class Sublayers {
   /** All weights, trainable first. */
   weights(): tf.LayerVariable[] {
     return this.layers.flatMap((l) => l.weights);
+  }
+}
+
+/**
+ * A tfjs layer whose nested layers' weights are its own too: trainable ones
+ * while it is trainable, all of them non-trainable when it is frozen. The one
+ * place this plumbing lives, for `DiffusionHead`, `EmbeddingHead` and the
+ * segmentation-aware refiners (every `RefinerLayer` extends it).
+ */
+export abstract class CompositeLayer extends tf.layers.Layer {
+  /** Layers nested in this one (sublayers, an embedding head); none by default. */
+  protected nestedLayers(): readonly tf.layers.Layer[] {
+    return [];
+  }
+
+  /** Trainable weights: this layer's own, then every nested layer's (none when frozen). */
+  override get trainableWeights(): tf.LayerVariable[] {
+    return this.trainable ? [...super.trainableWeights, ...this.nestedLayers().flatMap((l) => l.trainableWeights)] : [];
+  }
+
+  /** Replaces this layer's own trainable weights (tfjs bookkeeping; nested layers keep theirs). */
+  override set trainableWeights(weights: tf.LayerVariable[]) {
+    super.trainableWeights = weights;
+  }
+
+  /** Non-trainable weights: this layer's and the nested layers' (all of them when frozen). */
+  override get nonTrainableWeights(): tf.LayerVariable[] {
+    const nested = this.nestedLayers();
+    return this.trainable
+      ? [...super.nonTrainableWeights, ...nested.flatMap((l) => l.nonTrainableWeights)]
+      : [...super.nonTrainableWeights, ...nested.flatMap((l) => l.weights)];
   }
 }

@@ -5,6 +5,7 @@
  * @module
  */
 import { Ajv, type ErrorObject, type JSONSchemaType, type ValidateFunction } from 'ajv';
+import type { Static, TSchema } from '@sinclair/typebox';
 import { ConfigError } from './errors.js';
 
 export type { JSONSchemaType };
@@ -20,18 +21,34 @@ export interface ArgsSchema<T> {
   /** Name that prefixes error messages, e.g. `DiffusionHeadArgs`. */
   readonly name: string;
   /** The JSON schema (for docs and the experiment-file validator). */
-  readonly schema: JSONSchemaType<T>;
+  readonly schema: TSchema | JSONSchemaType<T>;
   /** The compiled validator. */
   readonly validate: ValidateFunction<T>;
+  /** Arguments renamed in a past version: old name → new name (a ConfigError points to the new one). */
+  readonly renamed: Readonly<Record<string, string>>;
+}
+
+/** Options of {@link compileArgs}. */
+export interface CompileArgsOptions {
+  /**
+   * Arguments renamed in a past version, old name → new name: given under its
+   * old name, an argument is a {@link ConfigError} that names the new one.
+   */
+  renamed?: Readonly<Record<string, string>>;
 }
 
 /**
- * Compiles a schema once (call at module scope).
+ * Compiles a schema once (call at module scope). Declare arguments with
+ * TypeBox (`ArgsObject({ … })` from the core) and derive the type with
+ * `Static<typeof schema>`; a plain JSON schema typed `JSONSchemaType<T>` works too.
  * @param name - the name errors are prefixed with, e.g. `SpnRefinerArgs`
- * @param schema - a JSON schema with `additionalProperties: false`
+ * @param schema - an object schema with `additionalProperties: false`
+ * @param options - renamed arguments
  */
-export function compileArgs<T>(name: string, schema: JSONSchemaType<T>): ArgsSchema<T> {
-  return { name, schema, validate: ajv.compile(schema) };
+export function compileArgs<S extends TSchema>(name: string, schema: S, options?: CompileArgsOptions): ArgsSchema<Static<S>>;
+export function compileArgs<T>(name: string, schema: JSONSchemaType<T>, options?: CompileArgsOptions): ArgsSchema<T>;
+export function compileArgs<T>(name: string, schema: TSchema | JSONSchemaType<T>, options: CompileArgsOptions = {}): ArgsSchema<T> {
+  return { name, schema, validate: ajv.compile<T>(schema), renamed: options.renamed ?? {} };
 }
 
 function valueAt(root: unknown, pointer: string): unknown {
@@ -96,6 +113,9 @@ export function parseArgs<T>(spec: ArgsSchema<T>, args: unknown): T {
   if (args === null || typeof args !== 'object' || Array.isArray(args)) {
     throw new ConfigError(spec.name, 'must be an object', args);
   }
+  for (const [oldName, newName] of Object.entries(spec.renamed)) {
+    if (oldName in args) throw new ConfigError(`${spec.name}/${oldName}`, `was renamed: use '${newName}'`, (args as Record<string, unknown>)[oldName]);
+  }
   const copy = structuredCloneArgs(args as Record<string, unknown>);
   if (!spec.validate(copy)) {
     const first = spec.validate.errors?.[0];
@@ -103,6 +123,23 @@ export function parseArgs<T>(spec: ArgsSchema<T>, args: unknown): T {
     throw configErrorFrom(spec.name, first, copy, spec.schema);
   }
   return copy as T;
+}
+
+/**
+ * A saved layer's config with renamed arguments moved to their new names, so
+ * models saved before a rename keep loading (`fromConfig`), while code that
+ * passes an old name gets a {@link ConfigError} naming the new one.
+ * @param spec - the layer's compiled schema, with its `renamed` table
+ * @param config - the config read from a saved model
+ */
+export function upgradeRenamedArgs<C extends Record<string, unknown>>(spec: Pick<ArgsSchema<unknown>, 'renamed'>, config: C): C {
+  const upgraded: Record<string, unknown> = { ...config };
+  for (const [oldName, newName] of Object.entries(spec.renamed)) {
+    if (!(oldName in upgraded)) continue;
+    if (!(newName in upgraded)) upgraded[newName] = upgraded[oldName];
+    delete upgraded[oldName];
+  }
+  return upgraded as C;
 }
 
 /** Copies plain-data args; leaves non-plain values (functions, tensors) by reference. */

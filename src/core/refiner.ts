@@ -4,6 +4,7 @@
  * @module
  */
 import * as tf from '@tensorflow/tfjs';
+import { CompositeLayer } from './composite_layer.js';
 import { ConfigError, DataError, ShapeError } from './errors.js';
 import { isSize2D, resizeBilinear, type Size2D } from './ops/resize.js';
 
@@ -200,7 +201,7 @@ export function assertUnitImage(image: tf.Tensor, argument: string): void {
  * Subclasses declare {@link RefinerLayer.inputRoles} and implement
  * {@link RefinerLayer.forward}; this class maps, counts and validates inputs.
  */
-export abstract class RefinerLayer extends tf.layers.Layer implements Refiner {
+export abstract class RefinerLayer extends CompositeLayer implements Refiner {
   /** Registry name of the refiner. */
   abstract readonly refinerId: string;
   /** Always true: gradients flow through a RefinerLayer. */

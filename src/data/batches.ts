@@ -5,12 +5,12 @@
  * @module
  */
 import * as tf from '@tensorflow/tfjs';
-import { compileArgs, parseArgs, type JSONSchemaType } from '../core/config.js';
+import { compileArgs, parseArgs } from '../core/config.js';
 import { ConfigError } from '../core/errors.js';
 import { IDENTITY_PLAN, applyAugmentPlan, drawAugmentPlan, planRegion } from './augment.js';
 import { IMAGENET_MEAN_RGB } from './palette.js';
 import { SeededRandom, hashSeed } from './random.js';
-import type { Batch, BatchOptions, ImageRegion, Sample } from './types.js';
+import { batchOptionsArgs, type Batch, type BatchOptions, type ImageRegion, type Sample } from './types.js';
 
 /** What {@link iterateBatches} needs from a dataset. */
 export interface SampleSource {
@@ -32,29 +32,7 @@ export interface SampleSource {
  */
 export type LoadErrorHandler = (error: unknown, id: string) => boolean;
 
-const pairSchema = { type: 'array', items: { type: 'number', exclusiveMinimum: 0 }, minItems: 2, maxItems: 2, nullable: true };
-
-const batchOptionsSchema = compileArgs<BatchOptions>('BatchOptions', {
-  type: 'object',
-  properties: {
-    batchSize: { type: 'integer', minimum: 1 },
-    shuffle: { type: 'boolean', nullable: true },
-    seed: { type: 'integer', nullable: true },
-    augment: {
-      type: 'object',
-      nullable: true,
-      properties: { scaleRange: pairSchema, flip: { type: 'boolean', nullable: true } },
-      required: [],
-      additionalProperties: false,
-    },
-    size: { type: 'array', items: { type: 'integer', minimum: 1 }, minItems: 2, maxItems: 2, nullable: true },
-    imagePadValue: { type: 'array', items: { type: 'integer', minimum: 0, maximum: 255 }, minItems: 3, maxItems: 3, nullable: true },
-    dropRemainder: { type: 'boolean', nullable: true },
-    limit: { type: 'integer', minimum: 0, nullable: true },
-  },
-  required: ['batchSize'],
-  additionalProperties: false,
-} as unknown as JSONSchemaType<BatchOptions>);
+const batchOptionsSchema = compileArgs('BatchOptions', batchOptionsArgs);
 
 /**
  * Validates batch options (throws {@link ConfigError} naming the field).

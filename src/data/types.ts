@@ -3,6 +3,7 @@
  * loader: samples as typed arrays, batches as tensors.
  * @module
  */
+import { ArgsObject, SizeTuple, Type, type Static } from '../core/schemas.js';
 import type * as tf from '@tensorflow/tfjs';
 
 /**
@@ -21,70 +22,77 @@ export interface Sample {
   width: number;
 }
 
+/** Schema of {@link AugmentOptions}. */
+const augmentOptions = ArgsObject({
+  /**
+   * Range of the random scale factor `[min, max]`.
+   * @defaultValue [0.5, 2.0]
+   */
+  scaleRange: Type.Optional(Type.Tuple([Type.Number({ exclusiveMinimum: 0 }), Type.Number({ exclusiveMinimum: 0 })])),
+  /**
+   * Flip left–right with probability 1/2.
+   * @defaultValue true
+   */
+  flip: Type.Optional(Type.Boolean()),
+});
+
 /**
  * Random scale / flip / crop, as DeepLab trains: scale by a factor drawn
  * uniformly from `scaleRange`, pad to the crop size (image with
  * {@link BatchOptions.imagePadValue}, label with 255), take a random crop,
  * flip left–right with probability 1/2. The crop size is
  * {@link BatchOptions.size} (or the sample's own size).
+ * @interface
  */
-export interface AugmentOptions {
-  /**
-   * Range of the random scale factor `[min, max]`.
-   * @defaultValue [0.5, 2.0]
-   */
-  scaleRange?: [number, number];
-  /**
-   * Flip left–right with probability 1/2.
-   * @defaultValue true
-   */
-  flip?: boolean;
-}
+export type AugmentOptions = Static<typeof augmentOptions>;
 
-/** Options of {@link SegmentationDataset.batches}. */
-export interface BatchOptions {
+/**
+ * Schema of {@link BatchOptions}. The defaults below are applied by the
+ * batcher (some depend on other options), not by the schema.
+ * @internal
+ */
+export const batchOptionsArgs = ArgsObject({
   /** Samples per batch (>= 1). The last batch may be smaller unless `dropRemainder`. */
-  batchSize: number;
+  batchSize: Type.Integer({ minimum: 1 }),
   /**
    * Visit the split in a seeded random order.
    * @defaultValue false
    */
-  shuffle?: boolean;
+  shuffle: Type.Optional(Type.Boolean()),
   /**
    * Seed of the order and of the augmentation; pass e.g. `seed + epoch` for
    * a new order every epoch.
    * @defaultValue 0
    */
-  seed?: number;
-  /**
-   * Augment each sample (absent: no augmentation). `{}` uses the defaults.
-   * @defaultValue undefined
-   */
-  augment?: AugmentOptions;
+  seed: Type.Optional(Type.Integer()),
+  /** Augment each sample (absent: no augmentation). `{}` uses the defaults. */
+  augment: Type.Optional(augmentOptions),
   /**
    * Output `[height, width]` of every batch element. With `augment` it is the
    * crop size; without, samples are padded at the bottom/right to it (image
    * with `imagePadValue`, label with 255) and a larger sample is an error.
    * Absent: the samples' own size (every sample of a batch must then agree).
-   * @defaultValue undefined
    */
-  size?: [number, number];
+  size: Type.Optional(SizeTuple()),
   /**
    * RGB (0..255) that pads images; DeepLab pads with the mean pixel.
    * @defaultValue [124, 116, 104] (ImageNet mean)
    */
-  imagePadValue?: [number, number, number];
+  imagePadValue: Type.Optional(Type.Tuple([Type.Integer({ minimum: 0, maximum: 255 }), Type.Integer({ minimum: 0, maximum: 255 }), Type.Integer({ minimum: 0, maximum: 255 })])),
   /**
    * Drop a last batch smaller than `batchSize`.
    * @defaultValue false
    */
-  dropRemainder?: boolean;
-  /**
-   * Use only the first `limit` ids of the split (after shuffling), e.g. for a fast mode.
-   * @defaultValue undefined
-   */
-  limit?: number;
-}
+  dropRemainder: Type.Optional(Type.Boolean()),
+  /** Use only the first `limit` ids of the split (after shuffling), e.g. for a fast mode. */
+  limit: Type.Optional(Type.Integer({ minimum: 0 })),
+});
+
+/**
+ * Options of {@link SegmentationDataset.batches}.
+ * @interface
+ */
+export type BatchOptions = Static<typeof batchOptionsArgs>;
 
 /**
  * Where a sample's own pixels are inside a batch element (the rest is

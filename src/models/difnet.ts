@@ -5,107 +5,82 @@
  * @module
  */
 import * as tf from '@tensorflow/tfjs';
-import { compileArgs, parseArgs, type JSONSchemaType } from '../core/config.js';
-import type { Size2D } from '../core/ops/resize.js';
-import { outputSizeSchema } from '../core/schemas.js';
-import { AtrousResNet, type OutputStride, type ResNetDepth } from '../backbones/atrous_resnet.js';
+import { compileArgs, parseArgs } from '../core/config.js';
+import { ArgsObject, OutputSize, Type, type Static } from '../core/schemas.js';
+import { AtrousResNet } from '../backbones/atrous_resnet.js';
 import { LayerFactory } from '../backbones/layer_factory.js';
 import { LayerRunner } from '../backbones/layer_backbone.js';
-import { classesSchema, depthSchema, nameSchema, outputStrideSchema, seedSchema, widthSchema } from '../backbones/schemas.js';
+import { classesSchema, depthSchema, layerNameSchema, outputStrideSchema, seedSchema, widthSchema } from '../backbones/schemas.js';
 import { SimDeepLab } from '../backbones/sim_deeplab.js';
 import { DiffusionHead } from '../refiners/diffusion/index.js';
 import { toImageSize } from './segmenter.js';
 
-/** Arguments of {@link createDifNet}. */
-export interface DifNetArgs {
+/** Schema of {@link DifNetArgs}: the arguments, their rules and defaults, declared once. */
+const difNetArgs = ArgsObject({
   /**
    * Number of classes K.
-   * @defaultValue 21
    */
-  classes?: number;
+  classes: classesSchema,
   /**
    * Depth of both ResNets (seed and similarity branch).
-   * @defaultValue 18
    */
-  depth?: ResNetDepth;
+  depth: depthSchema,
   /**
    * Channel multiplier of both ResNets.
-   * @defaultValue 1
    */
-  width?: number;
+  width: widthSchema,
   /**
    * Cascaded random walks, 1–5; walk 1 takes the image, walks 2–5 the
    * similarity branch's stages 1–4 (unused stages are not built).
-   * @defaultValue 5
    */
-  walks?: number;
+  walks: Type.Optional(Type.Integer({ minimum: 1, maximum: 5, default: 5 })),
   /**
    * Dimension d of the diffusion embeddings.
-   * @defaultValue 64
    */
-  embeddingDim?: number;
+  embeddingDim: Type.Optional(Type.Integer({ minimum: 1, default: 64 })),
   /**
    * Learn the importance map M of the seed.
-   * @defaultValue true
    */
-  importance?: boolean;
+  importance: Type.Optional(Type.Boolean({ default: true })),
   /**
    * Output stride of both ResNets (the diffusion runs at this stride).
-   * @defaultValue 8
    */
-  outputStride?: OutputStride;
+  outputStride: outputStrideSchema,
   /**
    * Seed branch classifier: ASPP (true) or a single 3×3 conv.
-   * @defaultValue true
    */
-  aspp?: boolean;
+  aspp: Type.Optional(Type.Boolean({ default: true })),
   /**
    * Weight of the deep-supervision cross-entropy on the seed branch's scores
    * (`DiffusionHead`'s `seedLossWeight`); 0 trains on the output only, as the
    * reference does.
-   * @defaultValue 0
    */
-  seedLossWeight?: number;
+  seedLossWeight: Type.Optional(Type.Number({ minimum: 0, default: 0 })),
   /**
    * Fixed input `[height, width]`, or null for any size.
-   * @defaultValue null
    */
-  inputSize?: Size2D | null;
+  inputSize: OutputSize({ default: null }),
   /**
    * Base seed; the branches and the head derive theirs from it.
-   * @defaultValue 0
    */
-  seed?: number;
+  seed: seedSchema,
   /**
    * Model name.
-   * @defaultValue 'difnet'
    */
-  name?: string;
-}
+  name: layerNameSchema({ default: 'difnet' }),
+});
+
+/**
+ * Arguments of {@link createDifNet}.
+ * @interface
+ */
+export type DifNetArgs = Static<typeof difNetArgs>;
 
 /** Parsed {@link DifNetArgs}. */
-type ResolvedDifNetArgs = Required<Omit<DifNetArgs, 'inputSize'>> & { inputSize: Size2D | null };
+type ResolvedDifNetArgs = Required<DifNetArgs>;
 
 /** Schema of {@link DifNetArgs}. */
-export const difNetSchema = compileArgs<DifNetArgs>('DifNetArgs', {
-  type: 'object',
-  properties: {
-    classes: classesSchema,
-    depth: depthSchema,
-    width: widthSchema,
-    walks: { type: 'integer', minimum: 1, maximum: 5, default: 5, nullable: true },
-    embeddingDim: { type: 'integer', minimum: 1, default: 64, nullable: true },
-    importance: { type: 'boolean', default: true, nullable: true },
-    outputStride: outputStrideSchema,
-    aspp: { type: 'boolean', default: true, nullable: true },
-    seedLossWeight: { type: 'number', minimum: 0, default: 0, nullable: true },
-    inputSize: outputSizeSchema,
-    seed: seedSchema,
-    name: nameSchema('difnet'),
-  },
-  required: [],
-  additionalProperties: false,
-} as unknown as JSONSchemaType<DifNetArgs>);
+export const difNetSchema = compileArgs('DifNetArgs', difNetArgs);
 
 /**
  * Builds DifNet as one `tf.LayersModel`: `image [B, H, W, 3] → logits

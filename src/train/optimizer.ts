@@ -6,58 +6,56 @@
  * @module
  */
 import * as tf from '@tensorflow/tfjs';
-import { compileArgs, parseArgs, type JSONSchemaType } from '../core/config.js';
+import { compileArgs, parseArgs } from '../core/config.js';
+import { ArgsObject, Nullable, StringEnum, Type, type Static } from '../core/schemas.js';
 import { ConfigError } from '../core/errors.js';
 
-/** Arguments of {@link SegmentationOptimizer}. */
-export interface OptimizerArgs {
+/** Schema of {@link OptimizerArgs}: the arguments, their rules and defaults, declared once. */
+const optimizerArgs = ArgsObject({
   /**
    * `sgd` (with momentum) or `adam`.
-   * @defaultValue 'sgd'
    */
-  type?: 'sgd' | 'adam';
+  type: Type.Optional(StringEnum(['sgd', 'adam'], { default: 'sgd' })),
   /**
    * Base learning rate; null: 0.01 for SGD, 0.001 for Adam.
-   * @defaultValue null
    */
-  learningRate?: number | null;
+  learningRate: Type.Optional(Nullable(Type.Number({ exclusiveMinimum: 0 }), { default: null })),
   /**
    * SGD momentum (0 = plain SGD).
-   * @defaultValue 0.9
    */
-  momentum?: number;
+  momentum: Type.Optional(Type.Number({ minimum: 0, maximum: 1, exclusiveMaximum: 1, default: 0.9 })),
   /**
    * Adam β1.
-   * @defaultValue 0.9
    */
-  beta1?: number;
+  beta1: Type.Optional(Type.Number({ minimum: 0, exclusiveMaximum: 1, default: 0.9 })),
   /**
    * Adam β2.
-   * @defaultValue 0.999
    */
-  beta2?: number;
+  beta2: Type.Optional(Type.Number({ minimum: 0, exclusiveMaximum: 1, default: 0.999 })),
   /**
    * Adam ε.
-   * @defaultValue 1e-8
    */
-  epsilon?: number;
+  epsilon: Type.Optional(Type.Number({ exclusiveMinimum: 0, default: 1e-8 })),
   /**
    * L2 weight decay added to the gradients of kernels (not biases, not batch
    * norm); DeepLab uses 5e-4.
-   * @defaultValue 0
    */
-  weightDecay?: number;
+  weightDecay: Type.Optional(Type.Number({ minimum: 0, default: 0 })),
   /**
    * Learning-rate policy: `poly` = base·(1 − step/totalSteps)^power (DeepLab), or `constant`.
-   * @defaultValue 'poly'
    */
-  policy?: 'poly' | 'constant';
+  policy: Type.Optional(StringEnum(['poly', 'constant'], { default: 'poly' })),
   /**
    * Exponent of the poly policy.
-   * @defaultValue 0.9
    */
-  power?: number;
-}
+  power: Type.Optional(Type.Number({ exclusiveMinimum: 0, default: 0.9 })),
+});
+
+/**
+ * Arguments of {@link SegmentationOptimizer}.
+ * @interface
+ */
+export type OptimizerArgs = Static<typeof optimizerArgs>;
 
 /** Parsed {@link OptimizerArgs}: every field set. */
 export interface ResolvedOptimizerArgs extends Required<Omit<OptimizerArgs, 'learningRate'>> {
@@ -66,22 +64,7 @@ export interface ResolvedOptimizerArgs extends Required<Omit<OptimizerArgs, 'lea
 }
 
 /** Schema of {@link OptimizerArgs}. */
-export const optimizerSchema = compileArgs<OptimizerArgs>('OptimizerArgs', {
-  type: 'object',
-  properties: {
-    type: { type: 'string', enum: ['sgd', 'adam'], default: 'sgd', nullable: true },
-    learningRate: { type: 'number', exclusiveMinimum: 0, default: null, nullable: true },
-    momentum: { type: 'number', minimum: 0, maximum: 1, exclusiveMaximum: 1, default: 0.9, nullable: true },
-    beta1: { type: 'number', minimum: 0, exclusiveMaximum: 1, default: 0.9, nullable: true },
-    beta2: { type: 'number', minimum: 0, exclusiveMaximum: 1, default: 0.999, nullable: true },
-    epsilon: { type: 'number', exclusiveMinimum: 0, default: 1e-8, nullable: true },
-    weightDecay: { type: 'number', minimum: 0, default: 0, nullable: true },
-    policy: { type: 'string', enum: ['poly', 'constant'], default: 'poly', nullable: true },
-    power: { type: 'number', exclusiveMinimum: 0, default: 0.9, nullable: true },
-  },
-  required: [],
-  additionalProperties: false,
-} as unknown as JSONSchemaType<OptimizerArgs>);
+export const optimizerSchema = compileArgs('OptimizerArgs', optimizerArgs);
 
 /**
  * Validates optimizer args and fills the defaults (including the type's

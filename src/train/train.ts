@@ -7,7 +7,8 @@
  * @module
  */
 import * as tf from '@tensorflow/tfjs';
-import { compileArgs, parseArgs, type JSONSchemaType } from '../core/config.js';
+import { compileArgs, parseArgs } from '../core/config.js';
+import { ArgsObject, Nullable, Type, type Static } from '../core/schemas.js';
 import { ConfigError, DataError, ShapeError } from '../core/errors.js';
 import { installKernelFixes } from '../core/kernels/index.js';
 import { assertUnitImage, RefinerLayer } from '../core/refiner.js';
@@ -16,102 +17,66 @@ import { checkLabelValues, segmentationCrossEntropy, type CrossEntropyOptions } 
 import { learningRateAt, SegmentationOptimizer, type OptimizerArgs, type ResolvedOptimizerArgs } from './optimizer.js';
 import type { AuxiliaryLoss, BatchSource, EpochLog, SegmentationBatch, StepLog, TrainCallbacks, TrainResult } from './types.js';
 
-/** Where and how often to checkpoint. */
-export interface CheckpointOptions {
+/** Schema of the plain-data part of {@link CheckpointOptions} (the store is checked by shape). */
+const checkpointSettings = ArgsObject({
+  /** Also checkpoint every N steps (0: only at the end of each epoch and of training). */
+  everySteps: Type.Optional(Type.Integer({ minimum: 0, default: 0 })),
+  /** Resume from the checkpoint in `store` when there is one. */
+  resume: Type.Optional(Type.Boolean({ default: true })),
+});
+
+/** Checkpointing of {@link train}: where, how often, and whether to resume. */
+export interface CheckpointOptions extends Static<typeof checkpointSettings> {
   /**
    * Where the checkpoint goes (one checkpoint, overwritten each time):
    * `memoryCheckpointStore()`, or `fileCheckpointStore(directory)` from
    * `segrefine/node`.
    */
   store: CheckpointStore;
-  /**
-   * Also checkpoint every N steps (0: only at the end of each epoch and of training).
-   * @defaultValue 0
-   */
-  everySteps?: number;
-  /**
-   * Resume from the checkpoint in `store` when there is one.
-   * @defaultValue true
-   */
-  resume?: boolean;
 }
 
-/** Options of {@link train}. */
-export interface TrainOptions {
-  /** Batches `{ images [B,H,W,3] in [0,1], labels [B,H,W] int32 }`; a function gets a fresh iterable per epoch. The loop disposes every batch it takes. */
-  data: BatchSource;
-  /**
-   * Passes over the data.
-   * @defaultValue 1
-   */
-  epochs?: number;
-  /**
-   * Batches per epoch; null: until the iterator ends.
-   * @defaultValue null
-   */
-  stepsPerEpoch?: number | null;
+/** Schema of the plain-data part of {@link TrainOptions}. */
+const trainSettings = ArgsObject({
+  /** Passes over the data. */
+  epochs: Type.Optional(Type.Integer({ minimum: 1, default: 1 })),
+  /** Batches per epoch; null: until the iterator ends. */
+  stepsPerEpoch: Type.Optional(Nullable(Type.Integer({ minimum: 1 }), { default: null })),
   /**
    * Stop after this many steps in all; also the length of the poly schedule.
-   * Default: epochs × stepsPerEpoch when both are known.
-   * @defaultValue null
+   * Null: epochs × stepsPerEpoch when both are known.
    */
-  totalSteps?: number | null;
+  totalSteps: Type.Optional(Nullable(Type.Integer({ minimum: 1 }), { default: null })),
+  /** Which model output the cross-entropy applies to. */
+  outputIndex: Type.Optional(Type.Integer({ minimum: 0, default: 0 })),
+  /** Check every batch's labels are in [0, K) or the ignore label (one small read-back per step). */
+  checkLabels: Type.Optional(Type.Boolean({ default: true })),
+});
+
+/** Options of {@link train}. */
+export interface TrainOptions extends Static<typeof trainSettings> {
+  /** Batches `{ images [B,H,W,3] in [0,1], labels [B,H,W] int32 }`; a function gets a fresh iterable per epoch. The loop disposes every batch it takes. */
+  data: BatchSource;
   /** Optimiser and learning-rate policy. @defaultValue SGD, momentum 0.9, lr 0.01, poly 0.9 */
   optimizer?: OptimizerArgs;
   /** Cross-entropy options (ignore label, class weights). */
   loss?: CrossEntropyOptions;
-  /**
-   * Which model output the cross-entropy applies to.
-   * @defaultValue 0
-   */
-  outputIndex?: number;
   /** Extra loss terms added to the cross-entropy. (A refiner's own loss, e.g. the segmentation-aware embedding loss, is added without asking: see `RefinerLayer.auxiliaryLoss`.) */
   auxiliaryLosses?: AuxiliaryLoss[];
   /** Progress and evaluation hooks. */
   callbacks?: TrainCallbacks;
   /** Checkpointing; null for none. @defaultValue null */
   checkpoint?: CheckpointOptions | null;
-  /**
-   * Check every batch's labels are in [0, K) or the ignore label (one small read-back per step).
-   * @defaultValue true
-   */
-  checkLabels?: boolean;
 }
 
 /** The plain-data part of {@link TrainOptions}, validated by schema. */
-interface TrainSettings {
-  epochs: number;
-  stepsPerEpoch: number | null;
-  totalSteps: number | null;
-  outputIndex: number;
-  checkLabels: boolean;
-}
+type TrainSettings = Required<Static<typeof trainSettings>>;
 
-const trainSettingsSchema = compileArgs<TrainSettings>('TrainOptions', {
-  type: 'object',
-  properties: {
-    epochs: { type: 'integer', minimum: 1, default: 1 },
-    stepsPerEpoch: { type: 'integer', minimum: 1, nullable: true, default: null },
-    totalSteps: { type: 'integer', minimum: 1, nullable: true, default: null },
-    outputIndex: { type: 'integer', minimum: 0, default: 0 },
-    checkLabels: { type: 'boolean', default: true },
-  },
-  required: [],
-  additionalProperties: false,
-} as unknown as JSONSchemaType<TrainSettings>);
+const trainSettingsSchema = compileArgs('TrainOptions', trainSettings);
 
-/** The plain-data part of {@link CheckpointOptions} (the store is checked by shape). */
-type CheckpointSettings = Omit<CheckpointOptions, 'store'>;
+/** The plain-data part of {@link CheckpointOptions}. */
+type CheckpointSettings = Static<typeof checkpointSettings>;
 
-const checkpointSchema = compileArgs<CheckpointSettings>('CheckpointOptions', {
-  type: 'object',
-  properties: {
-    everySteps: { type: 'integer', minimum: 0, default: 0, nullable: true },
-    resume: { type: 'boolean', default: true, nullable: true },
-  },
-  required: [],
-  additionalProperties: false,
-} as unknown as JSONSchemaType<CheckpointSettings>);
+const checkpointSchema = compileArgs('CheckpointOptions', checkpointSettings);
 
 function parseCheckpointOptions(options: CheckpointOptions): Required<CheckpointOptions> {
   if (options === null || typeof options !== 'object') throw new ConfigError('checkpoint', 'must be an object { store, everySteps?, resume? } or null', options);
@@ -180,7 +145,7 @@ export async function train(model: tf.LayersModel, options: TrainOptions): Promi
   installKernelFixes(); // the dilated-conv and wasm gradients training needs
   if (!(model instanceof tf.LayersModel)) throw new ConfigError('model', 'must be a tf.LayersModel', model);
   const { data, optimizer: optimizerArgs, loss: lossOptions = {}, auxiliaryLosses = [], callbacks = {}, checkpoint: checkpointArgs, ...plain } = options;
-  const settings = parseArgs(trainSettingsSchema, plain);
+  const settings = parseArgs(trainSettingsSchema, plain) as TrainSettings; // every field has a default
   const checkpoint = checkpointArgs === null || checkpointArgs === undefined ? undefined : parseCheckpointOptions(checkpointArgs);
   if (settings.outputIndex >= model.outputs.length) throw new ConfigError('TrainOptions/outputIndex', `must be < ${model.outputs.length} (the model's outputs)`, settings.outputIndex);
   const classes = model.outputs[settings.outputIndex]!.shape[3];

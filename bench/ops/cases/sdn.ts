@@ -57,7 +57,7 @@ export const cases: OpBenchCase[] = [
       ];
       const features = shapes.map((s, i) => tf.randomNormal(s, 0, 1, 'float32', 10 + i) as tf.Tensor4D);
       for (const mode of ['multi', 'single'] as const) {
-        const neck = new SdnNeck({ mode, fusionInit: 'random' });
+        const neck = new SdnNeck({ mode, fusionInitializer: 'random' });
         const forwardMs = await timeMedian(() => neck.apply(features), { reps: 3 });
         const vars = neck.trainableWeights.map((w) => w.read() as tf.Variable);
         const trainMs = await timeMedian(

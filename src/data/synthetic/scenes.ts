@@ -10,7 +10,8 @@
  * Sample `i` of a split is a pure function of `(seed, split, i)`.
  * @module
  */
-import { compileArgs, parseArgs, type JSONSchemaType } from '../../core/config.js';
+import { compileArgs, parseArgs } from '../../core/config.js';
+import { ArgsObject, Type, type Static } from '../../core/schemas.js';
 import { ConfigError } from '../../core/errors.js';
 import { iterateBatches } from '../batches.js';
 import { SeededRandom, hashSeed } from '../random.js';
@@ -21,87 +22,65 @@ import { SHAPE_FAMILIES } from './shapes.js';
 /** Class names of the synthetic scenes (index = label): background, then one per shape family. */
 export const SYNTHETIC_CLASS_NAMES: readonly string[] = Object.freeze(['background', ...SHAPE_FAMILIES.map((f) => f.name)]);
 
-/** Arguments of {@link SyntheticScenes} / {@link createSyntheticDataset}. */
-export interface SyntheticDatasetArgs {
+/** Schema of {@link SyntheticDatasetArgs}: the arguments, their rules and defaults, declared once. */
+const syntheticDatasetArgs = ArgsObject({
   /**
    * Seed of the whole dataset; the same seed gives identical bytes.
-   * @defaultValue 0
    */
-  seed?: number;
+  seed: Type.Optional(Type.Integer({ default: 0 })),
   /**
    * Image `[height, width]` (each 16..4096).
-   * @defaultValue [128, 128]
    */
-  size?: [number, number];
+  size: Type.Optional(Type.Tuple([Type.Integer({ minimum: 16, maximum: 4096 }), Type.Integer({ minimum: 16, maximum: 4096 })], { default: [128, 128] })),
   /**
    * Number of training scenes.
-   * @defaultValue 256
    */
-  numTrain?: number;
+  numTrain: Type.Optional(Type.Integer({ minimum: 0, default: 256 })),
   /**
    * Number of validation scenes.
-   * @defaultValue 64
    */
-  numVal?: number;
+  numVal: Type.Optional(Type.Integer({ minimum: 0, default: 64 })),
   /**
    * Classes including background (2..8); class k ≥ 1 is the k-th name of {@link SYNTHETIC_CLASS_NAMES}.
-   * @defaultValue 6
    */
-  numClasses?: number;
+  numClasses: Type.Optional(Type.Integer({ minimum: 2, maximum: SHAPE_FAMILIES.length + 1, default: 6 })),
   /**
    * Objects per scene, inclusive `[min, max]` (1..16).
-   * @defaultValue [2, 5]
    */
-  objectsPerScene?: [number, number];
+  objectsPerScene: Type.Optional(Type.Tuple([Type.Integer({ minimum: 1, maximum: 16 }), Type.Integer({ minimum: 1, maximum: 16 })], { default: [2, 5] })),
   /**
    * Half-width in pixels of the void band along label boundaries (0 = no void);
    * a pixel is void when its `(2r+1)²` window holds two labels, so the band is `2r` wide.
-   * @defaultValue 1
    */
-  voidRadius?: number;
+  voidRadius: Type.Optional(Type.Integer({ minimum: 0, maximum: 16, default: 1 })),
   /**
    * Standard deviation of the zero-mean (triangular) pixel noise, in 0..255 units.
-   * @defaultValue 6
    */
-  noise?: number;
+  noise: Type.Optional(Type.Number({ minimum: 0, maximum: 128, default: 6 })),
   /**
    * Probability that an object's colour is drawn near its class hue instead
    * of uniformly (0 = colour carries no class information).
-   * @defaultValue 0.3
    */
-  colourBias?: number;
+  colourBias: Type.Optional(Type.Number({ minimum: 0, maximum: 1, default: 0.3 })),
   /**
    * Probability that a thin background-class bar occludes the scene.
-   * @defaultValue 0.35
    */
-  occluderProbability?: number;
+  occluderProbability: Type.Optional(Type.Number({ minimum: 0, maximum: 1, default: 0.35 })),
   /**
    * Scale of the background's (and occluders') colour saturation: 1 draws
    * them from the objects' colour distribution, lower values mute them
    * towards grey, so that colour also tells objects from background.
-   * @defaultValue 1
    */
-  backgroundSaturation?: number;
-}
+  backgroundSaturation: Type.Optional(Type.Number({ minimum: 0, maximum: 1, default: 1 })),
+});
 
-const syntheticSchema = compileArgs<SyntheticDatasetArgs>('SyntheticDatasetArgs', {
-  type: 'object',
-  properties: {
-    seed: { type: 'integer', nullable: true, default: 0 },
-    size: { type: 'array', items: { type: 'integer', minimum: 16, maximum: 4096 }, minItems: 2, maxItems: 2, nullable: true, default: [128, 128] },
-    numTrain: { type: 'integer', minimum: 0, nullable: true, default: 256 },
-    numVal: { type: 'integer', minimum: 0, nullable: true, default: 64 },
-    numClasses: { type: 'integer', minimum: 2, maximum: SHAPE_FAMILIES.length + 1, nullable: true, default: 6 },
-    objectsPerScene: { type: 'array', items: { type: 'integer', minimum: 1, maximum: 16 }, minItems: 2, maxItems: 2, nullable: true, default: [2, 5] },
-    voidRadius: { type: 'integer', minimum: 0, maximum: 16, nullable: true, default: 1 },
-    noise: { type: 'number', minimum: 0, maximum: 128, nullable: true, default: 6 },
-    colourBias: { type: 'number', minimum: 0, maximum: 1, nullable: true, default: 0.3 },
-    occluderProbability: { type: 'number', minimum: 0, maximum: 1, nullable: true, default: 0.35 },
-    backgroundSaturation: { type: 'number', minimum: 0, maximum: 1, nullable: true, default: 1 },
-  },
-  required: [],
-  additionalProperties: false,
-} as unknown as JSONSchemaType<SyntheticDatasetArgs>);
+/**
+ * Arguments of {@link SyntheticScenes} / {@link createSyntheticDataset}.
+ * @interface
+ */
+export type SyntheticDatasetArgs = Static<typeof syntheticDatasetArgs>;
+
+const syntheticSchema = compileArgs('SyntheticDatasetArgs', syntheticDatasetArgs);
 
 const SPLITS = Object.freeze(['train', 'val']);
 const ID_PATTERN = /^(train|val)_(\d+)$/;

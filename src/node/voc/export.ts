@@ -6,43 +6,46 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import sharp from 'sharp';
-import { compileArgs, parseArgs, type JSONSchemaType } from '../../core/config.js';
+import { compileArgs, parseArgs } from '../../core/config.js';
+import { ArgsObject, StringEnum, Type, type Static } from '../../core/schemas.js';
 import { VOC_PALETTE } from '../../data/palette.js';
 import type { Sample, SegmentationDataset } from '../../data/types.js';
 import { encodePalettePng } from './png.js';
 
-/** Options of {@link exportVoc}. */
-export interface ExportVocOptions {
+/** Schema of {@link ExportVocOptions} (the defaults are applied where each option is used). */
+const exportVocOptions = ArgsObject({
   /**
    * Splits to write (each becomes `ImageSets/Segmentation/<split>.txt`).
    * Default: all of the dataset's splits; with both `train` and `val`, a
    * `trainval.txt` is added as in VOC.
-   * @defaultValue undefined
    */
-  splits?: string[];
+  splits: Type.Optional(Type.Array(Type.String({ pattern: '^[A-Za-z0-9_.-]+$' }), { minItems: 1 })),
   /**
    * Image file format. `'png'` is lossless, so the folder loads back with
    * identical pixels; `'jpeg'` writes `<id>.jpg` as VOC does (for tools that
    * only look for `.jpg`), at the cost of small compression errors.
    * @defaultValue 'png'
    */
-  imageFormat?: 'png' | 'jpeg';
+  imageFormat: Type.Optional(StringEnum(['png', 'jpeg'])),
   /**
    * JPEG quality (1..100) with `imageFormat: 'jpeg'`; chroma is not subsampled.
    * @defaultValue 95
    */
-  jpegQuality?: number;
-  /**
-   * Write at most this many samples per split.
-   * @defaultValue undefined
-   */
-  limit?: number;
+  jpegQuality: Type.Optional(Type.Integer({ minimum: 1, maximum: 100 })),
+  /** Write at most this many samples per split (absent: all). */
+  limit: Type.Optional(Type.Integer({ minimum: 0 })),
   /**
    * Samples encoded at the same time.
    * @defaultValue 4
    */
-  concurrency?: number;
-}
+  concurrency: Type.Optional(Type.Integer({ minimum: 1, maximum: 64 })),
+});
+
+/**
+ * Options of {@link exportVoc}.
+ * @interface
+ */
+export type ExportVocOptions = Static<typeof exportVocOptions>;
 
 /** What {@link exportVoc} wrote. */
 export interface ExportVocResult {
@@ -54,18 +57,7 @@ export interface ExportVocResult {
   written: number;
 }
 
-const exportSchema = compileArgs<ExportVocOptions>('ExportVocOptions', {
-  type: 'object',
-  properties: {
-    splits: { type: 'array', items: { type: 'string', pattern: '^[A-Za-z0-9_.-]+$' }, minItems: 1, nullable: true },
-    imageFormat: { type: 'string', enum: ['png', 'jpeg'], nullable: true },
-    jpegQuality: { type: 'integer', minimum: 1, maximum: 100, nullable: true },
-    limit: { type: 'integer', minimum: 0, nullable: true },
-    concurrency: { type: 'integer', minimum: 1, maximum: 64, nullable: true },
-  },
-  required: [],
-  additionalProperties: false,
-} as unknown as JSONSchemaType<ExportVocOptions>);
+const exportSchema = compileArgs('ExportVocOptions', exportVocOptions);
 
 async function writeSample(sample: Sample, dir: string, options: ExportVocOptions): Promise<void> {
   const raw = { raw: { width: sample.width, height: sample.height, channels: 3 as const } };

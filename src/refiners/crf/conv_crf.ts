@@ -9,12 +9,12 @@
  * @module
  */
 import * as tf from '@tensorflow/tfjs';
-import { compileArgs, parseArgs, type JSONSchemaType } from '../../core/config.js';
+import { compileArgs, parseArgs } from '../../core/config.js';
 import { ConfigError, ShapeError } from '../../core/errors.js';
 import type { Size2D } from '../../core/ops/resize.js';
 import { RefinerLayer, splitLayerArgs, type NamedInputs, type RefinerCallKwargs, type RefinerInputRoles, type RefinerInputs } from '../../core/refiner.js';
 import type { RefinerSpec } from '../../core/registry.js';
-import { outputSizeSchema } from '../../core/schemas.js';
+import { ArgsObject, OutputSize, Type, type Static } from '../../core/schemas.js';
 import { convCrfMeanField, type ConvCrfConfig } from './conv_crf_ops.js';
 import {
   bilateralKernelSchema,
@@ -22,9 +22,6 @@ import {
   gaussianKernelSchema,
   normalizationSchema,
   resolveKernels,
-  type BilateralKernelParams,
-  type CrfNormalization,
-  type GaussianKernelParams,
   type ResolvedKernel,
 } from './params.js';
 
@@ -64,67 +61,51 @@ export function convCrfMemoryBytes(args: Pick<ConvCrfArgs, 'kernelSize' | 'itera
   return 4 * k * k * grid * perTap + full * (1 + iterations);
 }
 
-/** Arguments of {@link ConvCrf}. */
-export interface ConvCrfArgs {
+/** Schema of {@link ConvCrfArgs}: the arguments, their rules and defaults, declared once. */
+const convCrfArgs = ArgsObject({
   /**
    * Mean-field iterations.
-   * @defaultValue 5
    */
-  iterations?: number;
+  iterations: Type.Optional(Type.Integer({ minimum: 0, default: 5 })),
   /**
    * Window side k (odd): messages reach (k−1)/2 grid cells in each direction.
    * A call whose k²·H·W·K buffers would exceed {@link CONV_CRF_MAX_BYTES}
    * (see {@link convCrfMemoryBytes}) is a `ConfigError`.
-   * @defaultValue 7
    */
-  kernelSize?: number;
+  kernelSize: Type.Optional(Type.Integer({ minimum: 1, default: 7 })),
   /**
    * Messages are computed on a grid pooled by this factor and upsampled back (ConvCRF's "blur").
-   * @defaultValue 1
    */
-  downsample?: number;
+  downsample: Type.Optional(Type.Integer({ minimum: 1, default: 1 })),
   /**
    * Smoothness kernel; its `compat` initialises the learnable weight. Null disables it.
-   * @defaultValue `{ sxy: 3, compat: 3 }`
    */
-  pos?: GaussianKernelParams | null;
+  pos: gaussianKernelSchema,
   /**
    * Appearance kernel; its `compat` initialises the learnable weight. Null disables it.
-   * @defaultValue `{ sxy: 80, srgb: 13, compat: 10 }`
    */
-  bilateral?: BilateralKernelParams | null;
+  bilateral: bilateralKernelSchema,
   /**
    * Kernel normalisation over the window.
-   * @defaultValue 'symmetric'
    */
-  normalization?: CrfNormalization;
+  normalization: normalizationSchema,
   /**
    * Probabilities are clipped to [clip, 1] before the unary −log p.
-   * @defaultValue 1e-5
    */
-  clip?: number;
+  clip: clipSchema,
   /**
    * Output `[height, width]`; null keeps the scores' size (the CRF itself runs at the image's size).
-   * @defaultValue null
    */
-  outputSize?: Size2D | null;
-}
+  outputSize: OutputSize({ default: null }),
+});
 
-const convCrfSchema = compileArgs<ConvCrfArgs>('ConvCrfArgs', {
-  type: 'object',
-  properties: {
-    iterations: { type: 'integer', minimum: 0, default: 5 },
-    kernelSize: { type: 'integer', minimum: 1, default: 7 },
-    downsample: { type: 'integer', minimum: 1, default: 1 },
-    pos: gaussianKernelSchema,
-    bilateral: bilateralKernelSchema,
-    normalization: normalizationSchema,
-    clip: clipSchema,
-    outputSize: outputSizeSchema,
-  },
-  required: [],
-  additionalProperties: false,
-} as unknown as JSONSchemaType<ConvCrfArgs>);
+/**
+ * Arguments of {@link ConvCrf}.
+ * @interface
+ */
+export type ConvCrfArgs = Static<typeof convCrfArgs>;
+
+const convCrfSchema = compileArgs('ConvCrfArgs', convCrfArgs);
 
 /**
  * Convolutional CRF layer. Inputs `[scores, image]`: logits `[B, h, w, K]` and

@@ -13,7 +13,8 @@
  * @module
  */
 import * as tf from '@tensorflow/tfjs';
-import { compileArgs, parseArgs, type JSONSchemaType } from '../../core/config.js';
+import { compileArgs, parseArgs } from '../../core/config.js';
+import { ArgsObject, Type, type Static } from '../../core/schemas.js';
 import { DataError, ShapeError } from '../../core/errors.js';
 import { meanField, type MeanFieldKernel, type MeanFieldResult } from './mean_field.js';
 import {
@@ -22,9 +23,6 @@ import {
   gaussianKernelSchema,
   normalizationSchema,
   resolveKernels,
-  type BilateralKernelParams,
-  type CrfNormalization,
-  type GaussianKernelParams,
 } from './params.js';
 import { PermutohedralLattice } from './permutohedral.js';
 
@@ -50,50 +48,32 @@ export interface LabelProbabilities {
   readonly labels: number;
 }
 
-/** Parameters of {@link denseCrf} (pydensecrf's names and defaults). */
-export interface DenseCrfParams {
-  /**
-   * Mean-field iterations (0 returns the clipped, renormalised input).
-   * @defaultValue 10
-   */
-  iterations?: number;
-  /**
-   * Smoothness kernel (pydensecrf `addPairwiseGaussian`); null disables it.
-   * @defaultValue `{ sxy: 3, compat: 3 }`
-   */
-  pos?: GaussianKernelParams | null;
-  /**
-   * Appearance kernel (pydensecrf `addPairwiseBilateral`); null disables it.
-   * @defaultValue `{ sxy: 80, srgb: 13, compat: 10 }`
-   */
-  bilateral?: BilateralKernelParams | null;
-  /**
-   * Kernel normalisation.
-   * @defaultValue 'symmetric'
-   */
-  normalization?: CrfNormalization;
-  /**
-   * Probabilities are clipped to [clip, 1] before the unary −log p.
-   * @defaultValue 1e-5
-   */
-  clip?: number;
-}
-
-/** Schema properties shared by {@link DenseCrfParams} and the refiner's args. */
+/**
+ * Schema properties of {@link DenseCrfParams}, shared with the refiner's args.
+ * @internal
+ */
 export const denseCrfParamProperties = {
-  iterations: { type: 'integer', minimum: 0, default: 10 },
+  /** Mean-field iterations (0 returns the clipped, renormalised input). */
+  iterations: Type.Optional(Type.Integer({ minimum: 0, default: 10 })),
+  /** Smoothness kernel (pydensecrf `addPairwiseGaussian`); null disables it. */
   pos: gaussianKernelSchema,
+  /** Appearance kernel (pydensecrf `addPairwiseBilateral`); null disables it. */
   bilateral: bilateralKernelSchema,
+  /** Kernel normalisation. */
   normalization: normalizationSchema,
+  /** Probabilities are clipped to [clip, 1] before the unary −log p. */
   clip: clipSchema,
-} as const;
+};
 
-const denseCrfParamsSchema = compileArgs<DenseCrfParams>('DenseCrfParams', {
-  type: 'object',
-  properties: denseCrfParamProperties,
-  required: [],
-  additionalProperties: false,
-} as unknown as JSONSchemaType<DenseCrfParams>);
+const denseCrfParams = ArgsObject(denseCrfParamProperties);
+
+/**
+ * Parameters of {@link denseCrf} (pydensecrf's names and defaults).
+ * @interface
+ */
+export type DenseCrfParams = Static<typeof denseCrfParams>;
+
+const denseCrfParamsSchema = compileArgs('DenseCrfParams', denseCrfParams);
 
 /**
  * Validates {@link DenseCrfParams} and fills the defaults.

@@ -5,29 +5,27 @@
  * @module
  */
 import * as tf from '@tensorflow/tfjs';
-import { compileArgs, parseArgs, type JSONSchemaType } from '../../core/config.js';
+import { compileArgs, parseArgs } from '../../core/config.js';
 import { DataError, ShapeError } from '../../core/errors.js';
-import { resizeBilinear, type Size2D } from '../../core/ops/resize.js';
+import { resizeBilinear } from '../../core/ops/resize.js';
 import { assertFinite, assertFloat32, checkRefineOptions, type RefineOptions, type Refiner, type RefinerInputs } from '../../core/refiner.js';
 import type { RefinerSpec } from '../../core/registry.js';
-import { outputSizeSchema } from '../../core/schemas.js';
+import { ArgsObject, OutputSize, type Static } from '../../core/schemas.js';
 import { denseCrfParamProperties, runDenseCrf, type DenseCrfParams } from './dense_crf.js';
 
-/** Arguments of {@link DenseCrf}: the {@link DenseCrfParams} plus an output size. */
-export interface DenseCrfArgs extends DenseCrfParams {
-  /**
-   * Output `[height, width]`; null keeps the scores' size (the CRF itself runs at the image's size).
-   * @defaultValue null
-   */
-  outputSize?: Size2D | null;
-}
+const denseCrfArgs = ArgsObject({
+  ...denseCrfParamProperties,
+  /** Output `[height, width]`; null keeps the scores' size (the CRF itself runs at the image's size). */
+  outputSize: OutputSize({ default: null }),
+});
 
-const denseCrfSchema = compileArgs<DenseCrfArgs>('DenseCrfArgs', {
-  type: 'object',
-  properties: { ...denseCrfParamProperties, outputSize: outputSizeSchema },
-  required: [],
-  additionalProperties: false,
-} as unknown as JSONSchemaType<DenseCrfArgs>);
+/**
+ * Arguments of {@link DenseCrf}: the {@link DenseCrfParams} plus an output size.
+ * @interface
+ */
+export type DenseCrfArgs = Static<typeof denseCrfArgs>;
+
+const denseCrfSchema = compileArgs('DenseCrfArgs', denseCrfArgs);
 
 function checkRank4(t: unknown, argument: string): asserts t is tf.Tensor4D {
   if (t === undefined || t === null) throw new ShapeError(argument, 'is required', t);

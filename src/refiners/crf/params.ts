@@ -6,7 +6,7 @@
  * `addPairwiseBilateral(sxy=80, srgb=13, compat=10)`).
  * @module
  */
-import type { JSONSchemaType } from '../../core/config.js';
+import { ArgsObject, Nullable, StringEnum, Type, type Static } from '../../core/schemas.js';
 
 /**
  * How a Gaussian kernel K is normalised with n = K·1 (pydensecrf's
@@ -16,85 +16,52 @@ import type { JSONSchemaType } from '../../core/config.js';
  */
 export type CrfNormalization = 'symmetric' | 'after' | 'none';
 
-/** The smoothness (position-only) kernel `compat · exp(−|p_i − p_j|² / 2 sxy²)`. */
-export interface GaussianKernelParams {
-  /**
-   * Spatial standard deviation θγ in pixels.
-   * @defaultValue 3
-   */
-  sxy?: number;
-  /**
-   * Potts weight w of the term.
-   * @defaultValue 3
-   */
-  compat?: number;
-}
-
-/** The appearance kernel `compat · exp(−|p_i − p_j|² / 2 sxy² − |I_i − I_j|² / 2 srgb²)`. */
-export interface BilateralKernelParams {
-  /**
-   * Spatial standard deviation θα in pixels.
-   * @defaultValue 80
-   */
-  sxy?: number;
-  /**
-   * Colour standard deviation θβ in 0..255 RGB units.
-   * @defaultValue 13
-   */
-  srgb?: number;
-  /**
-   * Potts weight w of the term.
-   * @defaultValue 10
-   */
-  compat?: number;
-}
+const CRF_NORMALIZATIONS: readonly CrfNormalization[] = ['symmetric', 'after', 'none'];
 
 /** Default smoothness kernel (pydensecrf's example and DeepLab's `pos_w = 3`). */
 export const DEFAULT_POS = { sxy: 3, compat: 3 } as const;
 /** Default appearance kernel (pydensecrf's example values). */
 export const DEFAULT_BILATERAL = { sxy: 80, srgb: 13, compat: 10 } as const;
 
-/** Schema of {@link GaussianKernelParams} (null disables the term). */
-export const gaussianKernelSchema = {
-  type: 'object',
-  properties: {
-    sxy: { type: 'number', exclusiveMinimum: 0, default: DEFAULT_POS.sxy },
-    compat: { type: 'number', default: DEFAULT_POS.compat },
-  },
-  required: [],
-  additionalProperties: false,
-  nullable: true,
-  default: { ...DEFAULT_POS },
-} as unknown as JSONSchemaType<GaussianKernelParams | null>;
+const gaussianKernel = ArgsObject({
+  /** Spatial standard deviation θγ in pixels. */
+  sxy: Type.Optional(Type.Number({ exclusiveMinimum: 0, default: DEFAULT_POS.sxy })),
+  /** Potts weight w of the term. */
+  compat: Type.Optional(Type.Number({ default: DEFAULT_POS.compat })),
+});
 
-/** Schema of {@link BilateralKernelParams} (null disables the term). */
-export const bilateralKernelSchema = {
-  type: 'object',
-  properties: {
-    sxy: { type: 'number', exclusiveMinimum: 0, default: DEFAULT_BILATERAL.sxy },
-    srgb: { type: 'number', exclusiveMinimum: 0, default: DEFAULT_BILATERAL.srgb },
-    compat: { type: 'number', default: DEFAULT_BILATERAL.compat },
-  },
-  required: [],
-  additionalProperties: false,
-  nullable: true,
-  default: { ...DEFAULT_BILATERAL },
-} as unknown as JSONSchemaType<BilateralKernelParams | null>;
+/**
+ * The smoothness (position-only) kernel `compat · exp(−|p_i − p_j|² / 2 sxy²)`.
+ * @interface
+ */
+export type GaussianKernelParams = Static<typeof gaussianKernel>;
 
-/** Schema of a {@link CrfNormalization}. */
-export const normalizationSchema = {
-  type: 'string',
-  enum: ['symmetric', 'after', 'none'],
-  default: 'symmetric',
-} as unknown as JSONSchemaType<CrfNormalization>;
+const bilateralKernel = ArgsObject({
+  /** Spatial standard deviation θα in pixels. */
+  sxy: Type.Optional(Type.Number({ exclusiveMinimum: 0, default: DEFAULT_BILATERAL.sxy })),
+  /** Colour standard deviation θβ in 0..255 RGB units. */
+  srgb: Type.Optional(Type.Number({ exclusiveMinimum: 0, default: DEFAULT_BILATERAL.srgb })),
+  /** Potts weight w of the term. */
+  compat: Type.Optional(Type.Number({ default: DEFAULT_BILATERAL.compat })),
+});
 
-/** Schema of the unary clip: probabilities are clipped to [clip, 1] before −log. */
-export const clipSchema = {
-  type: 'number',
-  exclusiveMinimum: 0,
-  maximum: 1,
-  default: 1e-5,
-} as unknown as JSONSchemaType<number>;
+/**
+ * The appearance kernel `compat · exp(−|p_i − p_j|² / 2 sxy² − |I_i − I_j|² / 2 srgb²)`.
+ * @interface
+ */
+export type BilateralKernelParams = Static<typeof bilateralKernel>;
+
+/** Schema of the smoothness term (null disables it). @internal */
+export const gaussianKernelSchema = Type.Optional(Nullable(gaussianKernel, { default: { ...DEFAULT_POS } }));
+
+/** Schema of the appearance term (null disables it). @internal */
+export const bilateralKernelSchema = Type.Optional(Nullable(bilateralKernel, { default: { ...DEFAULT_BILATERAL } }));
+
+/** Schema of a {@link CrfNormalization}. @internal */
+export const normalizationSchema = Type.Optional(StringEnum(CRF_NORMALIZATIONS, { default: 'symmetric' }));
+
+/** Schema of the unary clip: probabilities are clipped to [clip, 1] before −log. @internal */
+export const clipSchema = Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 1, default: 1e-5 }));
 
 /** One Gaussian pairwise term, resolved: feature scales and Potts weight. */
 export interface ResolvedKernel {

@@ -4,114 +4,94 @@
  * @module
  */
 import * as tf from '@tensorflow/tfjs';
-import { compileArgs, parseArgs, type JSONSchemaType } from '../../core/config.js';
+import { compileArgs, parseArgs } from '../../core/config.js';
+import { BATCH_NORM_EPSILON } from '../../core/batch_norm.js';
 import { Sublayers } from '../../core/composite_layer.js';
 import { ShapeError } from '../../core/errors.js';
 import { adaptiveMaxPool } from '../../core/ops/adaptive_max_pool.js';
 import type { Size2D } from '../../core/ops/resize.js';
 import { RefinerLayer, splitLayerArgs, type NamedInputs, type RefinerCallKwargs, type RefinerInputRoles, type RefinerInputs } from '../../core/refiner.js';
-import { outputSizeSchema } from '../../core/schemas.js';
+import { ArgsObject, OutputSize, StringEnum, Type, type Static } from '../../core/schemas.js';
+import type { RefinerSpec } from '../../core/registry.js';
 import { segmentationCrossEntropy } from '../../train/loss.js';
 import { createInspection, type DiffusionInspection } from './inspection.js';
-import { checkWalkMemory, randomWalk, type WalkPath } from './random_walk.js';
+import { checkWalkMemory, randomWalk } from './random_walk.js';
 
-/** Arguments of {@link DiffusionHead}. */
-export interface DiffusionHeadArgs {
+/** Schema of {@link DiffusionHeadArgs}: the arguments, their rules and defaults, declared once. */
+const diffusionHeadArgs = ArgsObject({
   /**
    * Number of cascaded random walks; the head takes one pyramid level per walk.
-   * @defaultValue 5
    */
-  walks?: number;
+  walks: Type.Optional(Type.Integer({ minimum: 1, maximum: 64, default: 5 })),
   /**
    * Dimension d of the node embeddings Ψ_t.
-   * @defaultValue 64
    */
-  embeddingDim?: number;
+  embeddingDim: Type.Optional(Type.Integer({ minimum: 1, default: 64 })),
   /**
    * Learn the importance map M = H(x) (seed s = M ⊙ x); off: s = x.
-   * @defaultValue true
    */
-  importance?: boolean;
+  importance: Type.Optional(Type.Boolean({ default: true })),
   /**
    * Output `[height, width]`; null keeps the scores' size.
-   * @defaultValue null
    */
-  outputSize?: Size2D | null;
+  outputSize: OutputSize({ default: null }),
   /**
    * Initial raw α_t (μ_t = σ(−α_t)). The default 2 starts μ at 0.12, so an
    * untrained head stays close to the identity on its seed; 0 gives μ = 0.5
    * as in the reference.
-   * @defaultValue 2
    */
-  initialAlpha?: number;
+  initialAlpha: Type.Optional(Type.Number({ default: 2 })),
   /**
    * Initial raw b_t (β_t = σ(b_t)); 0 gives β = 0.5 as in the reference.
-   * @defaultValue 0
    */
-  initialBeta?: number;
+  initialBeta: Type.Optional(Type.Number({ default: 0 })),
   /**
    * Initial bias of the importance net's last convolution: M = H(x) starts
    * near σ(initialImportance). The default 3 starts M near 0.95 (the seed
    * keeps the scores' scale); 0 gives M ≈ 0.5 as in the reference.
-   * @defaultValue 3
    */
-  initialImportance?: number;
+  initialImportance: Type.Optional(Type.Number({ default: 3 })),
   /**
    * Learning-rate multiplier of the gates α_t and b_t: they are stored
    * divided by `gateRate`, so an optimiser step moves them `gateRate` times
    * as far as a convolution weight (as DeepLab multiplies the learning rate
    * of new layers): μ_t and β_t are one scalar per walk and barely move in a
    * short training run without it. 1 = no multiplier, as in the reference.
-   * @defaultValue 1
    */
-  gateRate?: number;
+  gateRate: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 1000, default: 1 })),
   /**
    * Weight of an auxiliary cross-entropy on the scores the head receives
    * (the seed branch's logits), added by `train()`: deep supervision, so a
    * seed branch trained end to end learns from the labels directly and not
    * only through the walks' mixing (see the DifNet page, "Why DifNet-18 can
    * trail Sim-DeepLab-18"). 0 = the reference's single loss on the output.
-   * @defaultValue 0
    */
-  seedLossWeight?: number;
+  seedLossWeight: Type.Optional(Type.Number({ minimum: 0, default: 0 })),
   /**
    * Seed of the convolution initialisers (Glorot uniform).
-   * @defaultValue 0
    */
-  seed?: number;
+  seed: Type.Optional(Type.Integer({ default: 0 })),
   /**
    * How each walk computes P·y (see `randomWalk`): `auto` streams P in row
    * blocks once it would be large, `materialized` / `blocked` force a path.
    * `materialized` is refused (a `ConfigError`, before anything runs) when P
    * `[B, N, N]` would exceed `MATERIALIZED_MAX_BYTES` (256 MiB: N ≤ 8192
    * nodes at B = 1).
-   * @defaultValue 'auto'
    */
-  walkPath?: WalkPath;
-}
+  walkPath: Type.Optional(StringEnum(['auto', 'materialized', 'blocked'], { default: 'auto' })),
+});
+
+/**
+ * Arguments of {@link DiffusionHead}.
+ * @interface
+ */
+export type DiffusionHeadArgs = Static<typeof diffusionHeadArgs>;
 
 /** The parsed, complete arguments. */
-type ResolvedArgs = Required<Omit<DiffusionHeadArgs, 'outputSize'>> & { outputSize: Size2D | null };
+type ResolvedArgs = Required<DiffusionHeadArgs>;
 
 /** Schema of {@link DiffusionHeadArgs}. */
-export const diffusionHeadSchema = compileArgs<DiffusionHeadArgs>('DiffusionHeadArgs', {
-  type: 'object',
-  properties: {
-    walks: { type: 'integer', minimum: 1, maximum: 64, default: 5, nullable: true },
-    embeddingDim: { type: 'integer', minimum: 1, default: 64, nullable: true },
-    importance: { type: 'boolean', default: true, nullable: true },
-    outputSize: outputSizeSchema as unknown as JSONSchemaType<DiffusionHeadArgs>['properties']['outputSize'],
-    initialAlpha: { type: 'number', default: 2, nullable: true },
-    initialBeta: { type: 'number', default: 0, nullable: true },
-    initialImportance: { type: 'number', default: 3, nullable: true },
-    gateRate: { type: 'number', exclusiveMinimum: 0, maximum: 1000, default: 1, nullable: true },
-    seedLossWeight: { type: 'number', minimum: 0, default: 0, nullable: true },
-    seed: { type: 'integer', default: 0, nullable: true },
-    walkPath: { type: 'string', enum: ['auto', 'materialized', 'blocked'], default: 'auto', nullable: true },
-  },
-  required: [],
-  additionalProperties: false,
-});
+export const diffusionHeadSchema = compileArgs('DiffusionHeadArgs', diffusionHeadArgs);
 
 /** Per-walk embedding branch: Ψ_t = maxPoolTo(h, w)(BN(conv1×1(f_t))). */
 interface EmbeddingBranch {
@@ -193,7 +173,7 @@ export class DiffusionHead extends RefinerLayer {
       const widths = [classes, 8, 4];
       const outputs = [8, 4, 1];
       this.importanceNet = widths.flatMap((width, i) => {
-        const norm = this.sublayers.add(tf.layers.batchNormalization({ name: `importance_bn${i + 1}` }), [null, 1, 1, width]);
+        const norm = this.sublayers.add(tf.layers.batchNormalization({ name: `importance_bn${i + 1}`, epsilon: BATCH_NORM_EPSILON }), [null, 1, 1, width]);
         const conv = this.sublayers.add(
           tf.layers.conv2d({
             name: `importance_conv${i + 1}`,
@@ -219,7 +199,7 @@ export class DiffusionHead extends RefinerLayer {
         tf.layers.conv2d({ name: `embed${t + 1}_conv`, filters: this.args.embeddingDim, kernelSize: 1, kernelInitializer: this.initializer(10 + t) }),
         [null, 1, 1, channels],
       );
-      const norm = this.sublayers.add(tf.layers.batchNormalization({ name: `embed${t + 1}_bn` }), [null, 1, 1, this.args.embeddingDim]);
+      const norm = this.sublayers.add(tf.layers.batchNormalization({ name: `embed${t + 1}_bn`, epsilon: BATCH_NORM_EPSILON }), [null, 1, 1, this.args.embeddingDim]);
       return { conv, norm };
     });
     // Stored divided by gateRate (a learning-rate multiplier); alphaValues()/betaValues() undo it.
@@ -228,21 +208,9 @@ export class DiffusionHead extends RefinerLayer {
     this.built = true;
   }
 
-  /** Trainable weights: α, b and every sublayer's. */
-  override get trainableWeights(): tf.LayerVariable[] {
-    return this.trainable ? [...super.trainableWeights, ...this.sublayers.trainableWeights()] : [];
-  }
-
-  /** Sets this layer's own trainable weights (tfjs's setter; sublayers keep theirs). */
-  override set trainableWeights(weights: tf.LayerVariable[]) {
-    super.trainableWeights = weights;
-  }
-
-  /** Non-trainable weights: the batch-norm statistics (everything when frozen). */
-  override get nonTrainableWeights(): tf.LayerVariable[] {
-    return this.trainable
-      ? [...super.nonTrainableWeights, ...this.sublayers.nonTrainableWeights()]
-      : [...super.nonTrainableWeights, ...this.sublayers.weights()];
+  /** The importance net's and the embedding branches' layers: their weights are the head's. */
+  protected override nestedLayers(): readonly tf.layers.Layer[] {
+    return this.sublayers.layers;
   }
 
   /** μ_t = σ(−α_t) for every walk, as numbers. */
@@ -375,3 +343,12 @@ export class DiffusionHead extends RefinerLayer {
   }
 }
 tf.serialization.registerClass(DiffusionHead);
+
+/** Registry spec of {@link DiffusionHead}. */
+export const difnetSpec: RefinerSpec<DiffusionHeadArgs> = {
+  id: 'difnet',
+  summary: "DifNet's cascaded random-walk diffusion (one feature level per walk).",
+  differentiable: true,
+  schema: diffusionHeadSchema,
+  create: (args) => new DiffusionHead(args),
+};

@@ -2,11 +2,7 @@
  * DifNet's random-walk diffusion: the op, its closed form and the head.
  * @module
  */
-import type { RefinerSpec } from '../../core/registry.js';
-import { DiffusionHead, type DiffusionHeadArgs } from './diffusion_head.js';
-import { diffusionHeadSchema } from './diffusion_head.js';
-
-export { DiffusionHead, type DiffusionHeadArgs, type DiffusionTrace } from './diffusion_head.js';
+export { DiffusionHead, difnetSpec, type DiffusionHeadArgs, type DiffusionTrace } from './diffusion_head.js';
 export { type DiffusionInspection, type NodeRef } from './inspection.js';
 export {
   randomWalk,
@@ -19,12 +15,3 @@ export {
   type ScalarLike,
   type WalkPath,
 } from './random_walk.js';
-
-/** Registry spec of {@link DiffusionHead}. */
-export const difnetSpec: RefinerSpec<DiffusionHeadArgs> = {
-  id: 'difnet',
-  summary: "DifNet's cascaded random-walk diffusion (one feature level per walk).",
-  differentiable: true,
-  schema: diffusionHeadSchema,
-  create: (args) => new DiffusionHead(args),
-};

@@ -4,27 +4,27 @@
  * @module
  */
 import * as tf from '@tensorflow/tfjs';
-import { compileArgs, parseArgs, type JSONSchemaType } from '../../core/config.js';
+import { compileArgs, parseArgs } from '../../core/config.js';
 import type { RefinerSpec } from '../../core/registry.js';
 import { RefinerLayer, splitLayerArgs, type RefinerCallKwargs, type RefinerInputRoles, type RefinerInputs } from '../../core/refiner.js';
 import type { Size2D } from '../../core/ops/resize.js';
-import { outputSizeSchema } from '../../core/schemas.js';
+import { ArgsObject, OutputSize, type Static } from '../../core/schemas.js';
 
-/** Arguments of {@link IdentityRefiner}. */
-export interface IdentityRefinerArgs {
+/** Schema of {@link IdentityRefinerArgs}. */
+export const identityRefinerArgs = ArgsObject({
   /**
    * Output `[height, width]`; null keeps the scores' size.
-   * @defaultValue null
    */
-  outputSize?: Size2D | null;
-}
-
-const identitySchema = compileArgs<IdentityRefinerArgs>('IdentityRefinerArgs', {
-  type: 'object',
-  properties: { outputSize: outputSizeSchema as unknown as JSONSchemaType<IdentityRefinerArgs>['properties']['outputSize'] },
-  required: [],
-  additionalProperties: false,
+  outputSize: OutputSize({ default: null }),
 });
+
+/**
+ * Arguments of {@link IdentityRefiner}.
+ * @interface
+ */
+export type IdentityRefinerArgs = Static<typeof identityRefinerArgs>;
+
+const identitySchema = compileArgs('IdentityRefinerArgs', identityRefinerArgs);
 
 /** Baseline refiner (`id: 'none'`): logits in, the same logits out (resized if asked). */
 export class IdentityRefiner extends RefinerLayer {

@@ -9,6 +9,7 @@
  * @module
  */
 import * as tf from '@tensorflow/tfjs';
+import { BATCH_NORM_EPSILON } from '../../core/batch_norm.js';
 import { resizeBilinear } from '../../core/ops/resize.js';
 import { matMulFastGrad } from './fast_matmul.js';
 import { semanticDifferenceConv, type SimilarityKind } from './semantic_difference.js';
@@ -41,9 +42,9 @@ export interface SdnLevelPlan {
   /** SDC similarity form. */
   similarity: SimilarityKind;
   /** Initial λ. */
-  lambdaInit: number;
+  initialLambda: number;
   /** `'identity'`: the fusion starts as `F_sdn = U`; `'random'`: Glorot. */
-  fusionInit: 'identity' | 'random';
+  fusionInitializer: 'identity' | 'random';
   /** Batch-norm momentum of the moving statistics. */
   momentum: number;
   /** Base seed of this level's initializers. */
@@ -55,9 +56,6 @@ type Initializer = ReturnType<typeof tf.initializers.zeros>;
 
 /** Creates a weight on the owning layer: `(name, shape, initializer, trainable)`. */
 export type WeightFactory = (name: string, shape: number[], initializer: Initializer, trainable: boolean) => tf.LayerVariable;
-
-/** Batch-norm variance epsilon (tfjs's default). */
-const BN_EPSILON = 1e-3;
 
 /** A 1×1 convolution as one matMul over `[B·H·W, Cin]` (with a wasm-friendly gradient). */
 function pointwise(x: tf.Tensor4D, kernel: tf.Tensor2D, bias: tf.Tensor1D): tf.Tensor4D {
@@ -100,14 +98,14 @@ export class SdnLevel {
     const k = plan.kernelSize;
     this.sdcKernel = addWeight(name('sdc/kernel'), [k, k, c, d], glorot(2), true);
     const lambdaSize = plan.similarity === 'diffusivity' ? c : 1;
-    this.sdcLambda = addWeight(name('sdc/lambda'), [lambdaSize], tf.initializers.constant({ value: plan.lambdaInit }), true);
+    this.sdcLambda = addWeight(name('sdc/lambda'), [lambdaSize], tf.initializers.constant({ value: plan.initialLambda }), true);
     this.gamma = addWeight(name('bn/gamma'), [d], ones, true);
     this.beta = addWeight(name('bn/beta'), [d], zeros, true);
     this.movingMean = addWeight(name('bn/moving_mean'), [d], zeros, false);
     this.movingVariance = addWeight(name('bn/moving_variance'), [d], ones, false);
-    this.fuseKernel = addWeight(name('fuse/kernel'), [c + d, c], plan.fusionInit === 'identity' ? zeros : glorot(3), true);
+    this.fuseKernel = addWeight(name('fuse/kernel'), [c + d, c], plan.fusionInitializer === 'identity' ? zeros : glorot(3), true);
     this.fuseBias = addWeight(name('fuse/bias'), [c], zeros, true);
-    if (plan.fusionInit === 'identity') {
+    if (plan.fusionInitializer === 'identity') {
       // [I; 0]: the neck starts as the identity, so inserting it leaves a
       // (pretrained) backbone's features untouched until training moves it.
       // write() shares the tensor's data with the variable: dispose our handle, or it leaks.
@@ -158,7 +156,7 @@ export class SdnLevel {
     const gamma = this.gamma.read() as tf.Tensor1D;
     const beta = this.beta.read() as tf.Tensor1D;
     if (!training) {
-      return tf.batchNorm(y, this.movingMean.read() as tf.Tensor1D, this.movingVariance.read() as tf.Tensor1D, beta, gamma, BN_EPSILON);
+      return tf.batchNorm(y, this.movingMean.read() as tf.Tensor1D, this.movingVariance.read() as tf.Tensor1D, beta, gamma, BATCH_NORM_EPSILON);
     }
     const { mean, variance } = tf.moments(y, [0, 1, 2]);
     const decay = 1 - this.plan.momentum;
@@ -169,6 +167,6 @@ export class SdnLevel {
       const old = variable.read();
       variable.write(tf.tidy(() => tf.sub(old, tf.mul(tf.sub(old, batchValue), decay))));
     }
-    return tf.batchNorm(y, mean as tf.Tensor1D, variance as tf.Tensor1D, beta, gamma, BN_EPSILON);
+    return tf.batchNorm(y, mean as tf.Tensor1D, variance as tf.Tensor1D, beta, gamma, BATCH_NORM_EPSILON);
   }
 }

@@ -15,88 +15,72 @@
  * @module
  */
 import * as tf from '@tensorflow/tfjs';
-import { compileArgs, parseArgs } from '../../core/config.js';
+import { compileArgs, parseArgs, upgradeRenamedArgs } from '../../core/config.js';
+import { ArgsObject, Nullable, StringEnum, Type, type Static } from '../../core/schemas.js';
 import { ConfigError } from '../../core/errors.js';
 import { NeckLayer, shapeList, type NeckCallKwargs } from '../../core/neck.js';
 import { splitLayerArgs } from '../../core/refiner.js';
 import type { NeckSpec } from '../../core/registry.js';
-import type { SimilarityKind } from './semantic_difference.js';
 import { sdcSchemaFragments } from './semantic_difference_conv2d.js';
 import { SdnLevel, type GuidanceSource } from './sdn_level.js';
 
-/** Arguments of {@link SdnNeck}. */
-export interface SdnNeckArgs {
+/** Schema of {@link SdnNeckArgs}: the arguments, their rules and defaults, declared once. */
+const sdnNeckArgs = ArgsObject({
   /**
    * `'single'`: each level guided by a stride-2 3×3 conv of itself;
    * `'multi'`: level i guided by level i+1 (the deepest by a 3×3 conv of itself).
-   * @defaultValue 'multi'
    */
-  mode?: 'single' | 'multi';
+  mode: Type.Optional(StringEnum(['single', 'multi'], { default: 'multi' })),
   /**
    * Pyramid indices of the levels to refine; the others pass through
    * unchanged (they still guide their finer neighbour in `'multi'` mode).
    * Null refines every level.
-   * @defaultValue null
    */
-  levels?: number[] | null;
+  levels: Type.Optional(Nullable(Type.Array(Type.Integer({ minimum: 0 }), { minItems: 1, uniqueItems: true }), { default: null })),
   /**
    * Output channels of the semantic difference convolution; null uses each
    * level's own channel count.
-   * @defaultValue null
    */
-  diffusionChannels?: number | null;
+  diffusionChannels: Type.Optional(Nullable(Type.Integer({ minimum: 1 }), { default: null })),
   /**
    * Window size of the semantic difference convolution.
-   * @defaultValue 3
    */
-  kernelSize?: 3 | 5 | 7;
+  kernelSize: sdcSchemaFragments.kernelSize,
   /**
    * Spacing between the window's taps.
-   * @defaultValue 1
    */
-  dilation?: number;
+  dilationRate: sdcSchemaFragments.dilationRate,
   /**
    * Similarity of guidance values: `'diffusivity'` (per channel,
    * `1/√(1 + ΔV²/λ²)`) or `'embedding'` (`exp(−λ‖ΔV‖₁)`).
-   * @defaultValue 'diffusivity'
    */
-  similarity?: SimilarityKind;
+  similarity: sdcSchemaFragments.similarity,
   /**
    * Initial λ of every level.
-   * @defaultValue 1
    */
-  lambdaInit?: number;
+  initialLambda: sdcSchemaFragments.initialLambda,
   /**
    * `'identity'`: the fusion conv starts as `[I; 0]`, so the untrained neck
    * returns its input; `'random'`: Glorot-uniform.
-   * @defaultValue 'identity'
    */
-  fusionInit?: 'identity' | 'random';
+  fusionInitializer: Type.Optional(StringEnum(['identity', 'random'], { default: 'identity' })),
   /**
    * Momentum of the batch-norm moving statistics.
-   * @defaultValue 0.99
    */
-  momentum?: number;
+  momentum: Type.Optional(Type.Number({ minimum: 0, maximum: 1, default: 0.99 })),
   /**
    * Seed of the weight initializers.
-   * @defaultValue 1
    */
-  seed?: number;
-}
-
-const sdnNeckSchema = compileArgs<SdnNeckArgs>('SdnNeckArgs', {
-  type: 'object',
-  properties: {
-    mode: { type: 'string', enum: ['single', 'multi'], default: 'multi', nullable: true },
-    levels: { type: 'array', items: { type: 'integer', minimum: 0 }, minItems: 1, uniqueItems: true, default: null, nullable: true },
-    diffusionChannels: { type: 'integer', minimum: 1, default: null, nullable: true },
-    ...sdcSchemaFragments,
-    fusionInit: { type: 'string', enum: ['identity', 'random'], default: 'identity', nullable: true },
-    momentum: { type: 'number', minimum: 0, maximum: 1, default: 0.99, nullable: true },
-  },
-  required: [],
-  additionalProperties: false,
+  seed: sdcSchemaFragments.seed,
 });
+
+/**
+ * Arguments of {@link SdnNeck}.
+ * @interface
+ */
+export type SdnNeckArgs = Static<typeof sdnNeckArgs>;
+
+const sdnNeckSchema = compileArgs('SdnNeckArgs', sdnNeckArgs, { renamed: { dilation: 'dilationRate', lambdaInit: 'initialLambda', fusionInit: 'fusionInitializer' } });
 
 /** Resolved arguments (defaults filled in). */
 type ResolvedSdnNeckArgs = Required<SdnNeckArgs>;
@@ -114,6 +98,11 @@ type ResolvedSdnNeckArgs = Required<SdnNeckArgs>;
 export class SdnNeck extends NeckLayer {
   /** tfjs serialization name. */
   static readonly className = 'SegrefineSdnNeck';
+
+  /** Reloads models saved before an argument was renamed (the naming table of docs/concepts.md). */
+  static override fromConfig<T extends tf.serialization.Serializable>(cls: tf.serialization.SerializableConstructor<T>, config: tf.serialization.ConfigDict): T {
+    return new cls(upgradeRenamedArgs(sdnNeckSchema, config));
+  }
   /** Registry name. */
   readonly neckId = 'sdn';
   private readonly args: ResolvedSdnNeckArgs;
@@ -149,10 +138,10 @@ export class SdnNeck extends NeckLayer {
           guidance,
           coarserChannels: deepest ? c : channels[level + 1]!,
           kernelSize: this.args.kernelSize,
-          dilation: this.args.dilation,
+          dilation: this.args.dilationRate,
           similarity: this.args.similarity,
-          lambdaInit: this.args.lambdaInit,
-          fusionInit: this.args.fusionInit,
+          initialLambda: this.args.initialLambda,
+          fusionInitializer: this.args.fusionInitializer,
           momentum: this.args.momentum,
           seed: this.args.seed * 1000 + level * 10,
         },

@@ -6,61 +6,45 @@
  * @module
  */
 import * as tf from '@tensorflow/tfjs';
-import { compileArgs, parseArgs } from '../../core/config.js';
+import { compileArgs, parseArgs, upgradeRenamedArgs } from '../../core/config.js';
+import { ArgsObject, IntegerEnum, StringEnum, Type, type Static } from '../../core/schemas.js';
 import { ShapeError } from '../../core/errors.js';
 import { splitLayerArgs } from '../../core/refiner.js';
-import { semanticDifferenceConv, type SimilarityKind } from './semantic_difference.js';
+import { semanticDifferenceConv } from './semantic_difference.js';
 
-/** Arguments of {@link SemanticDifferenceConv2D}. */
-export interface SemanticDifferenceConv2DArgs {
-  /** Output channels Cout. */
-  filters: number;
-  /**
-   * Window size k (odd).
-   * @defaultValue 3
-   */
-  kernelSize?: 3 | 5 | 7;
-  /**
-   * Spacing between taps of the window.
-   * @defaultValue 1
-   */
-  dilation?: number;
+/**
+ * Schema properties shared with the neck's args.
+ * @internal
+ */
+export const sdcSchemaFragments = {
+  /** Window size k (odd). */
+  kernelSize: Type.Optional(IntegerEnum([3, 5, 7], { default: 3 })),
+  /** Spacing between taps of the window. */
+  dilationRate: Type.Optional(Type.Integer({ minimum: 1, default: 1 })),
   /**
    * `'diffusivity'`: per channel `1/√(1 + ΔV²/λ²)` (V has U's channels, λ per
    * channel); `'embedding'`: `exp(−λ‖ΔV‖₁)` (V any channels, one λ).
-   * @defaultValue 'diffusivity'
    */
-  similarity?: SimilarityKind;
-  /**
-   * Initial λ (every entry).
-   * @defaultValue 1
-   */
-  lambdaInit?: number;
-  /**
-   * Seed of the kernel's Glorot-uniform initializer.
-   * @defaultValue 1
-   */
-  seed?: number;
-}
+  similarity: Type.Optional(StringEnum(['diffusivity', 'embedding'], { default: 'diffusivity' })),
+  /** Initial λ (every entry). */
+  initialLambda: Type.Optional(Type.Number({ exclusiveMinimum: 0, default: 1 })),
+  /** Seed of the kernel's Glorot-uniform initializer. */
+  seed: Type.Optional(Type.Integer({ default: 1 })),
+};
 
-/** JSON schema fragments shared with the neck's args. */
-export const sdcSchemaFragments = {
-  kernelSize: { type: 'integer', enum: [3, 5, 7], default: 3, nullable: true },
-  dilation: { type: 'integer', minimum: 1, default: 1, nullable: true },
-  similarity: { type: 'string', enum: ['diffusivity', 'embedding'], default: 'diffusivity', nullable: true },
-  lambdaInit: { type: 'number', exclusiveMinimum: 0, default: 1, nullable: true },
-  seed: { type: 'integer', default: 1, nullable: true },
-} as const;
-
-const sdcSchema = compileArgs<SemanticDifferenceConv2DArgs>('SemanticDifferenceConv2DArgs', {
-  type: 'object',
-  properties: {
-    filters: { type: 'integer', minimum: 1 },
-    ...sdcSchemaFragments,
-  },
-  required: ['filters'],
-  additionalProperties: false,
+const sdcArgs = ArgsObject({
+  /** Output channels Cout. */
+  filters: Type.Integer({ minimum: 1 }),
+  ...sdcSchemaFragments,
 });
+
+/**
+ * Arguments of {@link SemanticDifferenceConv2D}.
+ * @interface
+ */
+export type SemanticDifferenceConv2DArgs = Static<typeof sdcArgs>;
+
+const sdcSchema = compileArgs('SemanticDifferenceConv2DArgs', sdcArgs, { renamed: { dilation: 'dilationRate', lambdaInit: 'initialLambda' } });
 
 /** Resolved arguments (defaults filled in). */
 type ResolvedSdcArgs = Required<SemanticDifferenceConv2DArgs>;
@@ -74,6 +58,11 @@ type ResolvedSdcArgs = Required<SemanticDifferenceConv2DArgs>;
 export class SemanticDifferenceConv2D extends tf.layers.Layer {
   /** tfjs serialization name. */
   static readonly className = 'SegrefineSemanticDifferenceConv2D';
+
+  /** Reloads models saved before an argument was renamed (the naming table of docs/concepts.md). */
+  static override fromConfig<T extends tf.serialization.Serializable>(cls: tf.serialization.SerializableConstructor<T>, config: tf.serialization.ConfigDict): T {
+    return new cls(upgradeRenamedArgs(sdcSchema, config));
+  }
   private readonly args: ResolvedSdcArgs;
   private kernel: tf.LayerVariable | undefined;
   private lambda: tf.LayerVariable | undefined;
@@ -92,7 +81,7 @@ export class SemanticDifferenceConv2D extends tf.layers.Layer {
     const k = this.args.kernelSize;
     this.kernel = this.addWeight('kernel', [k, k, channels, this.args.filters], 'float32', tf.initializers.glorotUniform({ seed: this.args.seed }));
     const lambdaSize = this.args.similarity === 'diffusivity' ? channels : 1;
-    this.lambda = this.addWeight('lambda', [lambdaSize], 'float32', tf.initializers.constant({ value: this.args.lambdaInit }));
+    this.lambda = this.addWeight('lambda', [lambdaSize], 'float32', tf.initializers.constant({ value: this.args.initialLambda }));
     this.built = true;
   }
 
@@ -103,7 +92,7 @@ export class SemanticDifferenceConv2D extends tf.layers.Layer {
       this.checkShapes(list.map((t) => t.shape));
       return semanticDifferenceConv(list[0] as tf.Tensor4D, list[1] as tf.Tensor4D, this.kernel!.read() as tf.Tensor4D, this.lambda!.read() as tf.Tensor1D, {
         kernelSize: this.args.kernelSize,
-        dilation: this.args.dilation,
+        dilation: this.args.dilationRate,
         similarity: this.args.similarity,
       });
     });

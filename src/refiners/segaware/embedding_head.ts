@@ -6,41 +6,42 @@
  * @module
  */
 import * as tf from '@tensorflow/tfjs';
-import { compileArgs, parseArgs, type JSONSchemaType } from '../../core/config.js';
-import { Sublayers } from '../../core/composite_layer.js';
+import { compileArgs, parseArgs, upgradeRenamedArgs } from '../../core/config.js';
+import { CompositeLayer, Sublayers } from '../../core/composite_layer.js';
 import { ConfigError, ShapeError } from '../../core/errors.js';
 import { resizeBilinear, type Size2D } from '../../core/ops/resize.js';
 import { splitLayerArgs } from '../../core/refiner.js';
-import { outputSizeSchema } from '../../core/schemas.js';
+import { ArgsObject, OutputSize, Type, type Static } from '../../core/schemas.js';
 
-/** Arguments of {@link EmbeddingHead}. */
-export interface EmbeddingHeadArgs {
+/** Schema of {@link EmbeddingHeadArgs}: the arguments, their rules and defaults, declared once. */
+const embeddingHeadArgs = ArgsObject({
   /**
    * Embedding dimension D.
-   * @defaultValue 64
    */
-  dim?: number;
+  embeddingDim: Type.Optional(Type.Integer({ minimum: 1, default: 64 })),
   /**
    * Number of pyramid levels taken (the first inputs, fine → coarse).
-   * @defaultValue 1
    */
-  levels?: number;
+  featureLevels: Type.Optional(Type.Integer({ minimum: 0, maximum: 16, default: 1 })),
   /**
    * Whether the RGB image is taken too (as the last input).
-   * @defaultValue false
    */
-  useImage?: boolean;
+  useImage: Type.Optional(Type.Boolean({ default: false })),
   /**
    * Output `[height, width]`; null gives the first input's size.
-   * @defaultValue null
    */
-  outputSize?: Size2D | null;
+  outputSize: OutputSize({ default: null }),
   /**
    * Seed of the Glorot-uniform kernel initialisers.
-   * @defaultValue 0
    */
-  seed?: number;
-}
+  seed: Type.Optional(Type.Integer({ default: 0 })),
+});
+
+/**
+ * Arguments of {@link EmbeddingHead}.
+ * @interface
+ */
+export type EmbeddingHeadArgs = Static<typeof embeddingHeadArgs>;
 
 /** tfjs layer arguments the segmentation-aware layers accept beside their own. */
 export interface LayerNameArgs {
@@ -54,18 +55,7 @@ export interface LayerNameArgs {
 type ResolvedHeadArgs = Required<Omit<EmbeddingHeadArgs, 'outputSize'>> & { outputSize: Size2D | null };
 
 /** Schema of {@link EmbeddingHeadArgs}. */
-export const embeddingHeadSchema = compileArgs<EmbeddingHeadArgs>('EmbeddingHeadArgs', {
-  type: 'object',
-  properties: {
-    dim: { type: 'integer', minimum: 1, default: 64, nullable: true },
-    levels: { type: 'integer', minimum: 0, maximum: 16, default: 1, nullable: true },
-    useImage: { type: 'boolean', default: false, nullable: true },
-    outputSize: outputSizeSchema as unknown as JSONSchemaType<EmbeddingHeadArgs>['properties']['outputSize'],
-    seed: { type: 'integer', default: 0, nullable: true },
-  },
-  required: [],
-  additionalProperties: false,
-});
+export const embeddingHeadSchema = compileArgs('EmbeddingHeadArgs', embeddingHeadArgs, { renamed: { dim: 'embeddingDim', levels: 'featureLevels' } });
 
 /**
  * Multi-scale embedding head (a `tf.layers.Layer`). `apply([...levels, image?])`
@@ -77,9 +67,14 @@ export const embeddingHeadSchema = compileArgs<EmbeddingHeadArgs>('EmbeddingHead
  * channels at its own resolution first (cheaper than upsampling wide levels).
  * Each projection's kernel is Glorot-uniform for its own shape; one bias.
  */
-export class EmbeddingHead extends tf.layers.Layer {
+export class EmbeddingHead extends CompositeLayer {
   /** tfjs serialization name. */
   static readonly className = 'SegrefineEmbeddingHead';
+
+  /** Reloads models saved before an argument was renamed (the naming table of docs/concepts.md). */
+  static override fromConfig<T extends tf.serialization.Serializable>(cls: tf.serialization.SerializableConstructor<T>, config: tf.serialization.ConfigDict): T {
+    return new cls(upgradeRenamedArgs(embeddingHeadSchema, config));
+  }
   private readonly args: ResolvedHeadArgs;
   private readonly sublayers = new Sublayers();
   private projections: tf.layers.Layer[] = [];
@@ -90,25 +85,25 @@ export class EmbeddingHead extends tf.layers.Layer {
     const { layerArgs, own } = splitLayerArgs(args);
     super(layerArgs);
     this.args = parseArgs(embeddingHeadSchema, own) as ResolvedHeadArgs;
-    if (this.args.levels === 0 && !this.args.useImage) {
-      throw new ConfigError('EmbeddingHeadArgs/levels', 'must be >= 1 when useImage is false (the head needs a source)', 0);
+    if (this.args.featureLevels === 0 && !this.args.useImage) {
+      throw new ConfigError('EmbeddingHeadArgs/featureLevels', 'must be >= 1 when useImage is false (the head needs a source)', 0);
     }
   }
 
   /** Number of inputs: the levels, then the image when taken. */
   get inputCount(): number {
-    return this.args.levels + (this.args.useImage ? 1 : 0);
+    return this.args.featureLevels + (this.args.useImage ? 1 : 0);
   }
 
   /** Embedding dimension D. */
-  get dim(): number {
-    return this.args.dim;
+  get embeddingDim(): number {
+    return this.args.embeddingDim;
   }
 
   private shapesOf(inputShape: tf.Shape | tf.Shape[]): tf.Shape[] {
     const shapes = (Array.isArray(inputShape[0]) ? inputShape : [inputShape]) as tf.Shape[];
     if (shapes.length !== this.inputCount) {
-      throw new ShapeError('EmbeddingHead inputs', `must be ${this.args.levels} level(s)${this.args.useImage ? ' and the image' : ''} (${this.inputCount} tensors)`, `${shapes.length} tensor(s)`);
+      throw new ShapeError('EmbeddingHead inputs', `must be ${this.args.featureLevels} level(s)${this.args.useImage ? ' and the image' : ''} (${this.inputCount} tensors)`, `${shapes.length} tensor(s)`);
     }
     return shapes;
   }
@@ -118,15 +113,15 @@ export class EmbeddingHead extends tf.layers.Layer {
     const shapes = this.shapesOf(inputShape);
     this.sourceChannels = shapes.map((shape, i) => {
       const channels = shape[3];
-      const name = i < this.args.levels ? `inputs.features[${i}]` : 'inputs.image';
+      const name = i < this.args.featureLevels ? `inputs.features[${i}]` : 'inputs.image';
       if (channels === null || channels === undefined) throw new ShapeError(name, 'must have a known channel count', shape);
       return channels;
     });
     this.projections = this.sourceChannels.map((channels, i) =>
       this.sublayers.add(
         tf.layers.conv2d({
-          name: i < this.args.levels ? `level${i}_proj` : 'image_proj',
-          filters: this.args.dim,
+          name: i < this.args.featureLevels ? `level${i}_proj` : 'image_proj',
+          filters: this.args.embeddingDim,
           kernelSize: 1,
           useBias: i === 0,
           kernelInitializer: tf.initializers.glorotUniform({ seed: this.args.seed * 1000 + i }),
@@ -137,19 +132,9 @@ export class EmbeddingHead extends tf.layers.Layer {
     this.built = true;
   }
 
-  /** Trainable weights of the projections. */
-  override get trainableWeights(): tf.LayerVariable[] {
-    return this.trainable ? [...super.trainableWeights, ...this.sublayers.trainableWeights()] : [];
-  }
-
-  /** Replaces this layer's own trainable weights (tfjs bookkeeping; nested weights are unaffected). */
-  override set trainableWeights(weights: tf.LayerVariable[]) {
-    super.trainableWeights = weights;
-  }
-
-  /** Non-trainable weights (all of them when frozen). */
-  override get nonTrainableWeights(): tf.LayerVariable[] {
-    return this.trainable ? [...super.nonTrainableWeights, ...this.sublayers.nonTrainableWeights()] : [...super.nonTrainableWeights, ...this.sublayers.weights()];
+  /** The projections: their weights are the head's. */
+  protected override nestedLayers(): readonly tf.layers.Layer[] {
+    return this.sublayers.layers;
   }
 
   /**
@@ -161,7 +146,7 @@ export class EmbeddingHead extends tf.layers.Layer {
     this.shapesOf(sources.map((s) => s.shape));
     sources.forEach((s, i) => {
       if (s.shape[3] !== this.sourceChannels[i]) {
-        const name = i < this.args.levels ? `inputs.features[${i}]` : 'inputs.image';
+        const name = i < this.args.featureLevels ? `inputs.features[${i}]` : 'inputs.image';
         throw new ShapeError(name, `must have ${this.sourceChannels[i]} channels (the head was built for it)`, s);
       }
     });
@@ -182,7 +167,7 @@ export class EmbeddingHead extends tf.layers.Layer {
   override computeOutputShape(inputShape: tf.Shape | tf.Shape[]): tf.Shape {
     const first = this.shapesOf(inputShape)[0]!;
     const size = this.args.outputSize;
-    return [first[0] ?? null, size ? size[0] : first[1] ?? null, size ? size[1] : first[2] ?? null, this.args.dim];
+    return [first[0] ?? null, size ? size[0] : first[1] ?? null, size ? size[1] : first[2] ?? null, this.args.embeddingDim];
   }
 
   /** The constructor's args, for `model.save()`. */

@@ -7,38 +7,30 @@ import * as tf from '@tensorflow/tfjs';
 import { ConfigError } from '../../core/errors.js';
 import type { NamedInputs, RefinerInputs } from '../../core/refiner.js';
 import { EmbeddingHead } from './embedding_head.js';
+import { Type, type Static } from '../../core/schemas.js';
+import type { TObject } from '@sinclair/typebox';
 
-/** Arguments that choose and shape the embeddings of a segmentation-aware refiner. */
-export interface GuidanceArgs {
-  /**
-   * Embedding dimension D.
-   * @defaultValue 64
-   */
-  embeddingDim?: number;
-  /**
-   * Pyramid levels taken as `features` (the finest ones, fine → coarse); 0 = none.
-   * @defaultValue 1
-   */
-  featureLevels?: number;
-  /**
-   * Whether the RGB image is taken (last input) as an embedding source too.
-   * @defaultValue false
-   */
-  useImage?: boolean;
-  /**
-   * Seed of the embedding head's initialisers.
-   * @defaultValue 0
-   */
-  seed?: number;
-}
-
-/** JSON-schema properties of {@link GuidanceArgs} (spread into a refiner's schema). */
+/**
+ * Schema properties that choose and shape the embeddings of a
+ * segmentation-aware refiner (spread into each refiner's schema).
+ * @internal
+ */
 export const guidanceSchemaProperties = {
-  embeddingDim: { type: 'integer', minimum: 1, default: 64, nullable: true },
-  featureLevels: { type: 'integer', minimum: 0, maximum: 16, default: 1, nullable: true },
-  useImage: { type: 'boolean', default: false, nullable: true },
-  seed: { type: 'integer', default: 0, nullable: true },
-} as const;
+  /** Embedding dimension D. */
+  embeddingDim: Type.Optional(Type.Integer({ minimum: 1, default: 64 })),
+  /** Pyramid levels taken as `features` (the finest ones, fine → coarse); 0 = none. */
+  featureLevels: Type.Optional(Type.Integer({ minimum: 0, maximum: 16, default: 1 })),
+  /** Whether the RGB image is taken (last input) as an embedding source too. */
+  useImage: Type.Optional(Type.Boolean({ default: false })),
+  /** Seed of the embedding head's initialisers. */
+  seed: Type.Optional(Type.Integer({ default: 0 })),
+};
+
+/**
+ * Arguments that choose and shape the embeddings of a segmentation-aware refiner.
+ * @interface
+ */
+export type GuidanceArgs = Static<TObject<typeof guidanceSchemaProperties>>;
 
 /**
  * Builds the nested embedding head of a refiner (its weights are named
@@ -51,7 +43,7 @@ export function createGuidanceHead(args: Required<GuidanceArgs>, where: string):
   if (args.featureLevels === 0 && !args.useImage) {
     throw new ConfigError(`${where}/featureLevels`, 'must be >= 1 when useImage is false (the embeddings need a source)', 0);
   }
-  return new EmbeddingHead({ name: 'embedding', dim: args.embeddingDim, levels: args.featureLevels, useImage: args.useImage, seed: args.seed });
+  return new EmbeddingHead({ name: 'embedding', embeddingDim: args.embeddingDim, featureLevels: args.featureLevels, useImage: args.useImage, seed: args.seed });
 }
 
 /**

@@ -7,70 +7,58 @@
  * @module
  */
 import * as tf from '@tensorflow/tfjs';
-import { compileArgs, parseArgs, type JSONSchemaType } from '../../core/config.js';
+import { compileArgs, parseArgs, upgradeRenamedArgs } from '../../core/config.js';
 import type { Size2D } from '../../core/ops/resize.js';
 import { RefinerLayer, splitLayerArgs, type RefinerCallKwargs, type RefinerInputRoles, type RefinerInputs } from '../../core/refiner.js';
 import type { RefinerSpec } from '../../core/registry.js';
-import { outputSizeSchema } from '../../core/schemas.js';
+import { ArgsObject, OutputSize, StringEnum, Type, type Static } from '../../core/schemas.js';
 import type { EmbeddingHead, LayerNameArgs } from './embedding_head.js';
-import { buildGuidanceHead, createGuidanceHead, guidanceSchemaProperties, guidanceSources, type GuidanceArgs } from './guidance.js';
-import { tapMajorMasks, type EmbeddingNorm } from './local_masks.js';
+import { buildGuidanceHead, createGuidanceHead, guidanceSchemaProperties, guidanceSources } from './guidance.js';
+import { tapMajorMasks } from './local_masks.js';
 import { prepareBatch, repeatedMaskedAverage } from './seg_aware_filter.js';
 import { windowGeometry, type WindowGeometry } from './window.js';
 import { EmbeddingLossTerm } from './embedding_loss_term.js';
 
-/** Arguments of {@link SegAwareBilateral}. */
-export interface SegAwareBilateralArgs extends GuidanceArgs {
+/** Schema of {@link SegAwareBilateralArgs}: the arguments, their rules and defaults, declared once. */
+const segAwareBilateralArgs = ArgsObject({
   /**
    * Window side k (odd).
-   * @defaultValue 9
    */
-  kernelSize?: number;
+  kernelSize: Type.Optional(Type.Integer({ minimum: 1, maximum: 63, default: 9 })),
   /**
    * Spacing between window taps, in pixels.
-   * @defaultValue 1
    */
-  dilation?: number;
+  dilationRate: Type.Optional(Type.Integer({ minimum: 1, default: 1 })),
   /**
    * Applications of the filter, all with the same masks.
-   * @defaultValue 1
    */
-  repeats?: number;
+  repeats: Type.Optional(Type.Integer({ minimum: 1, maximum: 64, default: 1 })),
   /**
    * Initial mask sharpness λ (learned; the masks use |λ|).
-   * @defaultValue 2
    */
-  lambdaInit?: number;
+  initialLambda: Type.Optional(Type.Number({ minimum: 0, default: 2 })),
   /**
    * Embedding distance (`'l1'` Σ|Δ|, `'l2'` ½ΣΔ²).
-   * @defaultValue 'l1'
    */
-  norm?: EmbeddingNorm;
+  distance: Type.Optional(StringEnum(['l1', 'l2'], { default: 'l1' })),
   /**
    * Output `[height, width]`; null keeps the scores' size.
-   * @defaultValue null
    */
-  outputSize?: Size2D | null;
-}
+  outputSize: OutputSize({ default: null }),
+  ...guidanceSchemaProperties,
+});
+
+/**
+ * Arguments of {@link SegAwareBilateral}.
+ * @interface
+ */
+export type SegAwareBilateralArgs = Static<typeof segAwareBilateralArgs>;
 
 /** The parsed, complete arguments. */
 type ResolvedArgs = Required<Omit<SegAwareBilateralArgs, 'outputSize'>> & { outputSize: Size2D | null };
 
 /** Schema of {@link SegAwareBilateralArgs}. */
-export const segAwareBilateralSchema = compileArgs<SegAwareBilateralArgs>('SegAwareBilateralArgs', {
-  type: 'object',
-  properties: {
-    kernelSize: { type: 'integer', minimum: 1, maximum: 63, default: 9, nullable: true },
-    dilation: { type: 'integer', minimum: 1, default: 1, nullable: true },
-    repeats: { type: 'integer', minimum: 1, maximum: 64, default: 1, nullable: true },
-    lambdaInit: { type: 'number', minimum: 0, default: 2, nullable: true },
-    norm: { type: 'string', enum: ['l1', 'l2'], default: 'l1', nullable: true },
-    outputSize: outputSizeSchema as unknown as JSONSchemaType<SegAwareBilateralArgs>['properties']['outputSize'],
-    ...guidanceSchemaProperties,
-  },
-  required: [],
-  additionalProperties: false,
-});
+export const segAwareBilateralSchema = compileArgs('SegAwareBilateralArgs', segAwareBilateralArgs, { renamed: { dilation: 'dilationRate', lambdaInit: 'initialLambda', norm: 'distance' } });
 
 /**
  * Segmentation-aware bilateral filter on the scores (`refinerId: 'segaware-bf'`).
@@ -87,6 +75,11 @@ export const segAwareBilateralSchema = compileArgs<SegAwareBilateralArgs>('SegAw
 export class SegAwareBilateral extends RefinerLayer {
   /** tfjs serialization name. */
   static readonly className = 'SegrefineSegAwareBilateral';
+
+  /** Reloads models saved before an argument was renamed (the naming table of docs/concepts.md). */
+  static override fromConfig<T extends tf.serialization.Serializable>(cls: tf.serialization.SerializableConstructor<T>, config: tf.serialization.ConfigDict): T {
+    return new cls(upgradeRenamedArgs(segAwareBilateralSchema, config));
+  }
   /** Registry name. */
   readonly refinerId = 'segaware-bf';
   private readonly args: ResolvedArgs;
@@ -100,7 +93,7 @@ export class SegAwareBilateral extends RefinerLayer {
     const { layerArgs, own } = splitLayerArgs(args);
     super(layerArgs);
     this.args = parseArgs(segAwareBilateralSchema, own) as ResolvedArgs;
-    this.geometry = windowGeometry(this.args.kernelSize, this.args.dilation, 'SegAwareBilateralArgs/');
+    this.geometry = windowGeometry(this.args.kernelSize, this.args.dilationRate, 'SegAwareBilateralArgs/');
     this.head = createGuidanceHead(this.args, 'SegAwareBilateralArgs');
   }
 
@@ -116,28 +109,18 @@ export class SegAwareBilateral extends RefinerLayer {
   /** Builds the embedding head and λ. */
   override build(inputShape: tf.Shape | tf.Shape[]): void {
     buildGuidanceHead(this.head, this.fromInputList(inputShape as tf.Shape[]));
-    this.lambdaWeight = this.addWeight('lambda', [1], 'float32', tf.initializers.constant({ value: this.args.lambdaInit }));
+    this.lambdaWeight = this.addWeight('lambda', [1], 'float32', tf.initializers.constant({ value: this.args.initialLambda }));
     this.built = true;
   }
 
-  /** Trainable weights: λ and the embedding head's. */
-  override get trainableWeights(): tf.LayerVariable[] {
-    return this.trainable ? [...super.trainableWeights, ...this.head.trainableWeights] : [];
-  }
-
-  /** Replaces this layer's own trainable weights (tfjs bookkeeping; nested weights are unaffected). */
-  override set trainableWeights(weights: tf.LayerVariable[]) {
-    super.trainableWeights = weights;
-  }
-
-  /** Non-trainable weights (everything when frozen). */
-  override get nonTrainableWeights(): tf.LayerVariable[] {
-    return this.trainable ? [...super.nonTrainableWeights, ...this.head.nonTrainableWeights] : [...super.nonTrainableWeights, ...this.head.weights];
+  /** The embedding head: its weights are the refiner's. */
+  protected override nestedLayers(): readonly tf.layers.Layer[] {
+    return [this.head];
   }
 
   /** The current mask sharpness |λ|. */
   lambda(): number {
-    if (this.lambdaWeight === undefined) return Math.abs(this.args.lambdaInit);
+    if (this.lambdaWeight === undefined) return Math.abs(this.args.initialLambda);
     return Math.abs(this.lambdaWeight.read().dataSync()[0]!);
   }
 
@@ -169,7 +152,7 @@ export class SegAwareBilateral extends RefinerLayer {
     const embedding = this.head.embed(guidanceSources(inputs), [scores.shape[1], scores.shape[2]]);
     if (kwargs.training === true) this.embeddingLossTerm.keep(embedding);
     const lambda = tf.abs(this.lambdaWeight!.read());
-    const masks = tapMajorMasks(embedding, this.geometry, lambda, this.args.norm);
+    const masks = tapMajorMasks(embedding, this.geometry, lambda, this.args.distance);
     const filtered = repeatedMaskedAverage(scores, prepareBatch(masks), this.args.repeats);
     return this.toOutputSize(filtered, kwargs.outputSize);
   }

@@ -5,11 +5,12 @@
  * @module
  */
 import * as tf from '@tensorflow/tfjs';
-import { compileArgs, parseArgs } from '../../core/config.js';
+import { compileArgs, parseArgs, upgradeRenamedArgs } from '../../core/config.js';
+import { ArgsObject, StringEnum, Type, type Static } from '../../core/schemas.js';
 import { ShapeError } from '../../core/errors.js';
 import { splitLayerArgs } from '../../core/refiner.js';
 import type { LayerNameArgs } from './embedding_head.js';
-import { tapMajorMasks, type EmbeddingNorm } from './local_masks.js';
+import { tapMajorMasks } from './local_masks.js';
 import { alignTap, flatLayout, inImageRows, toRows, windowGeometry, type FlatLayout, type WindowGeometry } from './window.js';
 
 /** Activations {@link SegAwareConv2D} applies after the bias. */
@@ -22,79 +23,60 @@ export type SegAwareActivation = 'linear' | 'relu' | 'sigmoid' | 'tanh';
  */
 export type SegAwareNormalization = 'none' | 'mean';
 
-/** Arguments of {@link SegAwareConv2D}. */
-export interface SegAwareConv2DArgs {
+/** Schema of {@link SegAwareConv2DArgs}: the arguments, their rules and defaults, declared once. */
+const segAwareConv2DArgs = ArgsObject({
   /** Number of output channels. */
-  filters: number;
+  filters: Type.Integer({ minimum: 1 }),
   /**
    * Window side (odd; the layer always pads 'same').
-   * @defaultValue 3
    */
-  kernelSize?: number;
+  kernelSize: Type.Optional(Type.Integer({ minimum: 1, maximum: 63, default: 3 })),
   /**
    * Dilation of the window.
-   * @defaultValue 1
    */
-  dilationRate?: number;
+  dilationRate: Type.Optional(Type.Integer({ minimum: 1, default: 1 })),
   /**
    * Add a learned bias.
-   * @defaultValue true
    */
-  useBias?: boolean;
+  useBias: Type.Optional(Type.Boolean({ default: true })),
   /**
    * Activation after the bias.
-   * @defaultValue 'linear'
    */
-  activation?: SegAwareActivation;
+  activation: Type.Optional(StringEnum(['linear', 'relu', 'sigmoid', 'tanh'], { default: 'linear' })),
   /**
    * Initial mask sharpness λ (the masks use |λ|); 0.05 in the authors' VGG.
    * λ = 0 makes the layer a plain convolution.
-   * @defaultValue 0.05
    */
-  lambdaInit?: number;
+  initialLambda: Type.Optional(Type.Number({ minimum: 0, default: 0.05 })),
   /**
    * Whether λ is learned.
-   * @defaultValue true
    */
-  trainableLambda?: boolean;
+  trainableLambda: Type.Optional(Type.Boolean({ default: true })),
   /**
    * Embedding distance (`'l1'` Σ|Δ|, `'l2'` ½ΣΔ²).
-   * @defaultValue 'l1'
    */
-  norm?: EmbeddingNorm;
+  distance: Type.Optional(StringEnum(['l1', 'l2'], { default: 'l1' })),
   /**
    * Scaling of the masked sum (see {@link SegAwareNormalization}).
-   * @defaultValue 'none'
    */
-  normalization?: SegAwareNormalization;
+  normalization: Type.Optional(StringEnum(['none', 'mean'], { default: 'none' })),
   /**
    * Seed of the Glorot-uniform kernel initialiser.
-   * @defaultValue 0
    */
-  seed?: number;
-}
+  seed: Type.Optional(Type.Integer({ default: 0 })),
+});
+
+/**
+ * Arguments of {@link SegAwareConv2D}.
+ * @interface
+ */
+export type SegAwareConv2DArgs = Static<typeof segAwareConv2DArgs>;
 
 /** The parsed, complete arguments. */
 type ResolvedArgs = Required<SegAwareConv2DArgs>;
 
 /** Schema of {@link SegAwareConv2DArgs}. */
-export const segAwareConv2DSchema = compileArgs<SegAwareConv2DArgs>('SegAwareConv2DArgs', {
-  type: 'object',
-  properties: {
-    filters: { type: 'integer', minimum: 1 },
-    kernelSize: { type: 'integer', minimum: 1, maximum: 63, default: 3, nullable: true },
-    dilationRate: { type: 'integer', minimum: 1, default: 1, nullable: true },
-    useBias: { type: 'boolean', default: true, nullable: true },
-    activation: { type: 'string', enum: ['linear', 'relu', 'sigmoid', 'tanh'], default: 'linear', nullable: true },
-    lambdaInit: { type: 'number', minimum: 0, default: 0.05, nullable: true },
-    trainableLambda: { type: 'boolean', default: true, nullable: true },
-    norm: { type: 'string', enum: ['l1', 'l2'], default: 'l1', nullable: true },
-    normalization: { type: 'string', enum: ['none', 'mean'], default: 'none', nullable: true },
-    seed: { type: 'integer', default: 0, nullable: true },
-  },
-  required: ['filters'],
-  additionalProperties: false,
-});
+export const segAwareConv2DSchema = compileArgs('SegAwareConv2DArgs', segAwareConv2DArgs, { renamed: { lambdaInit: 'initialLambda', norm: 'distance' } });
 
 function activate(x: tf.Tensor4D, activation: SegAwareActivation): tf.Tensor4D {
   switch (activation) {
@@ -129,6 +111,11 @@ function activate(x: tf.Tensor4D, activation: SegAwareActivation): tf.Tensor4D {
 export class SegAwareConv2D extends tf.layers.Layer {
   /** tfjs serialization name. */
   static readonly className = 'SegrefineSegAwareConv2D';
+
+  /** Reloads models saved before an argument was renamed (the naming table of docs/concepts.md). */
+  static override fromConfig<T extends tf.serialization.Serializable>(cls: tf.serialization.SerializableConstructor<T>, config: tf.serialization.ConfigDict): T {
+    return new cls(upgradeRenamedArgs(segAwareConv2DSchema, config));
+  }
   private readonly args: ResolvedArgs;
   private readonly geometry: WindowGeometry;
   private kernel?: tf.LayerVariable;
@@ -157,13 +144,13 @@ export class SegAwareConv2D extends tf.layers.Layer {
     const k = this.args.kernelSize;
     this.kernel = this.addWeight('kernel', [k, k, channels, this.args.filters], 'float32', tf.initializers.glorotUniform({ seed: this.args.seed }));
     if (this.args.useBias) this.bias = this.addWeight('bias', [this.args.filters], 'float32', tf.initializers.zeros());
-    this.lambdaWeight = this.addWeight('lambda', [1], 'float32', tf.initializers.constant({ value: this.args.lambdaInit }), undefined, this.args.trainableLambda);
+    this.lambdaWeight = this.addWeight('lambda', [1], 'float32', tf.initializers.constant({ value: this.args.initialLambda }), undefined, this.args.trainableLambda);
     this.built = true;
   }
 
   /** The current mask sharpness |λ|. */
   lambda(): number {
-    if (this.lambdaWeight === undefined) return Math.abs(this.args.lambdaInit);
+    if (this.lambdaWeight === undefined) return Math.abs(this.args.initialLambda);
     return Math.abs(this.lambdaWeight.read().dataSync()[0]!);
   }
 
@@ -204,7 +191,7 @@ export class SegAwareConv2D extends tf.layers.Layer {
       const [x, embedding] = list as [tf.Tensor4D, tf.Tensor4D];
       this.checkInputs(x, embedding);
       const [batch, height, width] = x.shape;
-      const { layout, items } = tapMajorMasks(embedding, this.geometry, tf.abs(this.lambdaWeight!.read()), this.args.norm);
+      const { layout, items } = tapMajorMasks(embedding, this.geometry, tf.abs(this.lambdaWeight!.read()), this.args.distance);
       const k2 = this.geometry.taps;
       const taps = tf.unstack(tf.reshape(this.kernel!.read(), [k2, x.shape[3], this.args.filters])) as tf.Tensor2D[];
       const outRows = toRows(x, layout, false).map((rows, b) => this.convolveItem(rows, items[b]!, layout, taps));

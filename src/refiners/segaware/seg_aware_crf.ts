@@ -6,83 +6,67 @@
  * @module
  */
 import * as tf from '@tensorflow/tfjs';
-import { compileArgs, parseArgs, type JSONSchemaType } from '../../core/config.js';
+import { compileArgs, parseArgs, upgradeRenamedArgs } from '../../core/config.js';
 import { ShapeError } from '../../core/errors.js';
 import type { Size2D } from '../../core/ops/resize.js';
 import { RefinerLayer, splitLayerArgs, type RefinerCallKwargs, type RefinerInputRoles, type RefinerInputs } from '../../core/refiner.js';
 import type { RefinerSpec } from '../../core/registry.js';
-import { outputSizeSchema } from '../../core/schemas.js';
+import { ArgsObject, OutputSize, StringEnum, Type, type Static } from '../../core/schemas.js';
 import type { EmbeddingHead, LayerNameArgs } from './embedding_head.js';
-import { buildGuidanceHead, createGuidanceHead, guidanceSchemaProperties, guidanceSources, type GuidanceArgs } from './guidance.js';
-import { tapMajorMasks, type EmbeddingNorm } from './local_masks.js';
+import { buildGuidanceHead, createGuidanceHead, guidanceSchemaProperties, guidanceSources } from './guidance.js';
+import { tapMajorMasks } from './local_masks.js';
 import { maskedAverageRows, prepareMasks, type PreparedMasks } from './seg_aware_filter.js';
 import { cropRows, flatLayout, tapOffset, toRows, windowGeometry, type FlatLayout, type WindowGeometry } from './window.js';
 import { EmbeddingLossTerm } from './embedding_loss_term.js';
 
-/** Arguments of {@link SegAwareCrf}. */
-export interface SegAwareCrfArgs extends GuidanceArgs {
+/** Schema of {@link SegAwareCrfArgs}: the arguments, their rules and defaults, declared once. */
+const segAwareCrfArgs = ArgsObject({
   /**
    * Mean-field iterations.
-   * @defaultValue 2
    */
-  iterations?: number;
+  iterations: Type.Optional(Type.Integer({ minimum: 1, maximum: 32, default: 2 })),
   /**
    * Side of the embedding kernel's window (odd).
-   * @defaultValue 7
    */
-  kernelSize?: number;
+  kernelSize: Type.Optional(Type.Integer({ minimum: 1, maximum: 63, default: 7 })),
   /**
    * Spacing between the embedding window's taps.
-   * @defaultValue 2
    */
-  dilation?: number;
+  dilationRate: Type.Optional(Type.Integer({ minimum: 1, default: 2 })),
   /**
    * Side of the spatial kernel's window (odd, undilated).
-   * @defaultValue 5
    */
-  spatialKernelSize?: number;
+  spatialKernelSize: Type.Optional(Type.Integer({ minimum: 1, maximum: 63, default: 5 })),
   /**
    * Width σ (pixels) of the fixed spatial kernel `exp(−|Δp|² / 2σ²)`.
-   * @defaultValue 3
    */
-  spatialSigma?: number;
+  spatialSigma: Type.Optional(Type.Number({ exclusiveMinimum: 0, default: 3 })),
   /**
    * Initial embedding-kernel sharpness λ (learned; the kernel uses |λ|).
-   * @defaultValue 2
    */
-  lambdaInit?: number;
+  initialLambda: Type.Optional(Type.Number({ minimum: 0, default: 2 })),
   /**
    * Embedding distance (`'l1'` Σ|Δ|, `'l2'` ½ΣΔ²).
-   * @defaultValue 'l1'
    */
-  norm?: EmbeddingNorm;
+  distance: Type.Optional(StringEnum(['l1', 'l2'], { default: 'l1' })),
   /**
    * Output `[height, width]`; null keeps the scores' size.
-   * @defaultValue null
    */
-  outputSize?: Size2D | null;
-}
+  outputSize: OutputSize({ default: null }),
+  ...guidanceSchemaProperties,
+});
+
+/**
+ * Arguments of {@link SegAwareCrf}.
+ * @interface
+ */
+export type SegAwareCrfArgs = Static<typeof segAwareCrfArgs>;
 
 /** The parsed, complete arguments. */
 type ResolvedArgs = Required<Omit<SegAwareCrfArgs, 'outputSize'>> & { outputSize: Size2D | null };
 
 /** Schema of {@link SegAwareCrfArgs}. */
-export const segAwareCrfSchema = compileArgs<SegAwareCrfArgs>('SegAwareCrfArgs', {
-  type: 'object',
-  properties: {
-    iterations: { type: 'integer', minimum: 1, maximum: 32, default: 2, nullable: true },
-    kernelSize: { type: 'integer', minimum: 1, maximum: 63, default: 7, nullable: true },
-    dilation: { type: 'integer', minimum: 1, default: 2, nullable: true },
-    spatialKernelSize: { type: 'integer', minimum: 1, maximum: 63, default: 5, nullable: true },
-    spatialSigma: { type: 'number', exclusiveMinimum: 0, default: 3, nullable: true },
-    lambdaInit: { type: 'number', minimum: 0, default: 2, nullable: true },
-    norm: { type: 'string', enum: ['l1', 'l2'], default: 'l1', nullable: true },
-    outputSize: outputSizeSchema as unknown as JSONSchemaType<SegAwareCrfArgs>['properties']['outputSize'],
-    ...guidanceSchemaProperties,
-  },
-  required: [],
-  additionalProperties: false,
-});
+export const segAwareCrfSchema = compileArgs('SegAwareCrfArgs', segAwareCrfArgs, { renamed: { dilation: 'dilationRate', lambdaInit: 'initialLambda', norm: 'distance' } });
 
 /** Softmax over the channels of channels-first rows `[K, L]`. */
 function softmaxRows(rows: tf.Tensor2D): tf.Tensor2D {
@@ -111,6 +95,11 @@ function softmaxRows(rows: tf.Tensor2D): tf.Tensor2D {
 export class SegAwareCrf extends RefinerLayer {
   /** tfjs serialization name. */
   static readonly className = 'SegrefineSegAwareCrf';
+
+  /** Reloads models saved before an argument was renamed (the naming table of docs/concepts.md). */
+  static override fromConfig<T extends tf.serialization.Serializable>(cls: tf.serialization.SerializableConstructor<T>, config: tf.serialization.ConfigDict): T {
+    return new cls(upgradeRenamedArgs(segAwareCrfSchema, config));
+  }
   /** Registry name. */
   readonly refinerId = 'segaware-crf';
   private readonly args: ResolvedArgs;
@@ -129,7 +118,7 @@ export class SegAwareCrf extends RefinerLayer {
     const { layerArgs, own } = splitLayerArgs(args);
     super(layerArgs);
     this.args = parseArgs(segAwareCrfSchema, own) as ResolvedArgs;
-    this.embeddingWindow = windowGeometry(this.args.kernelSize, this.args.dilation, 'SegAwareCrfArgs/');
+    this.embeddingWindow = windowGeometry(this.args.kernelSize, this.args.dilationRate, 'SegAwareCrfArgs/');
     this.spatialWindow = windowGeometry(this.args.spatialKernelSize, 1, 'SegAwareCrfArgs/', 'spatialKernelSize');
     this.head = createGuidanceHead(this.args, 'SegAwareCrfArgs');
   }
@@ -150,31 +139,21 @@ export class SegAwareCrf extends RefinerLayer {
     if (classes === null || classes === undefined) throw new ShapeError('inputs.scores', 'must have a known channel count K', shapes.scores);
     this.numClasses = classes;
     buildGuidanceHead(this.head, shapes);
-    this.lambdaWeight = this.addWeight('lambda', [1], 'float32', tf.initializers.constant({ value: this.args.lambdaInit }));
+    this.lambdaWeight = this.addWeight('lambda', [1], 'float32', tf.initializers.constant({ value: this.args.initialLambda }));
     this.compatibility = this.addWeight('compatibility', [classes, classes], 'float32', tf.initializers.identity({ gain: -1 }));
     this.embeddingWeight = this.addWeight('embedding_kernel_weight', [classes, classes], 'float32', tf.initializers.identity({ gain: 1 }));
     this.spatialWeight = this.addWeight('spatial_kernel_weight', [classes, classes], 'float32', tf.initializers.identity({ gain: 1 }));
     this.built = true;
   }
 
-  /** Trainable weights: λ, μ, W_e, W_s and the embedding head's. */
-  override get trainableWeights(): tf.LayerVariable[] {
-    return this.trainable ? [...super.trainableWeights, ...this.head.trainableWeights] : [];
-  }
-
-  /** Replaces this layer's own trainable weights (tfjs bookkeeping; nested weights are unaffected). */
-  override set trainableWeights(weights: tf.LayerVariable[]) {
-    super.trainableWeights = weights;
-  }
-
-  /** Non-trainable weights (everything when frozen). */
-  override get nonTrainableWeights(): tf.LayerVariable[] {
-    return this.trainable ? [...super.nonTrainableWeights, ...this.head.nonTrainableWeights] : [...super.nonTrainableWeights, ...this.head.weights];
+  /** The embedding head: its weights are the refiner's. */
+  protected override nestedLayers(): readonly tf.layers.Layer[] {
+    return [this.head];
   }
 
   /** The current embedding-kernel sharpness |λ|. */
   lambda(): number {
-    if (this.lambdaWeight === undefined) return Math.abs(this.args.lambdaInit);
+    if (this.lambdaWeight === undefined) return Math.abs(this.args.initialLambda);
     return Math.abs(this.lambdaWeight.read().dataSync()[0]!);
   }
 
@@ -226,7 +205,7 @@ export class SegAwareCrf extends RefinerLayer {
     const layout = flatLayout(this.embeddingWindow, height, width, columnPad);
     const embedding = this.head.embed(guidanceSources(inputs), [height, width]);
     if (kwargs.training === true) this.embeddingLossTerm.keep(embedding);
-    const masks = tapMajorMasks(embedding, this.embeddingWindow, tf.abs(this.lambdaWeight!.read()), this.args.norm, true, columnPad);
+    const masks = tapMajorMasks(embedding, this.embeddingWindow, tf.abs(this.lambdaWeight!.read()), this.args.distance, true, columnPad);
     const spatial = this.spatialMasks(layout);
     const mu = this.compatibility!.read();
     const wEmbedding = this.embeddingWeight!.read();

@@ -37,7 +37,7 @@ export interface SpnPropagateOptions {
    * Gate normalisation, see {@link SpnNormalize}.
    * @defaultValue 'when-needed'
    */
-  normalize?: SpnNormalize;
+  normalization?: SpnNormalize;
   /**
    * What runs the propagation, see {@link SpnImplementation}.
    * @defaultValue 'auto'
@@ -61,7 +61,7 @@ export interface SpnOptions {
    * Gate normalisation, see {@link SpnNormalize}.
    * @defaultValue 'when-needed'
    */
-  normalize?: SpnNormalize;
+  normalization?: SpnNormalize;
   /**
    * What runs the propagation, see {@link SpnImplementation}.
    * @defaultValue 'auto'
@@ -186,11 +186,17 @@ function propagateAll(x: tf.Tensor4D, prepared: PreparedGates, directions: reado
 export function spnPropagate(x: tf.Tensor4D, gates: tf.Tensor4D, options: SpnPropagateOptions): tf.Tensor4D {
   const direction = oneOf((options as SpnPropagateOptions | undefined)?.direction, SPN_DIRECTIONS, 'options.direction');
   const mode = oneOf(options.mode ?? 'three-way', SPN_MODES, 'options.mode');
-  const normalize = oneOf(options.normalize ?? 'when-needed', SPN_NORMALIZATIONS, 'options.normalize');
+  const normalize = gateNormalization(options);
   const taps: ScanTaps = mode === 'three-way' ? 3 : 1;
   validateShapes(x, gates, taps, 1, mode);
   if (useKernels(options.implementation, x.shape[3], taps, normalize)) return propagateFused(x, gates, [direction], taps, normalize);
   return tf.tidy(() => propagateAll(x, prepareGates(gates, [direction], taps, normalize), [direction], taps)[0]!);
+}
+
+/** The gate normalisation option; its pre-rename name is an error that names the new one. */
+function gateNormalization(options: { normalization?: SpnNormalize }): SpnNormalize {
+  if ('normalize' in options) throw new ConfigError('options.normalize', "was renamed: use 'normalization'", (options as { normalize: unknown }).normalize);
+  return oneOf(options.normalization ?? 'when-needed', SPN_NORMALIZATIONS, 'options.normalization');
 }
 
 /**
@@ -208,7 +214,7 @@ export function spn(x: tf.Tensor4D, gates: tf.Tensor4D, options: SpnOptions = {}
   const passes = options.passes ?? 2;
   if (!Number.isInteger(passes) || passes < 1) throw new ConfigError('options.passes', 'must be an integer >= 1', passes);
   const mode = oneOf(options.mode ?? 'three-way', SPN_MODES, 'options.mode');
-  const normalize = oneOf(options.normalize ?? 'when-needed', SPN_NORMALIZATIONS, 'options.normalize');
+  const normalize = gateNormalization(options);
   const taps: ScanTaps = mode === 'three-way' ? 3 : 1;
   validateShapes(x, gates, taps, SPN_DIRECTIONS.length, mode);
   if (useKernels(options.implementation, x.shape[3], taps, normalize)) {

@@ -5,104 +5,78 @@
  * @module
  */
 import * as tf from '@tensorflow/tfjs';
-import { compileArgs, parseArgs, type JSONSchemaType } from '../../core/config.js';
+import { compileArgs, parseArgs, upgradeRenamedArgs } from '../../core/config.js';
 import { ShapeError } from '../../core/errors.js';
 import { resizeBilinear, type Size2D } from '../../core/ops/resize.js';
 import { RefinerLayer, splitLayerArgs, type RefinerCallKwargs, type RefinerInputRoles, type RefinerInputs } from '../../core/refiner.js';
 import type { RefinerSpec } from '../../core/registry.js';
-import { outputSizeSchema } from '../../core/schemas.js';
-import { SPN_DIRECTIONS, SPN_MODES, SPN_NORMALIZATIONS, type SpnMode, type SpnNormalize } from './directions.js';
+import { ArgsObject, Nullable, OutputSize, StringEnum, Type, type Static } from '../../core/schemas.js';
+import { SPN_DIRECTIONS, SPN_MODES, SPN_NORMALIZATIONS } from './directions.js';
 import { spn } from './propagate.js';
 
 /** What the guidance network looks at. */
 export type SpnGuidance = 'image' | 'features' | 'both';
 
-/** Arguments of {@link SpnRefiner}. */
-export interface SpnRefinerArgs {
+/** Schema of {@link SpnRefinerArgs}: the arguments, their rules and defaults, declared once. */
+const spnRefinerArgs = ArgsObject({
   /**
    * Guidance input: the RGB image, one pyramid level, or both (concatenated).
-   * @defaultValue 'image'
    */
-  guidance?: SpnGuidance;
+  guidance: Type.Optional(StringEnum(['image', 'features', 'both'], { default: 'image' })),
   /**
    * Channels of each hidden guidance convolution.
-   * @defaultValue 32
    */
-  guidanceWidth?: number;
+  guidanceWidth: Type.Optional(Type.Integer({ minimum: 1, default: 32 })),
   /**
    * Hidden 3×3 conv + ReLU layers of the guidance network before the gate convolution.
-   * @defaultValue 3
    */
-  guidanceDepth?: number;
+  guidanceDepth: Type.Optional(Type.Integer({ minimum: 0, maximum: 16, default: 3 })),
   /**
    * Propagated channels C: the scores are projected K → C by a 1×1 convolution and back
    * after propagation; null propagates the K scores directly.
-   * @defaultValue null
    */
-  propagationChannels?: number | null;
+  propagationChannels: Type.Optional(Nullable(Type.Integer({ minimum: 1 }), { default: null })),
   /**
    * Three-way (12·C gates) or one-way (4·C gates) propagation.
-   * @defaultValue 'three-way'
    */
-  mode?: SpnMode;
+  mode: Type.Optional(StringEnum(SPN_MODES, { default: 'three-way' })),
   /**
    * Gate normalisation (stability): see `SpnNormalize`.
-   * @defaultValue 'when-needed'
    */
-  normalize?: SpnNormalize;
+  normalization: Type.Optional(StringEnum(SPN_NORMALIZATIONS, { default: 'when-needed' })),
   /**
    * Four-direction passes, all with the same gates.
-   * @defaultValue 2
    */
-  passes?: number;
+  passes: Type.Optional(Type.Integer({ minimum: 1, maximum: 16, default: 2 })),
   /**
    * `[height, width]` the propagation runs at; null uses the guidance input's size (the image's when taken).
-   * @defaultValue null
    */
-  propagationSize?: Size2D | null;
+  propagationSize: OutputSize({ default: null }),
   /**
    * Output `[height, width]`; null keeps the scores' size.
-   * @defaultValue null
    */
-  outputSize?: Size2D | null;
+  outputSize: OutputSize({ default: null }),
   /**
    * Standard deviation of the gate convolution's initial kernel (small: the refiner starts near the identity).
-   * @defaultValue 0.01
    */
-  gateInitScale?: number;
+  gateInitScale: Type.Optional(Type.Number({ minimum: 0, default: 0.01 })),
   /**
    * Seed of the weight initialisers.
-   * @defaultValue 0
    */
-  seed?: number;
-}
+  seed: Type.Optional(Type.Integer({ default: 0 })),
+});
+
+/**
+ * Arguments of {@link SpnRefiner}.
+ * @interface
+ */
+export type SpnRefinerArgs = Static<typeof spnRefinerArgs>;
 
 /** The parsed, complete arguments. */
-type ResolvedArgs = Required<Omit<SpnRefinerArgs, 'outputSize' | 'propagationSize' | 'propagationChannels'>> & {
-  outputSize: Size2D | null;
-  propagationSize: Size2D | null;
-  propagationChannels: number | null;
-};
+type ResolvedArgs = Required<SpnRefinerArgs>;
 
 /** Schema of {@link SpnRefinerArgs}. */
-export const spnRefinerSchema = compileArgs<SpnRefinerArgs>('SpnRefinerArgs', {
-  type: 'object',
-  properties: {
-    guidance: { type: 'string', enum: ['image', 'features', 'both'], default: 'image', nullable: true },
-    guidanceWidth: { type: 'integer', minimum: 1, default: 32, nullable: true },
-    guidanceDepth: { type: 'integer', minimum: 0, maximum: 16, default: 3, nullable: true },
-    propagationChannels: { type: 'integer', minimum: 1, default: null, nullable: true },
-    mode: { type: 'string', enum: [...SPN_MODES], default: 'three-way', nullable: true },
-    normalize: { type: 'string', enum: [...SPN_NORMALIZATIONS], default: 'when-needed', nullable: true },
-    passes: { type: 'integer', minimum: 1, maximum: 16, default: 2, nullable: true },
-    propagationSize: { ...outputSizeSchema, default: null } as unknown as JSONSchemaType<SpnRefinerArgs>['properties']['propagationSize'],
-    outputSize: { ...outputSizeSchema, default: null } as unknown as JSONSchemaType<SpnRefinerArgs>['properties']['outputSize'],
-    gateInitScale: { type: 'number', minimum: 0, default: 0.01, nullable: true },
-    seed: { type: 'integer', default: 0, nullable: true },
-  },
-  required: [],
-  additionalProperties: false,
-});
+export const spnRefinerSchema = compileArgs('SpnRefinerArgs', spnRefinerArgs, { renamed: { normalize: 'normalization' } });
 
 /** A tfjs weight initialiser. */
 type Initializer = ReturnType<typeof tf.initializers.zeros>;
@@ -132,6 +106,11 @@ interface ConvWeights {
 export class SpnRefiner extends RefinerLayer {
   /** tfjs serialization name. */
   static readonly className = 'SegrefineSpnRefiner';
+
+  /** Reloads models saved before an argument was renamed (the naming table of docs/concepts.md). */
+  static override fromConfig<T extends tf.serialization.Serializable>(cls: tf.serialization.SerializableConstructor<T>, config: tf.serialization.ConfigDict): T {
+    return new cls(upgradeRenamedArgs(spnRefinerSchema, config));
+  }
   /** Registry name. */
   readonly refinerId = 'spn';
   private readonly args: ResolvedArgs;
@@ -226,7 +205,7 @@ export class SpnRefiner extends RefinerLayer {
     const project = (x: tf.Tensor4D, conv: ConvWeights | undefined): tf.Tensor4D =>
       conv === undefined ? x : (tf.add(tf.conv2d(x, conv.kernel.read() as tf.Tensor4D, 1, 'valid'), conv.bias.read()) as tf.Tensor4D);
     const x = project(resizeBilinear(scores, size), this.projectIn);
-    const propagated = spn(x, gates, { passes: this.args.passes, mode: this.args.mode, normalize: this.args.normalize });
+    const propagated = spn(x, gates, { passes: this.args.passes, mode: this.args.mode, normalization: this.args.normalization });
     const logits = project(propagated, this.projectOut);
     return resizeBilinear(logits, kwargs.outputSize ?? [scores.shape[1], scores.shape[2]]);
   }

@@ -17,7 +17,7 @@ async function saveAndReload(model: tf.LayersModel): Promise<tf.LayersModel> {
 
 describeOnBackends('SemanticDifferenceConv2D', () => {
   it('computes the op with its own kernel and λ', () => {
-    const layer = new SemanticDifferenceConv2D({ filters: 3, dilation: 2, lambdaInit: 0.5, seed: 4 });
+    const layer = new SemanticDifferenceConv2D({ filters: 3, dilationRate: 2, initialLambda: 0.5, seed: 4 });
     const u = tf.randomNormal([2, 5, 6, 2], 0, 1, 'float32', 1) as tf.Tensor4D;
     const v = tf.randomNormal([2, 5, 6, 2], 0, 1, 'float32', 2) as tf.Tensor4D;
     const y = layer.apply([u, v]) as tf.Tensor4D;
@@ -34,7 +34,7 @@ describeOnBackends('SemanticDifferenceConv2D', () => {
   it('round-trips through save/load inside a functional model', async () => {
     const uIn = tf.input({ shape: [4, 5, 3] });
     const vIn = tf.input({ shape: [4, 5, 6] });
-    const layer = new SemanticDifferenceConv2D({ filters: 2, similarity: 'embedding', kernelSize: 5, lambdaInit: 0.3 });
+    const layer = new SemanticDifferenceConv2D({ filters: 2, similarity: 'embedding', kernelSize: 5, initialLambda: 0.3 });
     const out = layer.apply([uIn, vIn]) as tf.SymbolicTensor;
     expect(out.shape).toEqual([null, 4, 5, 2]);
     const model = tf.model({ inputs: [uIn, vIn], outputs: out });
@@ -68,6 +68,6 @@ describeOnBackends('SemanticDifferenceConv2D', () => {
     expect(() => built.apply([tf.input({ shape: [4, 4, 2] }), tf.input({ shape: [4, 4, 2] })])).toThrow(/^U must have 3 channels, as when the layer was built/);
     expect(() => new SemanticDifferenceConv2D({ filters: 2, kernelSize: 4 as 3 })).toThrow('SemanticDifferenceConv2DArgs/kernelSize must be one of 3, 5, 7, got 4');
     expect(() => new SemanticDifferenceConv2D({ filters: 0 })).toThrow(ConfigError);
-    expect(() => new SemanticDifferenceConv2D({ filters: 2, lambdaInit: 0 })).toThrow(/lambdaInit must be > 0/);
+    expect(() => new SemanticDifferenceConv2D({ filters: 2, initialLambda: 0 })).toThrow(/initialLambda must be > 0/);
   });
 });

@@ -30,7 +30,7 @@ function weightNames(neck: SdnNeck): string[] {
 describeOnBackends('SdnNeck', () => {
   for (const mode of ['multi', 'single'] as const) {
     it(`keeps every level's shape (${mode}-scale), eagerly and symbolically`, () => {
-      const neck = new SdnNeck({ mode, fusionInit: 'random' });
+      const neck = new SdnNeck({ mode, fusionInitializer: 'random' });
       const inputs = SHAPES.map((s) => tf.input({ shape: s.slice(1) }));
       const symbolic = neck.apply(inputs);
       expect(symbolic.map((t) => t.shape)).toEqual(SHAPES.map((s) => [null, ...s.slice(1)]));
@@ -82,7 +82,7 @@ describeOnBackends('SdnNeck', () => {
   });
 
   it('passes the levels it does not refine through unchanged (they still guide in multi mode)', () => {
-    const neck = new SdnNeck({ levels: [0], fusionInit: 'random' });
+    const neck = new SdnNeck({ levels: [0], fusionInitializer: 'random' });
     const features = pyramid(9);
     const out = neck.apply(features);
     expectTensorClose(out[1]!, features[1]!, { atol: 0, rtol: 0 });
@@ -102,7 +102,7 @@ describeOnBackends('SdnNeck', () => {
       [1, 2, 2, 3],
     ];
     const features = shapes.map((s, i) => tf.randomNormal(s, 0, 1, 'float32', 20 + i) as tf.Tensor4D);
-    const neck = new SdnNeck({ mode: 'multi', fusionInit: 'random', seed: 3 });
+    const neck = new SdnNeck({ mode: 'multi', fusionInitializer: 'random', seed: 3 });
     const f = (a: tf.Tensor, b: tf.Tensor): tf.Tensor => {
       const [y0, y1] = neck.apply([a as tf.Tensor4D, b as tf.Tensor4D]);
       return tf.concat([tf.reshape(y0!, [-1]), tf.reshape(y1!, [-1])]);
@@ -114,7 +114,7 @@ describeOnBackends('SdnNeck', () => {
 
   it('trains: a few Adam steps lower a regression loss and move the batch-norm statistics', () => {
     const features = pyramid(30);
-    const neck = new SdnNeck({ mode: 'single', fusionInit: 'random', momentum: 0.5 });
+    const neck = new SdnNeck({ mode: 'single', fusionInitializer: 'random', momentum: 0.5 });
     // Target: a sharpened version of each level (what a boundary-enhancing neck should learn to approach).
     const targets = features.map((f) => tf.tidy(() => tf.sign(f)));
     const loss = (): tf.Scalar =>
@@ -137,7 +137,7 @@ describeOnBackends('SdnNeck', () => {
   });
 
   it('round-trips through save/load in a model with a head after it', async () => {
-    for (const args of [{ mode: 'multi', fusionInit: 'random', kernelSize: 5 }, { mode: 'single', fusionInit: 'random', levels: [0, 2], similarity: 'embedding' }] as SdnNeckArgs[]) {
+    for (const args of [{ mode: 'multi', fusionInitializer: 'random', kernelSize: 5 }, { mode: 'single', fusionInitializer: 'random', levels: [0, 2], similarity: 'embedding' }] as SdnNeckArgs[]) {
       const inputs = SHAPES.map((s) => tf.input({ shape: s.slice(1) }));
       const refined = new SdnNeck(args).apply(inputs);
       const head = tf.layers.conv2d({ filters: 3, kernelSize: 1, kernelInitializer: tf.initializers.glorotUniform({ seed: 2 }) }).apply(refined[0]!) as tf.SymbolicTensor;
@@ -163,7 +163,7 @@ describeOnBackends('SdnNeck', () => {
 
   it('does not leak (eager, training, gradients)', async () => {
     const features = pyramid(50);
-    const neck = new SdnNeck({ fusionInit: 'random' });
+    const neck = new SdnNeck({ fusionInitializer: 'random' });
     await expectNoLeak(() => neck.refineFeatures(features));
     await expectNoLeak(() => neck.apply(features, { training: true }));
     await expectNoLeak(() => tf.grads((a: tf.Tensor) => tf.sum(neck.apply([a as tf.Tensor4D, features[1]!, features[2]!])[0]!))([features[0]!]));
@@ -224,7 +224,7 @@ describe('SdnNeck args and registry', () => {
     expect(neck).toBeInstanceOf(SdnNeck);
     expect(neck.neckId).toBe('sdn');
     expect(neck.differentiable).toBe(true);
-    expect((neck as SdnNeck).getConfig()).toMatchObject({ mode: 'single', kernelSize: 5, dilation: 1, similarity: 'diffusivity', fusionInit: 'identity', levels: null });
+    expect((neck as SdnNeck).getConfig()).toMatchObject({ mode: 'single', kernelSize: 5, dilationRate: 1, similarity: 'diffusivity', fusionInitializer: 'identity', levels: null });
     neck.dispose();
   });
 

@@ -72,7 +72,7 @@ function referenceCrf(
 describeOnBackends('SegAwareBilateral (segaware-bf)', () => {
   it('filters the scores with masks from its own embeddings and |λ|', () => {
     const x = inputs();
-    const layer = new SegAwareBilateral({ kernelSize: 3, dilation: 2, repeats: 2, lambdaInit: 0.8, embeddingDim: 5, useImage: true });
+    const layer = new SegAwareBilateral({ kernelSize: 3, dilationRate: 2, repeats: 2, initialLambda: 0.8, embeddingDim: 5, useImage: true });
     const out = layer.refine(x);
     expect(out.shape).toEqual([2, 4, 5, 3]);
     expect(layer.lambda()).toBeCloseTo(0.8, 6);
@@ -118,7 +118,7 @@ describeOnBackends('SegAwareCrf (segaware-crf)', () => {
   it('matches a plain mean-field reference (embedding + spatial kernels, learned μ, W_e, W_s)', () => {
     const all = inputs(2, 2);
     const x = { scores: all.scores, features: all.features };
-    const layer = new SegAwareCrf({ kernelSize: 3, dilation: 1, spatialKernelSize: 3, spatialSigma: 1.5, iterations: 2, lambdaInit: 0.7, embeddingDim: 3 });
+    const layer = new SegAwareCrf({ kernelSize: 3, dilationRate: 1, spatialKernelSize: 3, spatialSigma: 1.5, iterations: 2, initialLambda: 0.7, embeddingDim: 3 });
     tf.dispose(layer.refine(x));
     // Asymmetric matrices pin down which side each multiplies from.
     const mu = [[-1, 0.3], [0.2, -0.8]];
@@ -155,8 +155,8 @@ describeOnBackends('SegAwareCrf (segaware-crf)', () => {
 
 describeOnBackends('segmentation-aware refiners: shared contract', () => {
   const kinds = [
-    ['segaware-bf', { kernelSize: 3, dilation: 2, repeats: 2, norm: 'l2', embeddingDim: 3 }],
-    ['segaware-crf', { kernelSize: 3, dilation: 1, spatialKernelSize: 3, norm: 'l2', embeddingDim: 3 }],
+    ['segaware-bf', { kernelSize: 3, dilationRate: 2, repeats: 2, distance: 'l2', embeddingDim: 3 }],
+    ['segaware-crf', { kernelSize: 3, dilationRate: 1, spatialKernelSize: 3, distance: 'l2', embeddingDim: 3 }],
   ] as const;
 
   it.each(kinds)('%s round-trips through save/load inside a functional model', async (type, args) => {
@@ -203,11 +203,11 @@ describeOnBackends('segmentation-aware refiners: shared contract', () => {
   it('reject bad arguments and inputs with typed errors naming them', () => {
     expect(() => createRefiner({ type: 'segaware-bf', kernelSize: 4 })).toThrow(ConfigError);
     expect(() => createRefiner({ type: 'segaware-bf', kernelSize: 4 })).toThrow(/SegAwareBilateralArgs\/kernelSize must be odd.*got 4/);
-    expect(() => createRefiner({ type: 'segaware-bf', dilation: 0 })).toThrow(/SegAwareBilateralArgs\/dilation must be >= 1, got 0/);
+    expect(() => createRefiner({ type: 'segaware-bf', dilationRate: 0 })).toThrow(/SegAwareBilateralArgs\/dilationRate must be >= 1, got 0/);
     expect(() => createRefiner({ type: 'segaware-bf', featureLevels: 0 })).toThrow(/SegAwareBilateralArgs\/featureLevels must be >= 1 when useImage is false/);
     expect(() => createRefiner({ type: 'segaware-crf', spatialKernelSize: 2 })).toThrow(/SegAwareCrfArgs\/spatialKernelSize must be odd.*got 2/);
     expect(() => createRefiner({ type: 'segaware-crf', kernelSize: 6 })).toThrow(/SegAwareCrfArgs\/kernelSize must be odd.*got 6/);
-    expect(() => createRefiner({ type: 'segaware-crf', lambdaInit: -1 })).toThrow(/SegAwareCrfArgs\/lambdaInit must be >= 0, got -1/);
+    expect(() => createRefiner({ type: 'segaware-crf', initialLambda: -1 })).toThrow(/SegAwareCrfArgs\/initialLambda must be >= 0, got -1/);
     expect(() => createRefiner({ type: 'segaware-crf', bogus: 1 })).toThrow(/SegAwareCrfArgs\/bogus is not a known argument/);
     const x = inputs(1);
     const bf = createRefiner({ type: 'segaware-bf', kernelSize: 3, embeddingDim: 2 });

@@ -16,7 +16,7 @@ describeOnBackends('SegAwareConv2D', () => {
     const x = tf.randomNormal([2, 5, 6, 3], 0, 1, 'float32', 1) as tf.Tensor4D;
     const embedding = tf.randomNormal([2, 5, 6, 4], 0, 1, 'float32', 2) as tf.Tensor4D;
     for (const normalization of ['none', 'mean'] as const) {
-      const layer = new SegAwareConv2D({ filters: 4, kernelSize, dilationRate, lambdaInit: 0, activation: 'relu', normalization, seed: 3 });
+      const layer = new SegAwareConv2D({ filters: 4, kernelSize, dilationRate, initialLambda: 0, activation: 'relu', normalization, seed: 3 });
       const y = layer.apply([x, embedding]) as tf.Tensor;
       const [kernel, bias] = layer.getWeights();
       const bumped = tf.add(bias!, tf.tensor1d([0.1, -0.2, 0.3, 0]));
@@ -45,7 +45,7 @@ describeOnBackends('SegAwareConv2D', () => {
     const sums = [1 + a, a + 1 + b, b + 1];
     const counts = [2, 3, 2];
     for (const normalization of ['none', 'mean'] as const) {
-      const layer = new SegAwareConv2D({ filters: 1, useBias: false, lambdaInit: 0.5, normalization });
+      const layer = new SegAwareConv2D({ filters: 1, useBias: false, initialLambda: 0.5, normalization });
       layer.apply([x, embedding]);
       layer.setWeights([kernel, tf.tensor1d([-0.5])]);
       expect(layer.lambda()).toBeCloseTo(0.5, 6);
@@ -57,7 +57,7 @@ describeOnBackends('SegAwareConv2D', () => {
   });
 
   it('differentiates w.r.t. the input and the embedding (finite differences)', () => {
-    const layer = new SegAwareConv2D({ filters: 2, kernelSize: 3, dilationRate: 2, lambdaInit: 0.4, seed: 5 });
+    const layer = new SegAwareConv2D({ filters: 2, kernelSize: 3, dilationRate: 2, initialLambda: 0.4, seed: 5 });
     const x = tf.randomNormal([1, 4, 5, 2], 0, 1, 'float32', 6) as tf.Tensor4D;
     const embedding = spacedEmbedding([1, 4, 5, 2], 7);
     const f = (a: tf.Tensor, e: tf.Tensor): tf.Tensor => layer.apply([a, e]) as tf.Tensor;
@@ -74,7 +74,7 @@ describeOnBackends('SegAwareConv2D', () => {
   it('round-trips through save/load inside a functional model', async () => {
     const xIn = tf.input({ shape: [4, 5, 3] });
     const eIn = tf.input({ shape: [4, 5, 2] });
-    const layer = new SegAwareConv2D({ filters: 2, kernelSize: 3, lambdaInit: 0.3, normalization: 'mean', activation: 'tanh' });
+    const layer = new SegAwareConv2D({ filters: 2, kernelSize: 3, initialLambda: 0.3, normalization: 'mean', activation: 'tanh' });
     const out = layer.apply([xIn, eIn]) as tf.SymbolicTensor;
     expect(out.shape).toEqual([null, 4, 5, 2]);
     const model = tf.model({ inputs: [xIn, eIn], outputs: out });

@@ -67,9 +67,9 @@ describeOnBackends('spn WebAssembly kernels', () => {
   it.each(cases)('equal the tfjs-ops path, forward and gradients: %s', (_name, shape, mode, normalize, scale) => {
     const [x, gates, weights] = randomCase(shape, mode, scale, 11);
     const loss = (implementation: 'wasm' | 'ops') => (xi: tf.Tensor, gi: tf.Tensor) =>
-      tf.sum(tf.mul(spn(xi as tf.Tensor4D, gi as tf.Tensor4D, { mode, normalize, implementation }), weights));
+      tf.sum(tf.mul(spn(xi as tf.Tensor4D, gi as tf.Tensor4D, { mode, normalization: normalize, implementation }), weights));
     tf.tidy(() => {
-      expectTensorClose(spn(x, gates, { mode, normalize, implementation: 'wasm' }), spn(x, gates, { mode, normalize, implementation: 'ops' }), FORWARD);
+      expectTensorClose(spn(x, gates, { mode, normalization: normalize, implementation: 'wasm' }), spn(x, gates, { mode, normalization: normalize, implementation: 'ops' }), FORWARD);
       const [dxKernel, dgKernel] = tf.grads(loss('wasm'))([x, gates]);
       const [dxOps, dgOps] = tf.grads(loss('ops'))([x, gates]);
       expectTensorClose(dxKernel!, dxOps!, GRADIENT);
@@ -78,8 +78,8 @@ describeOnBackends('spn WebAssembly kernels', () => {
         const taps = mode === 'three-way' ? 3 : 1;
         const chunk = tf.slice(gates, [0, 0, 0, 0], [-1, -1, -1, taps * shape[3]]) as tf.Tensor4D;
         const single = (implementation: 'wasm' | 'ops') => (xi: tf.Tensor, gi: tf.Tensor) =>
-          tf.sum(tf.mul(spnPropagate(xi as tf.Tensor4D, gi as tf.Tensor4D, { direction, mode, normalize, implementation }), weights));
-        expectTensorClose(spnPropagate(x, chunk, { direction, mode, normalize, implementation: 'wasm' }), spnPropagate(x, chunk, { direction, mode, normalize, implementation: 'ops' }), FORWARD);
+          tf.sum(tf.mul(spnPropagate(xi as tf.Tensor4D, gi as tf.Tensor4D, { direction, mode, normalization: normalize, implementation }), weights));
+        expectTensorClose(spnPropagate(x, chunk, { direction, mode, normalization: normalize, implementation: 'wasm' }), spnPropagate(x, chunk, { direction, mode, normalization: normalize, implementation: 'ops' }), FORWARD);
         const [a, b] = [tf.grads(single('wasm'))([x, chunk]), tf.grads(single('ops'))([x, chunk])];
         expectTensorClose(a[0]!, b[0]!, GRADIENT);
         expectTensorClose(a[1]!, b[1]!, GRADIENT);

@@ -54,7 +54,7 @@ describeOnBackends('spn propagation', () => {
         expectTensorClose(spnPropagate(x, gates, { direction }), nhwc(fixture[FIXTURE_KEYS[direction]] as Nchw), TOLERANCE);
         // The fixture's own normalised gates, not normalised again, give the same propagation.
         const normalized = chunk(nhwc(fixture.gates_normalized), d);
-        expectTensorClose(spnPropagate(x, normalized, { direction, normalize: 'none' }), nhwc(fixture[FIXTURE_KEYS[direction]] as Nchw), TOLERANCE);
+        expectTensorClose(spnPropagate(x, normalized, { direction, normalization: 'none' }), nhwc(fixture[FIXTURE_KEYS[direction]] as Nchw), TOLERANCE);
       });
     });
 
@@ -69,7 +69,7 @@ describeOnBackends('spn propagation', () => {
 
     it('the normalisation matters: without it the fixture is not reproduced', () => {
       tf.tidy(() => {
-        const out = spnPropagate(nhwc(fixture.X), chunk(nhwc(fixture.G), 0), { direction: 'left-to-right', normalize: 'none' });
+        const out = spnPropagate(nhwc(fixture.X), chunk(nhwc(fixture.G), 0), { direction: 'left-to-right', normalization: 'none' });
         expect(() => expectTensorClose(out, nhwc(fixture.prop_L2R), TOLERANCE)).toThrow();
       });
     });
@@ -113,8 +113,8 @@ describeOnBackends('spn propagation', () => {
       const positive = tf.randomUniform([b, h, w, 3 * c], 0.4, 1, 'float32', 14) as tf.Tensor4D;
       const normalized = spnPropagate(x, positive, { direction: 'left-to-right' });
       expect(maxAbs(normalized)).toBeLessThanOrEqual(bound * (1 + 1e-5));
-      expect(maxAbs(spnPropagate(x, positive, { direction: 'left-to-right', normalize: 'always' }))).toBeLessThanOrEqual(bound * (1 + 1e-5));
-      const raw = maxAbs(spnPropagate(x, positive, { direction: 'left-to-right', normalize: 'none' }));
+      expect(maxAbs(spnPropagate(x, positive, { direction: 'left-to-right', normalization: 'always' }))).toBeLessThanOrEqual(bound * (1 + 1e-5));
+      const raw = maxAbs(spnPropagate(x, positive, { direction: 'left-to-right', normalization: 'none' }));
       expect(raw > 1e6 || !Number.isFinite(raw)).toBe(true);
       // Mixed signs, Σ|g| ≥ 1.2: normalised, |h_t| ≤ |1 − Σg|·|x_t| + max|h_{t−1}| ≤ (1 + 2t)·max|x|.
       const signs = tf.sign(tf.randomUniform([b, h, w, 3 * c], -1, 1, 'float32', 15));
@@ -158,7 +158,7 @@ describeOnBackends('spn propagation', () => {
         }
         const xi = tf.randomNormal([1, 4, 6, 2], 0, 1, 'float32', 34) as tf.Tensor4D;
         const gi = tf.randomUniform([1, 4, 6, 6], -0.7, 0.7, 'float32', 35) as tf.Tensor4D;
-        expectTensorClose(spnPropagate(xi, gi, { direction: 'bottom-to-top', normalize: 'always' }), spnPropagateReference(xi, gi, 'bottom-to-top', 'three-way', 'always'), TOLERANCE);
+        expectTensorClose(spnPropagate(xi, gi, { direction: 'bottom-to-top', normalization: 'always' }), spnPropagateReference(xi, gi, 'bottom-to-top', 'three-way', 'always'), TOLERANCE);
       });
     });
   });
