@@ -11,6 +11,7 @@ import { runBench } from '../../src/bench/runner.js';
 const out = (): string => mkdtempSync(join(tmpdir(), 'segrefine-rank-'));
 
 // These train for real (tens of seconds each): they check that the bench can tell things apart.
+// Each test trains a small model: allowed 5 minutes on a loaded 2-core machine (about 1 when idle).
 describe('the bench ranks refiners', () => {
   it('the default experiment reduced to its baseline: Sim-DeepLab learns every class, clearly above the majority-class predictor', async () => {
     const run = await runBench(
@@ -35,7 +36,7 @@ describe('the bench ranks refiners', () => {
     for (const [k, iou] of baseline.perClassIou.entries()) expect(iou, `class ${k} IoU`).toBeGreaterThan(0.15);
     expect(baseline.predictedPixels!.every((n) => n > 0)).toBe(true);
     expect(baseline.meanIou).toBeGreaterThan(majority + 0.15);
-  });
+  }, 300_000);
 
   it('refine-coarse: the dense CRF and a trained DiffusionHead raise boundary F over the coarse input', async () => {
     const run = await runBench(
@@ -61,5 +62,5 @@ describe('the bench ranks refiners', () => {
     expect(crf!.boundaryF).toBeGreaterThan(coarse!.boundaryF + 0.02);
     expect(difnet!.boundaryF).toBeGreaterThan(coarse!.boundaryF + 0.01);
     expect(difnet!.inspected?.['mu']).toHaveLength(2);
-  });
+  }, 300_000);
 });
