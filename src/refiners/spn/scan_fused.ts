@@ -97,21 +97,16 @@ export function propagateFused(x: tf.Tensor4D, gates: tf.Tensor4D, directions: r
       value: merged as tf.Tensor4D,
       gradFunc: (dy: tf.Tensor4D, saved: tf.Tensor[]) => {
         const scratch = 2 * taps * Math.max(height, width) * channels + 4;
-        const outputs = [{ shape: x.shape, zeroed: true }, { shape: gates.shape }, { shape: [...shape] }];
-        const [dx, dg, routed] = host.run([saved[0]!, saved[1]!, saved[2]!, saved[3]!, dy], outputs, scratch, ({ inputs, outputs, scratch: w }) => {
-          const [, , states, merged, dyMerged] = inputs as [number, number, number, number, number];
-          const dyd = outputs[2]!;
-          host.exports.route(states, merged, dyMerged, dyd, count, plane);
+        const outputs = [{ shape: x.shape, zeroed: true }, { shape: gates.shape }];
+        const [dx, dg] = host.run([saved[0]!, saved[1]!, saved[2]!, saved[3]!, dy], outputs, scratch, ({ inputs, outputs, scratch: w }) => {
+          const [xBase, gBase, states, merged, dyMerged] = inputs as [number, number, number, number, number];
           each((walk, d, b) => {
-            const a = addressing(walk, d, b, shape, taps, [inputs[0]!, inputs[1]!, states]);
-            // Each direction's dy has the states' layout, ∂x x's and ∂g the gates'.
-            const dy0 = dyd + (a[6]! - states);
-            const dx0 = outputs[0]! + (a[0]! - inputs[0]!);
-            const dg0 = outputs[1]! + (a[3]! - inputs[1]!);
-            host.exports.backward(a[0]!, a[1]!, a[2]!, a[3]!, a[4]!, a[5]!, a[6]!, a[7]!, a[8]!, walk.steps, walk.rows, dy0, dx0, dg0, w);
+            const a = addressing(walk, d, b, shape, taps, [xBase, gBase, states]);
+            // dy and the merged maximum have x's layout, ∂x x's and ∂g the gates'.
+            const fromX = a[0]! - xBase;
+            host.exports.backward(a[0]!, a[1]!, a[2]!, a[3]!, a[4]!, a[5]!, a[6]!, a[7]!, a[8]!, walk.steps, walk.rows, dyMerged + fromX, outputs[0]! + fromX, outputs[1]! + (a[3]! - gBase), w, merged + fromX, d, 4 * plane);
           });
         });
-        routed!.dispose();
         return [dx!, dg!];
       },
     };

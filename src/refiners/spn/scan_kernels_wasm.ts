@@ -28,10 +28,9 @@ export interface SpnScanKernelExports {
   forward(x: number, xStep: number, xRow: number, g: number, gStep: number, gRow: number, h: number, hStep: number, hRow: number, steps: number, rows: number): void;
   backward(
     x: number, xStep: number, xRow: number, g: number, gStep: number, gRow: number, h: number, hStep: number, hRow: number,
-    steps: number, rows: number, dy: number, dx: number, dg: number, w: number,
+    steps: number, rows: number, dy: number, dx: number, dg: number, w: number, merged: number, direction: number, planeBytes: number,
   ): void;
   merge(h: number, out: number, count: number, n: number): void;
-  route(h: number, merged: number, dy: number, dyd: number, count: number, n: number): void;
 }
 
 const SHARED_PARAMS: Array<[string, 'i32']> = ['x', 'x_step', 'x_row', 'g', 'g_step', 'g_row', 'h', 'h_step', 'h_row', 'steps', 'rows'].map((name) => [name, 'i32']);
@@ -253,22 +252,25 @@ function buildForward(taps: ScanTaps, normalize: SpnNormalize, channels: number)
 }
 
 /**
- * `backward(…forward's arguments, dy, dx, dg, w)`: with the adjoint
- * `λ_t[r] = dy_t[r] + Σ_k ĝ_{k,t+1}[r − k + 1] λ_{t+1}[r − k + 1]`,
+ * `backward(…forward's arguments, dy, dx, dg, w, merged, direction, planeBytes)`:
+ * with the adjoint `λ_t[r] = dy_d,t[r] + Σ_k ĝ_{k,t+1}[r − k + 1] λ_{t+1}[r − k + 1]`,
  * accumulates `∂x += (1 − Σ_k ĝ_k) λ` and writes
  * `∂g_j = (m_j ∂ĝ_j − div′ sign(g_j) Σ_k ∂ĝ_k ĝ_k) / div` with
- * `∂ĝ_k = λ (h_{t−1}[r + k − 1] − x)` (0 on step 0). `dy` has `h`'s strides,
- * `dx` `x`'s, `dg` `g`'s; `w` is scratch of `2 · rows · taps · C + 4`
- * floats holding `ĝ_k ⊙ λ` (`[rows, taps, C]`) of the step after (read) and
- * of this step (written).
+ * `∂ĝ_k = λ (h_{t−1}[r + k − 1] − x)` (0 on step 0). `dy_d` is the max
+ * merge's gradient for this direction: `dy` (of the merged output) where this
+ * direction (index `direction`) is the first whose state equals `merged`,
+ * the earlier directions' states lying `planeBytes` apart before `h`. `dy`,
+ * `merged` and `dx` have `x`'s strides, `dg` `g`'s; `w` is scratch of
+ * `2 · rows · taps · C + 4` floats holding `ĝ_k ⊙ λ` (`[rows, taps, C]`) of
+ * the step after (read) and of this step (written).
  */
 function buildBackward(taps: ScanTaps, normalize: SpnNormalize, channels: number): FunctionBuilder {
-  const f = new FunctionBuilder([...SHARED_PARAMS, ['dy', 'i32'], ['dx', 'i32'], ['dg', 'i32'], ['w', 'i32']]);
+  const f = new FunctionBuilder([...SHARED_PARAMS, ['dy', 'i32'], ['dx', 'i32'], ['dg', 'i32'], ['w', 'i32'], ['merged', 'i32'], ['direction', 'i32'], ['plane_bytes', 'i32']]);
   const e = new ScanEmitter(f, taps, normalize, channels);
   const cBytes = e.channelBytes;
   const wRowBytes = taps * cBytes;
-  for (const name of ['pdy', 'pdx', 'pdg', 'w_old', 'w_new', 'wo', 'wo_up', 'wo_down', 'wn', 'swap']) f.local(name, 'i32');
-  for (const name of ['lambda', 'dx_add', 'total', 'corr']) f.local(name, 'v128');
+  for (const name of ['pdy', 'pm', 'pdx', 'pdg', 'w_old', 'w_new', 'wo', 'wo_up', 'wo_down', 'wn', 'swap', 'earlier', 'k']) f.local(name, 'i32');
+  for (const name of ['lambda', 'dx_add', 'total', 'corr', 'max', 'taken']) f.local(name, 'v128');
   for (const k of TAP_NAMES) f.local(`d${k}`, 'v128');
   f.get('w').set('w_old');
   f.get('w').get('rows').i32(wRowBytes).op('i32.mul').op('i32.add').set('w_new');
@@ -281,7 +283,19 @@ function buildBackward(taps: ScanTaps, normalize: SpnNormalize, channels: number
   const wOffset = (name: string): number => e.tapIndex(name) * cBytes;
   // λ = dy + w2[r] + w1[r + 1] + w3[r − 1] (the step after's ĝ ⊙ λ; zeros on the last step).
   const lambda = (kind: RowKind): void => {
+    // The max merge's gradient: dy where this direction is the first whose state attains the maximum
+    // (as chained tf.maximum's route ties), 0 elsewhere.
+    e.load('pm').f.set('max');
+    f.get('zero').set('taken');
+    f.get('ph').set('earlier');
+    f.i32(0).set('k');
+    f.loopWhile((f) => void f.get('k').get('direction').op('i32.lt_u'), (f) => {
+      f.get('earlier').get('plane_bytes').op('i32.sub').set('earlier');
+      e.load('earlier').f.get('max').op('f32x4.eq').get('taken').op('v128.or').set('taken');
+      f.get('k').i32(1).op('i32.add').set('k');
+    });
     e.load('pdy');
+    e.load('ph').f.get('max').op('f32x4.eq').get('taken').op('v128.andnot').op('v128.and');
     e.load('wo', wOffset('2')).f.op('f32x4.add');
     if (kind.down) e.load('wo_down', wOffset('1')).f.op('f32x4.add');
     if (kind.up) e.load('wo_up', wOffset('3')).f.op('f32x4.add');
@@ -297,7 +311,8 @@ function buildBackward(taps: ScanTaps, normalize: SpnNormalize, channels: number
   const gateNames = taps === 1 ? ['2'] : [...TAP_NAMES];
   const rowPointers = (): void => {
     e.statePointers();
-    e.rowPointer('pdy', 'dy', 'h_step', 'h_row');
+    e.rowPointer('pdy', 'dy', 'x_step', 'x_row');
+    e.rowPointer('pm', 'merged', 'x_step', 'x_row');
     e.rowPointer('pdx', 'dx', 'x_step', 'x_row');
     e.rowPointer('pdg', 'dg', 'g_step', 'g_row');
     f.get('r').i32(wRowBytes).op('i32.mul').set('swap');
@@ -400,31 +415,6 @@ function buildMerge(): FunctionBuilder {
 }
 
 /**
- * `route(h, merged, dy, dyd, count, n)`: the max merge's gradient, `dy`
- * to the first direction whose state equals the maximum (as a chain of
- * pairwise `tf.maximum`s routes ties), 0 to the others.
- */
-function buildRoute(): FunctionBuilder {
-  const f = new FunctionBuilder([['h', 'i32'], ['merged', 'i32'], ['dy', 'i32'], ['dyd', 'i32'], ['count', 'i32'], ['n', 'i32']]);
-  f.local('d', 'i32').local('plane', 'i32').local('at', 'i32').local('m', 'v128').local('g', 'v128').local('taken', 'v128').local('hit', 'v128');
-  f.get('n').i32(2).op('i32.shl').set('plane');
-  floatLoop(f, () => {
-    f.get('merged').get('i').op('i32.add').loadV128().set('m');
-    f.get('dy').get('i').op('i32.add').loadV128().set('g');
-    f.i32x4(0).set('taken');
-    f.i32(0).set('d');
-    f.loopWhile((f) => void f.get('d').get('count').op('i32.lt_u'), (f) => {
-      f.get('d').get('plane').op('i32.mul').get('i').op('i32.add').set('at');
-      f.get('h').get('at').op('i32.add').loadV128().get('m').op('f32x4.eq').get('taken').op('v128.andnot').set('hit');
-      f.get('dyd').get('at').op('i32.add').get('g').get('hit').op('v128.and').storeV128();
-      f.get('taken').get('hit').op('v128.or').set('taken');
-      f.get('d').i32(1).op('i32.add').set('d');
-    });
-  });
-  return f;
-}
-
-/**
  * The forward and backward kernels for one mode, normalisation and channel count.
  * @param taps - 3 (three-way) or 1 (one-way)
  * @param normalize - the gate normalisation
@@ -436,6 +426,5 @@ export function assembleSpnScanKernels(taps: ScanTaps, normalize: SpnNormalize, 
     forward: buildForward(taps, normalize, channels),
     backward: buildBackward(taps, normalize, channels),
     merge: buildMerge(),
-    route: buildRoute(),
   });
 }
