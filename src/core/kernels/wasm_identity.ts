@@ -9,7 +9,8 @@
  * which this does on wasm too, as wasm's own `Reshape` already does.
  * @module
  */
-import * as tf from '@tensorflow/tfjs';
+import type * as tf from '@tensorflow/tfjs';
+import { replaceWasmKernel } from './replace_wasm_kernel.js';
 
 /** The part of the wasm backend this kernel uses. */
 interface ReferenceCounting {
@@ -18,15 +19,10 @@ interface ReferenceCounting {
 
 /** Registers the reference-counting Identity for wasm, keeping tfjs's for strings (idempotent). */
 export function registerWasmIdentity(): void {
-  const original = tf.getKernel('Identity', 'wasm');
-  if (original === undefined || (original.kernelFunc as { segrefine?: boolean }).segrefine === true) return;
-  const kernelFunc: tf.KernelFunc = (args) => {
+  replaceWasmKernel('Identity', (original) => (args) => {
     const x = args.inputs['x'] as tf.TensorInfo;
-    if (x.dtype === 'string') return original.kernelFunc(args);
+    if (x.dtype === 'string') return original(args);
     (args.backend as unknown as ReferenceCounting).incRef(x.dataId);
     return { dataId: x.dataId, shape: x.shape, dtype: x.dtype };
-  };
-  (kernelFunc as { segrefine?: boolean }).segrefine = true;
-  tf.unregisterKernel('Identity', 'wasm');
-  tf.registerKernel({ kernelName: 'Identity', backendName: 'wasm', kernelFunc });
+  });
 }

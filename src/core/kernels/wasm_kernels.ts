@@ -5,6 +5,7 @@
  * @module
  */
 import * as tf from '@tensorflow/tfjs';
+import { replaceWasmKernel } from './replace_wasm_kernel.js';
 import { conv2dFilterGradient, conv2dInputGradient, depthwiseFilterGradient, depthwiseInputGradient, geometryFromAttrs } from './conv_backprop.js';
 
 type KernelInputs = tf.NamedTensorInfoMap;
@@ -87,29 +88,17 @@ export function registerWasmKernels(): void {
  * i.e. of every `tf.layers.conv2d`) is a plain loop: 750 ms for a 3×3, 32→32
  * conv on [8, 64, 64, 32] (most of an SpnRefiner training step). This one
  * correlates the spread dy with the flipped filter through XNNPACK's conv2d:
- * 2–7× faster on the default bench's layers, equal on a 7×7 stem.
+ * 2–7× faster on the default bench's layers, equal on a 7×7 stem. Installs it
+ * (idempotent, see `replaceWasmKernel`).
  */
-const conv2dBackpropInput: tf.KernelConfig = {
-  kernelName: 'Conv2DBackpropInput',
-  backendName: 'wasm',
-  kernelFunc: ({ inputs, attrs, backend }) => tf.tidy(() => {
+export function registerWasmConv2dBackpropInput(): void {
+  replaceWasmKernel('Conv2DBackpropInput', () => ({ inputs, attrs, backend }) => tf.tidy(() => {
     const dy = asTensor<tf.Rank.R4>((inputs as KernelInputs)['dy'], 'dy', backend as tf.KernelBackend);
     const filter = asTensor<tf.Rank.R4>((inputs as KernelInputs)['filter'], 'filter', backend as tf.KernelBackend);
     const a = attrs as unknown as Record<string, unknown>;
     if (a['dataFormat'] === 'NCHW') throw new Error('segrefine kernel: Conv2DBackpropInput supports NHWC only');
     return conv2dInputGradient(a['inputShape'] as number[], dy, filter, { ...geometryFromAttrs(a), dilations: [1, 1] });
-  }) as unknown as tf.TensorInfo,
-};
-
-/**
- * Replaces wasm's Conv2DBackpropInput (idempotent; a no-op until the wasm
- * package has registered its own, which it does when it is imported).
- */
-export function registerWasmConv2dBackpropInput(): void {
-  const existing = tf.getKernel('Conv2DBackpropInput', 'wasm');
-  if (existing === undefined || existing.kernelFunc === conv2dBackpropInput.kernelFunc) return;
-  tf.unregisterKernel('Conv2DBackpropInput', 'wasm');
-  tf.registerKernel(conv2dBackpropInput);
+  }) as unknown as tf.TensorInfo);
 }
 
 /** Names of the kernels segrefine adds to wasm (for docs and reports). */

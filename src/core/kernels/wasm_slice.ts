@@ -6,6 +6,7 @@
  * @module
  */
 import * as tf from '@tensorflow/tfjs';
+import { replaceWasmKernel } from './replace_wasm_kernel.js';
 
 /** The parts of the wasm backend this kernel uses. */
 interface WasmBackendView {
@@ -33,11 +34,9 @@ function copyStrided(src: ArrayLike<number>, dst: { [i: number]: number }, shape
 
 /** Registers the heap-view Slice for wasm, keeping tfjs's for string tensors (idempotent). */
 export function registerWasmSlice(): void {
-  const original = tf.getKernel('Slice', 'wasm');
-  if (original === undefined || (original.kernelFunc as { segrefine?: boolean }).segrefine === true) return;
-  const kernelFunc: tf.KernelFunc = (args) => {
+  replaceWasmKernel('Slice', (original) => (args) => {
     const x = args.inputs['x'] as tf.TensorInfo;
-    if (x.dtype === 'string' || x.shape.length === 0) return original.kernelFunc(args);
+    if (x.dtype === 'string' || x.shape.length === 0) return original(args);
     const { begin, size } = args.attrs as unknown as { begin: number[]; size: number[] };
     const [begin_, size_] = tf.slice_util.parseSliceParams(x as unknown as tf.Tensor, begin, size);
     const backend = args.backend as unknown as WasmBackendView;
@@ -53,8 +52,5 @@ export function registerWasmSlice(): void {
       copyStrided(source, target, x.shape, begin_, size_);
     }
     return out;
-  };
-  (kernelFunc as { segrefine?: boolean }).segrefine = true;
-  tf.unregisterKernel('Slice', 'wasm');
-  tf.registerKernel({ kernelName: 'Slice', backendName: 'wasm', kernelFunc });
+  });
 }

@@ -41,7 +41,7 @@ export interface ScanGroup {
 }
 
 /** Steps (L) and rows (R) of a direction's scan. */
-function stepsAndRows(direction: SpnDirection, shape: ScanShape): [number, number] {
+export function stepsAndRows(direction: SpnDirection, shape: ScanShape): [number, number] {
   return direction === 'left-to-right' || direction === 'right-to-left' ? [shape.width, shape.height] : [shape.height, shape.width];
 }
 
@@ -65,7 +65,7 @@ export function scanGroups(directions: readonly SpnDirection[], shape: ScanShape
  * Where direction `direction` is at step t: the flat pixel index
  * ((b·H + h)·W + w) of row r of batch entry b is `first + b·H·W + r·stride`.
  */
-function stepStart(direction: SpnDirection, t: number, shape: ScanShape): { first: number; stride: number } {
+export function stepStart(direction: SpnDirection, t: number, shape: ScanShape): { first: number; stride: number } {
   const { height, width } = shape;
   switch (direction) {
     case 'left-to-right':

@@ -3,9 +3,13 @@
  * {@link spnPropagate} (one direction) and {@link spn} (four directions,
  * max-merged, repeated). NHWC in, NHWC out, differentiable.
  *
- * The gates are normalised and border-masked with element-wise ops in their
- * NHWC layout; the sequential part (`scan.ts`) then walks every direction in
- * its own step order, all directions of equal step count in one loop.
+ * By default (`implementation: 'auto'`) WebAssembly SIMD kernels
+ * (`scan_fused.ts`) normalise and border-mask the gates, scan every direction
+ * and merge them in one call per direction and batch entry. The tfjs-ops path
+ * — gates normalised and masked with element-wise ops in their NHWC layout,
+ * then the sequential part (`scan.ts`) walking every direction in its own
+ * step order — is the reference, and runs below 4 channels or where the
+ * kernels cannot compile.
  * @module
  */
 import * as tf from '@tensorflow/tfjs';

@@ -10,7 +10,8 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { tensorKernelHost, type TensorKernelHost } from '../../core/wasm/tensor_kernel_host.js';
-import { isHorizontal, type SpnDirection, type SpnNormalize } from './directions.js';
+import type { SpnDirection, SpnNormalize } from './directions.js';
+import { stepStart, stepsAndRows, type ScanShape } from './frames.js';
 import { assembleSpnScanKernels, type SpnScanKernelExports } from './scan_kernels_wasm.js';
 import type { ScanTaps } from './scan.js';
 
@@ -38,17 +39,11 @@ interface DirectionWalk {
   readonly rowPixels: number;
 }
 
-function directionWalk(direction: SpnDirection, height: number, width: number): DirectionWalk {
-  switch (direction) {
-    case 'left-to-right':
-      return { steps: width, rows: height, first: 0, stepPixels: 1, rowPixels: width };
-    case 'right-to-left':
-      return { steps: width, rows: height, first: width - 1, stepPixels: -1, rowPixels: width };
-    case 'top-to-bottom':
-      return { steps: height, rows: width, first: 0, stepPixels: width, rowPixels: 1 };
-    case 'bottom-to-top':
-      return { steps: height, rows: width, first: (height - 1) * width, stepPixels: -width, rowPixels: 1 };
-  }
+/** A direction's walk over an image, from the geometry the tfjs-ops path uses (`frames.ts`). */
+function directionWalk(direction: SpnDirection, shape: ScanShape): DirectionWalk {
+  const [steps, rows] = stepsAndRows(direction, shape);
+  const start = stepStart(direction, 0, shape);
+  return { steps, rows, first: start.first, stepPixels: stepStart(direction, 1, shape).first - start.first, rowPixels: start.stride };
 }
 
 /** The three tensors' (x, gates, states) addressing for direction d, batch entry b: `[start, step, row]` bytes each. */
@@ -77,9 +72,10 @@ export function propagateFused(x: tf.Tensor4D, gates: tf.Tensor4D, directions: r
   const count = directions.length;
   const shape = [count, batch, height, width, channels] as const;
   const plane = x.size;
+  const scanShape: ScanShape = { batch, height, width, directions: count, channels };
   const each = (fn: (walk: DirectionWalk, d: number, b: number) => void): void => {
     directions.forEach((direction, d) => {
-      const walk = directionWalk(direction, height, width);
+      const walk = directionWalk(direction, scanShape);
       for (let b = 0; b < batch; b++) fn(walk, d, b);
     });
   };
