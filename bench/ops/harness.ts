@@ -22,6 +22,11 @@ import { peakTensorBytes, tensorsIn } from '../../src/testing/peak_memory.js';
 
 export { median };
 
+/** Median over rounds of a / b, each pair from the same round (robust to load that drifts between rounds). */
+export function medianRatio(a: readonly number[], b: readonly number[]): number {
+  return median(a.map((x, i) => x / b[i]!));
+}
+
 /**
  * How a timing waits for its results: `read-all` copies every output into
  * JavaScript (what a caller that reads the values pays), `read-one` reads
@@ -66,11 +71,11 @@ export async function timeMedian(fn: () => tf.TensorContainer, options: { warmup
  * drifts over the run hits all variants alike; times in ms per variant, one
  * per round.
  */
-export async function interleaved(variants: Record<string, () => tf.TensorContainer>, count: number, sync: SyncMode = 'read-all'): Promise<Record<string, number[]>> {
+export async function interleaved(variants: Record<string, () => tf.TensorContainer>, count: number): Promise<Record<string, number[]>> {
   const times: Record<string, number[]> = {};
   for (let round = 0; round <= count; round++) {
     for (const [name, fn] of Object.entries(variants)) {
-      const ms = await timeOnce(fn, sync);
+      const ms = await timeOnce(fn);
       if (round > 0) (times[name] ??= []).push(ms);
     }
   }

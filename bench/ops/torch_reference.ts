@@ -39,8 +39,12 @@ export async function startTorchReference(): Promise<TorchReference | undefined>
   const pending: Array<(line: string) => void> = [];
   lines.on('line', (line) => pending.shift()?.(line));
   // A reference that dies answers every pending and later call with NaN (an error below), never a hang.
-  child.on('exit', () => pending.splice(0).forEach((resolve) => resolve('NaN')));
-  const next = (): Promise<string> => new Promise((resolve) => pending.push(resolve));
+  let exited = false;
+  child.on('exit', () => {
+    exited = true;
+    pending.splice(0).forEach((resolve) => resolve('NaN'));
+  });
+  const next = (): Promise<string> => new Promise((resolve) => (exited ? resolve('NaN') : pending.push(resolve)));
   const ready = await next();
   return {
     version: ready.replace(/^ready /, ''),

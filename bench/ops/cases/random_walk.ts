@@ -14,7 +14,7 @@ import * as tf from '@tensorflow/tfjs';
 import { DEFAULT_WALK_TILE } from '../../../src/refiners/diffusion/walk_backward_tiles.js';
 import { MATERIALIZED_MAX_BYTES, randomWalk, type WalkPath } from '../../../src/index.js';
 import { startWalkWorkers, stopWalkWorkers } from '../../../src/node/index.js';
-import { interleaved, median, peakBytes, type BenchRow, type OpBenchCase } from '../harness.js';
+import { interleaved, median, medianRatio, peakBytes, type BenchRow, type OpBenchCase } from '../harness.js';
 
 const D = 64;
 const K = 21;
@@ -33,10 +33,9 @@ function rounds(n: number): number {
   return n <= 4096 ? 7 : 5;
 }
 
-/** Median over rounds of a / b, each pair from the same round (robust to load that drifts between rounds). */
-function medianRatio(a: number[] | undefined, b: number[] | undefined): number | undefined {
-  if (a === undefined || b === undefined) return undefined;
-  return median(a.map((x, i) => x / b[i]!));
+/** {@link medianRatio} of two variants' times, when both ran. */
+function roundRatio(a: number[] | undefined, b: number[] | undefined): number | undefined {
+  return a === undefined || b === undefined ? undefined : medianRatio(a, b);
 }
 
 interface WalkInputs {
@@ -96,8 +95,8 @@ async function sizeRows(n: number, threads: number): Promise<BenchRow[]> {
     const fwd = ms(`${c.label} fwd`);
     const fwdBwd = ms(`${c.label} fwd+bwd`);
     // Throughput ratio walk / matMul = (flops / fwd) / (matMul flops / matMul ms), per round.
-    const throughputRatio = medianRatio(times['matMul'], times[`${c.label} fwd`]);
-    const backwardRatio = medianRatio(times[`${c.label} fwd+bwd`], times[`${c.label} fwd`]);
+    const throughputRatio = roundRatio(times['matMul'], times[`${c.label} fwd`]);
+    const backwardRatio = roundRatio(times[`${c.label} fwd+bwd`], times[`${c.label} fwd`]);
     const peakFwd = fwd === undefined ? undefined : await peakBytes(forward(inputs, c.variant));
     const peakFwdBwd = fwdBwd === undefined ? undefined : await peakBytes(forwardBackward(inputs, c.variant));
     const notes = [
@@ -151,7 +150,7 @@ async function tileRows(n: number): Promise<BenchRow[]> {
     'fwd ms': median(times[`fwd ${tile}`]!),
     'fwd GFLOP/s': flops / (median(times[`fwd ${tile}`]!) * 1e6),
     'fwd+bwd ms': median(times[`fwd+bwd ${tile}`]!),
-    'fwd+bwd / fwd': medianRatio(times[`fwd+bwd ${tile}`], times[`fwd ${tile}`])!,
+    'fwd+bwd / fwd': roundRatio(times[`fwd+bwd ${tile}`], times[`fwd ${tile}`])!,
   }));
 }
 

@@ -15,7 +15,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { spn, type SpnImplementation, type SpnMode } from '../../../src/index.js';
 import { spnReference } from '../../../src/refiners/spn/reference.js';
-import { median, timeMedian, timeOnce, type BenchRow, type OpBenchCase } from '../harness.js';
+import { median, medianRatio, timeMedian, timeOnce, type BenchRow, type OpBenchCase } from '../harness.js';
 import { startTorchReference } from '../torch_reference.js';
 
 const ROUNDS = 7;
@@ -31,7 +31,6 @@ const forward = (x: tf.Tensor4D, gates: tf.Tensor4D, mode: SpnMode, implementati
 const forwardBackward = (x: tf.Tensor4D, gates: tf.Tensor4D, mode: SpnMode, implementation: SpnImplementation) => () =>
   tf.grads((xi: tf.Tensor, gi: tf.Tensor) => tf.sum(spn(xi as tf.Tensor4D, gi as tf.Tensor4D, { passes: 1, mode, implementation })))([x, gates]);
 
-const ratio = (a: number[], b: number[]): number => median(a.map((v, i) => v / b[i]!));
 
 /** The kernels, the tfjs-ops path and PyTorch on [1, 128, 128, 32] three-way, alternating. */
 async function headToHead(): Promise<BenchRow[]> {
@@ -70,9 +69,9 @@ async function headToHead(): Promise<BenchRow[]> {
       shape: `[${shape.join(', ')}]`,
       'forward ms': median(f),
       'forward+backward ms': median(fb),
-      'f+b / f': ratio(fb, f),
-      ...(impl === 'ops' ? { 'ops / wasm forward': ratio(f, times['wasm forward']!), 'ops / wasm f+b': ratio(fb, times['wasm forward+backward']!) } : {}),
-      ...(torch !== undefined ? { 'PyTorch / this forward': ratio(torchTimes['forward']!, f), 'PyTorch / this f+b': ratio(torchTimes['forward+backward']!, fb) } : {}),
+      'f+b / f': medianRatio(fb, f),
+      ...(impl === 'ops' ? { 'ops / wasm forward': medianRatio(f, times['wasm forward']!), 'ops / wasm f+b': medianRatio(fb, times['wasm forward+backward']!) } : {}),
+      ...(torch !== undefined ? { 'PyTorch / this forward': medianRatio(torchTimes['forward']!, f), 'PyTorch / this f+b': medianRatio(torchTimes['forward+backward']!, fb) } : {}),
     });
   }
   if (torch !== undefined) {
@@ -82,7 +81,7 @@ async function headToHead(): Promise<BenchRow[]> {
       shape: '[1, 32, 128, 128] NCHW',
       'forward ms': median(torchTimes['forward']!),
       'forward+backward ms': median(torchTimes['forward+backward']!),
-      'f+b / f': ratio(torchTimes['forward+backward']!, torchTimes['forward']!),
+      'f+b / f': medianRatio(torchTimes['forward+backward']!, torchTimes['forward']!),
     });
   }
   return rows;

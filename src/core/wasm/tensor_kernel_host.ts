@@ -33,8 +33,6 @@ export interface KernelOutput {
 export interface TensorKernelHost<Exports> {
   /** The module's exports. */
   readonly exports: Exports;
-  /** Whether the kernels work on the backend's tensors in place. */
-  readonly inPlace: boolean;
   /**
    * Runs `body` with the byte addresses of `inputs` (float32), of fresh
    * `outputs` and of `scratchFloats` zeroed floats; returns the outputs as
@@ -62,7 +60,6 @@ function requireFloat32(t: tf.Tensor): void {
 function inPlaceHost<Exports>(exports: Exports, backend: Required<WasmBackendLike>): TensorKernelHost<Exports> {
   return {
     exports,
-    inPlace: true,
     run(inputs, outputs, scratchFloats, body) {
       inputs.forEach(requireFloat32);
       // Fresh buffers (zeroed through a heap view: tf.zeros would build and copy a JS array).
@@ -94,7 +91,6 @@ function inPlaceHost<Exports>(exports: Exports, backend: Required<WasmBackendLik
 function ownMemoryHost<Exports>(key: string, exports: Exports, memory: WebAssembly.Memory): TensorKernelHost<Exports> {
   return {
     exports,
-    inPlace: false,
     run(inputs, outputs, scratchFloats, body) {
       inputs.forEach(requireFloat32);
       let end = 0;
