@@ -269,7 +269,7 @@ function buildBackward(taps: ScanTaps, normalize: SpnNormalize, channels: number
   const e = new ScanEmitter(f, taps, normalize, channels);
   const cBytes = e.channelBytes;
   const wRowBytes = taps * cBytes;
-  for (const name of ['pdy', 'pm', 'pdx', 'pdg', 'w_old', 'w_new', 'wo', 'wo_up', 'wo_down', 'wn', 'swap', 'earlier', 'k']) f.local(name, 'i32');
+  for (const name of ['pdy', 'pm', 'pdx', 'pdg', 'w_old', 'w_new', 'wo', 'wo_up', 'wo_down', 'wn', 'swap', 'w_row', 'earlier', 'k']) f.local(name, 'i32');
   for (const name of ['lambda', 'dx_add', 'total', 'corr', 'max', 'taken']) f.local(name, 'v128');
   for (const k of TAP_NAMES) f.local(`d${k}`, 'v128');
   f.get('w').set('w_old');
@@ -315,10 +315,10 @@ function buildBackward(taps: ScanTaps, normalize: SpnNormalize, channels: number
     e.rowPointer('pm', 'merged', 'x_step', 'x_row');
     e.rowPointer('pdx', 'dx', 'x_step', 'x_row');
     e.rowPointer('pdg', 'dg', 'g_step', 'g_row');
-    f.get('r').i32(wRowBytes).op('i32.mul').set('swap');
-    f.get('w_old').get('swap').op('i32.add').tee('wo').i32(wRowBytes).op('i32.sub').set('wo_up');
+    f.get('r').i32(wRowBytes).op('i32.mul').set('w_row');
+    f.get('w_old').get('w_row').op('i32.add').tee('wo').i32(wRowBytes).op('i32.sub').set('wo_up');
     f.get('wo').i32(wRowBytes).op('i32.add').set('wo_down');
-    f.get('w_new').get('swap').op('i32.add').set('wn');
+    f.get('w_new').get('w_row').op('i32.add').set('wn');
   };
   f.get('steps').i32(1).op('i32.sub').set('t');
   f.loopWhile((f) => void f.get('t').i32(1).op('i32.ge_s'), (f) => {
