@@ -14,6 +14,9 @@ import { LayerBackbone, type GraphTensor, type LayerRunner } from './layer_backb
 import { ResizeToMatch } from './resize_to_match.js';
 import { classesSchema, layerNameSchema, seedSchema } from './schemas.js';
 
+/** The registry id: the `type` in configs and the prefix of argument errors. */
+const FCN_ID = 'fcn';
+
 /** Schema of {@link TinyFcnArgs}: the arguments, their rules and defaults, declared once. */
 const tinyFcnArgs = ArgsObject({
   /**
@@ -40,7 +43,7 @@ const tinyFcnArgs = ArgsObject({
  */
 export type TinyFcnArgs = Static<typeof tinyFcnArgs>;
 
-const fcnSchema = compileArgs('TinyFcnArgs', tinyFcnArgs);
+const fcnSchema = compileArgs(FCN_ID, tinyFcnArgs);
 
 const STAGE_MULTIPLIERS = [1, 2, 4, 8, 8];
 
@@ -61,7 +64,7 @@ export class TinyFcn extends LayerBackbone {
     const parsed = parseArgs(fcnSchema, args) as Required<TinyFcnArgs>;
     const factory = new LayerFactory(parsed.name, parsed.seed);
     const channels = STAGE_MULTIPLIERS.map((m) => parsed.channels * m);
-    super(factory, { id: 'fcn', numClasses: parsed.classes, outChannels: channels, levelStrides: [2, 4, 8, 16, 32], outputStride: 8 });
+    super(factory, { id: FCN_ID, numClasses: parsed.classes, outChannels: channels, levelStrides: [2, 4, 8, 16, 32], outputStride: 8 });
     this.args = parsed;
     this.stages = channels.map((c, i) => [
       factory.conv(`stage${i + 1}.conv1`, { filters: c, kernelSize: 3, strides: 2 }),
@@ -93,7 +96,7 @@ export class TinyFcn extends LayerBackbone {
 
 /** Registry spec of {@link TinyFcn}. */
 export const fcnSpec: BackboneSpec<TinyFcnArgs> = {
-  id: 'fcn',
+  id: FCN_ID,
   summary: 'Tiny FCN-8s (five conv stages) for fast runs; scores at stride 8.',
   schema: fcnSchema,
   create: (args) => new TinyFcn(args),

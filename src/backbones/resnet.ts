@@ -14,6 +14,9 @@ import { LayerBackbone, type GraphTensor, type LayerRunner } from './layer_backb
 import { classesSchema, depthSchema, layerNameSchema, normalizeSchema, outputStrideSchema, paddingSchema, seedSchema, weightsSchema, widthSchema } from './schemas.js';
 import { loadTorchvisionResNet, readTorchvisionWeights } from './torchvision_weights.js';
 
+/** The registry id: the `type` in configs and the prefix of argument errors. */
+const RESNET_ID = 'resnet';
+
 /** Schema of {@link ResNetBackboneArgs}: the arguments, their rules and defaults, declared once. */
 const resnetBackboneArgs = ArgsObject({
   /**
@@ -71,7 +74,7 @@ const resnetBackboneArgs = ArgsObject({
  */
 export type ResNetBackboneArgs = Static<typeof resnetBackboneArgs>;
 
-const resnetSchema = compileArgs('ResNetBackboneArgs', resnetBackboneArgs);
+const resnetSchema = compileArgs(RESNET_ID, resnetBackboneArgs);
 
 /**
  * Atrous ResNet backbone (`id: 'resnet'`): pyramid `[stem, stage1, …,
@@ -88,12 +91,12 @@ export class ResNetBackbone extends LayerBackbone {
     const parsed = parseArgs(resnetSchema, args) as ResNetBackboneArgs & Required<Omit<ResNetBackboneArgs, 'weights' | 'padding' | 'normalize'>>;
     const weights = parsed.weights ?? null;
     // Parse the file first: a bad file fails before any layer or weight exists.
-    const file = weights === null ? undefined : readTorchvisionWeights(weights, 'ResNetBackboneArgs/weights');
+    const file = weights === null ? undefined : readTorchvisionWeights(weights, `${RESNET_ID}/weights`);
     const padding = parsed.padding ?? (weights === null ? 'same' : 'torch');
     const normalize = parsed.normalize ?? weights !== null;
     const factory = new LayerFactory(parsed.name, parsed.seed);
     const body = new AtrousResNet(factory, { depth: parsed.depth, width: parsed.width, outputStride: parsed.outputStride, padding, normalize });
-    super(factory, { id: 'resnet', numClasses: parsed.classes, outChannels: body.channels, levelStrides: body.strides, outputStride: parsed.outputStride });
+    super(factory, { id: RESNET_ID, numClasses: parsed.classes, outChannels: body.channels, levelStrides: body.strides, outputStride: parsed.outputStride });
     this.args = { ...parsed, weights, padding, normalize };
     this.body = body;
     this.classifier = factory.conv('classifier', { filters: parsed.classes, kernelSize: 1, useBias: true, init: 'classifier' });
@@ -121,7 +124,7 @@ export class ResNetBackbone extends LayerBackbone {
 
 /** Registry spec of {@link ResNetBackbone}. */
 export const resnetSpec: BackboneSpec<ResNetBackboneArgs> = {
-  id: 'resnet',
+  id: RESNET_ID,
   summary: 'Atrous ResNet-18/34/50/101 with a 1×1 classifier; pyramid [stem, stage1..4].',
   schema: resnetSchema,
   create: (args) => new ResNetBackbone(args),

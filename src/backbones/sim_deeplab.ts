@@ -14,6 +14,9 @@ import { LayerFactory } from './layer_factory.js';
 import { LayerBackbone, type GraphTensor, type LayerRunner } from './layer_backbone.js';
 import { classesSchema, depthSchema, layerNameSchema, outputStrideSchema, seedSchema, widthSchema } from './schemas.js';
 
+/** The registry id: the `type` in configs and the prefix of argument errors. */
+const SIM_DEEPLAB_ID = 'sim-deeplab';
+
 /** Schema of {@link SimDeepLabArgs}: the arguments, their rules and defaults, declared once. */
 const simDeepLabArgs = ArgsObject({
   /**
@@ -57,7 +60,7 @@ const simDeepLabArgs = ArgsObject({
 export type SimDeepLabArgs = Static<typeof simDeepLabArgs>;
 
 /** Schema of {@link SimDeepLabArgs}. */
-export const simDeepLabSchema = compileArgs('SimDeepLabArgs', simDeepLabArgs);
+export const simDeepLabSchema = compileArgs(SIM_DEEPLAB_ID, simDeepLabArgs);
 
 /**
  * Sim-DeepLab (`id: 'sim-deeplab'`): atrous ResNet + ASPP. Pyramid
@@ -74,7 +77,7 @@ export class SimDeepLab extends LayerBackbone {
     const parsed = parseArgs(simDeepLabSchema, args) as Required<SimDeepLabArgs>;
     const factory = new LayerFactory(parsed.name, parsed.seed);
     const body = new AtrousResNet(factory, { depth: parsed.depth, width: parsed.width, outputStride: parsed.outputStride });
-    super(factory, { id: 'sim-deeplab', numClasses: parsed.classes, outChannels: body.channels, levelStrides: body.strides, outputStride: parsed.outputStride });
+    super(factory, { id: SIM_DEEPLAB_ID, numClasses: parsed.classes, outChannels: body.channels, levelStrides: body.strides, outputStride: parsed.outputStride });
     this.args = parsed;
     this.body = body;
     this.head = new AsppHead(factory, parsed.classes, parsed.aspp ? parsed.rates : [1], parsed.aspp ? 'aspp' : 'classifier');
@@ -88,7 +91,7 @@ export class SimDeepLab extends LayerBackbone {
 
 /** Registry spec of {@link SimDeepLab}. */
 export const simDeepLabSpec: BackboneSpec<SimDeepLabArgs> = {
-  id: 'sim-deeplab',
+  id: SIM_DEEPLAB_ID,
   summary: 'Sim-DeepLab: atrous ResNet + DeepLab-v2 ASPP (rates 6/12/18/24), scores at stride 8.',
   schema: simDeepLabSchema,
   create: (args) => new SimDeepLab(args),

@@ -15,6 +15,9 @@ import { LayerBackbone, type GraphTensor, type LayerRunner } from './layer_backb
 import { ResizeToMatch } from './resize_to_match.js';
 import { classesSchema, layerNameSchema, seedSchema } from './schemas.js';
 
+/** The registry id: the `type` in configs and the prefix of argument errors. */
+const UNET_ID = 'unet';
+
 /** Schema of {@link SmallUNetArgs}: the arguments, their rules and defaults, declared once. */
 const smallUNetArgs = ArgsObject({
   /**
@@ -41,7 +44,7 @@ const smallUNetArgs = ArgsObject({
  */
 export type SmallUNetArgs = Static<typeof smallUNetArgs>;
 
-const unetSchema = compileArgs('SmallUNetArgs', smallUNetArgs);
+const unetSchema = compileArgs(UNET_ID, smallUNetArgs);
 
 const LEVELS = 5;
 
@@ -69,7 +72,7 @@ export class SmallUNet extends LayerBackbone {
     const parsed = parseArgs(unetSchema, args) as Required<SmallUNetArgs>;
     const factory = new LayerFactory(parsed.name, parsed.seed);
     const channels = Array.from({ length: LEVELS }, (_, i) => parsed.channels * 2 ** i);
-    super(factory, { id: 'unet', numClasses: parsed.classes, outChannels: channels, levelStrides: channels.map((_, i) => 2 ** i), outputStride: 1 });
+    super(factory, { id: UNET_ID, numClasses: parsed.classes, outChannels: channels, levelStrides: channels.map((_, i) => 2 ** i), outputStride: 1 });
     this.args = parsed;
     const doubleConv = (path: string, filters: number): tf.layers.Layer[] => [
       factory.conv(`${path}.conv1`, { filters, kernelSize: 3 }),
@@ -108,7 +111,7 @@ export class SmallUNet extends LayerBackbone {
 
 /** Registry spec of {@link SmallUNet}. */
 export const unetSpec: BackboneSpec<SmallUNetArgs> = {
-  id: 'unet',
+  id: UNET_ID,
   summary: 'Small U-Net (five levels) for fast runs; scores at stride 1.',
   schema: unetSchema,
   create: (args) => new SmallUNet(args),

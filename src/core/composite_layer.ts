@@ -5,6 +5,10 @@
  * @module
  */
 import * as tf from '@tensorflow/tfjs';
+import { defaultComponentLayerName } from './component_name.js';
+
+/** tfjs's base layer arguments (`name`, `trainable`, …). */
+type LayerArgs = NonNullable<ConstructorParameters<typeof tf.layers.Layer>[0]>;
 
 /** A set of sublayers owned by one layer. */
 export class Sublayers {
@@ -54,6 +58,11 @@ export class Sublayers {
  * segmentation-aware refiners (every `RefinerLayer` extends it).
  */
 export abstract class CompositeLayer extends tf.layers.Layer {
+  /** @param args - tfjs layer args; a layer whose class name is `package>name` and that gets no `name` is called `<name>_<n>` */
+  constructor(args: LayerArgs = {}) {
+    super({ ...args, name: args.name ?? defaultComponentLayerName((new.target as unknown as { className: string }).className) });
+  }
+
   /** Layers nested in this one (sublayers, an embedding head); none by default. */
   protected nestedLayers(): readonly tf.layers.Layer[] {
     return [];

@@ -17,6 +17,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { DataError, ShapeError } from './errors.js';
+import { defaultComponentLayerName } from './component_name.js';
 import { assertFinite } from './refiner.js';
 
 /** Keyword arguments a neck call understands. */
@@ -88,6 +89,11 @@ export function shapeList(inputShape: tf.Shape | tf.Shape[]): tf.Shape[] {
 export abstract class NeckLayer extends tf.layers.Layer implements Neck {
   /** Registry name of the neck. */
   abstract readonly neckId: string;
+
+  /** @param args - tfjs layer args; a layer whose class name is `package>name` and that gets no `name` is called `<name>_<n>` */
+  constructor(args: NonNullable<ConstructorParameters<typeof tf.layers.Layer>[0]> = {}) {
+    super({ ...args, name: args.name ?? defaultComponentLayerName((new.target as unknown as { className: string }).className) });
+  }
   /** Always true: gradients flow through a NeckLayer. */
   readonly differentiable: boolean = true;
   /** Channels per level this neck was built for (set by {@link NeckLayer.build}). */

@@ -75,12 +75,12 @@ describe('atrous ResNet', () => {
   });
 
   it('rejects bad args with ConfigErrors naming the field', () => {
-    expect(() => new ResNetBackbone({ depth: 20 as 18 })).toThrow(/ResNetBackboneArgs\/depth must be one of 18, 34, 50, 101, got 20/);
+    expect(() => new ResNetBackbone({ depth: 20 as 18 })).toThrow(/resnet\/depth must be one of 18, 34, 50, 101, got 20/);
     expect(() => new ResNetBackbone({ width: 0 })).toThrow(ConfigError);
-    expect(() => new SimDeepLab({ outputStride: 4 as 8 })).toThrow(/SimDeepLabArgs\/outputStride/);
-    expect(() => new SimDeepLab({ rates: [] })).toThrow(/SimDeepLabArgs\/rates/);
-    expect(() => new TinyFcn({ name: 'bad name' })).toThrow(/TinyFcnArgs\/name must match pattern/);
-    expect(() => defaultRegistry().createBackbone({ type: 'resnet', bogus: 1 })).toThrow(/ResNetBackboneArgs\/bogus is not a known argument/);
+    expect(() => new SimDeepLab({ outputStride: 4 as 8 })).toThrow(/sim-deeplab\/outputStride/);
+    expect(() => new SimDeepLab({ rates: [] })).toThrow(/sim-deeplab\/rates/);
+    expect(() => new TinyFcn({ name: 'bad name' })).toThrow(/fcn\/name must match pattern/);
+    expect(() => defaultRegistry().createBackbone({ type: 'resnet', bogus: 1 })).toThrow(/resnet\/bogus is not a known argument/);
     expect(() => defaultRegistry().createBackbone({ type: 'vgg' })).toThrow(/backbone\.type must be one of 'resnet', 'sim-deeplab', 'fcn', 'unet'/);
   });
 });

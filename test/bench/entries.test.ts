@@ -29,7 +29,7 @@ describe('bench entries', () => {
       validateEntries(expandEntries(experiment), experiment);
     };
     expect(() => check({ label: 'typo', refiner: { type: 'difnett' } })).toThrow(/Experiment entry "typo": .*must be one of/);
-    expect(() => check({ label: 'walks', refiner: { type: 'difnet', walks: 0 } })).toThrow(/Experiment entry "walks": DiffusionHeadArgs\/walks must be >= 1/);
+    expect(() => check({ label: 'walks', refiner: { type: 'difnet', walks: 0 } })).toThrow(/Experiment entry "walks": difnet\/walks must be >= 1/);
     expect(() => check({ label: 'extra', refiner: { type: 'spn', nope: 1 } })).toThrow(/Experiment entry "extra"/);
     expect(() => check({ label: 'neck', protocol: 'end-to-end', neck: { type: 'sdn', mode: 'sideways' } })).toThrow(/Experiment entry "neck"/);
     expect(() => check({ label: 'bb', protocol: 'end-to-end', backbone: { type: 'resnet', depth: 19 } })).toThrow(/Experiment entry "bb"/);

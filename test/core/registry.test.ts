@@ -15,7 +15,7 @@ describe('registry', () => {
       expect.unreachable();
     } catch (error) {
       expect(error).toBeInstanceOf(ConfigError);
-      expect((error as ConfigError).argument).toBe('IdentityRefinerArgs/bogus');
+      expect((error as ConfigError).argument).toBe('none/bogus');
       expect((error as Error).message).toContain('bogus');
       expect((error as Error).message).toContain('valid: outputSize');
     }

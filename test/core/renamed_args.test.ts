@@ -6,11 +6,11 @@ import { describe, expect, it } from 'vitest';
 import { ConfigError, createNeck, createRefiner, EmbeddingHead, SdnNeck, SegAwareBilateral, SegAwareConv2D, SegAwareCrf, SemanticDifferenceConv2D, SpnRefiner } from '../../src/index.js';
 
 const RENAMED: [string, () => unknown, RegExp][] = [
-  ['segaware-bf dilation', () => createRefiner({ type: 'segaware-bf', dilation: 2 }), /^SegAwareBilateralArgs\/dilation was renamed: use 'dilationRate', got 2$/],
-  ['segaware-bf lambdaInit', () => createRefiner({ type: 'segaware-bf', lambdaInit: 1 }), /^SegAwareBilateralArgs\/lambdaInit was renamed: use 'initialLambda'/],
-  ['segaware-crf norm', () => createRefiner({ type: 'segaware-crf', norm: 'l2' }), /^SegAwareCrfArgs\/norm was renamed: use 'distance'/],
-  ['spn normalize', () => createRefiner({ type: 'spn', normalize: 'always' }), /^SpnRefinerArgs\/normalize was renamed: use 'normalization'/],
-  ['sdn fusionInit', () => createNeck({ type: 'sdn', fusionInit: 'random' }), /^SdnNeckArgs\/fusionInit was renamed: use 'fusionInitializer'/],
+  ['segaware-bf dilation', () => createRefiner({ type: 'segaware-bf', dilation: 2 }), /^segaware-bf\/dilation was renamed: use 'dilationRate', got 2$/],
+  ['segaware-bf lambdaInit', () => createRefiner({ type: 'segaware-bf', lambdaInit: 1 }), /^segaware-bf\/lambdaInit was renamed: use 'initialLambda'/],
+  ['segaware-crf norm', () => createRefiner({ type: 'segaware-crf', norm: 'l2' }), /^segaware-crf\/norm was renamed: use 'distance'/],
+  ['spn normalize', () => createRefiner({ type: 'spn', normalize: 'always' }), /^spn\/normalize was renamed: use 'normalization'/],
+  ['sdn fusionInit', () => createNeck({ type: 'sdn', fusionInit: 'random' }), /^sdn\/fusionInit was renamed: use 'fusionInitializer'/],
   ['SegAwareConv2D lambdaInit', () => new SegAwareConv2D({ filters: 2, lambdaInit: 0.1 } as never), /^SegAwareConv2DArgs\/lambdaInit was renamed: use 'initialLambda'/],
   ['EmbeddingHead dim', () => new EmbeddingHead({ dim: 8 } as never), /^EmbeddingHeadArgs\/dim was renamed: use 'embeddingDim'/],
   ['SemanticDifferenceConv2D dilation', () => new SemanticDifferenceConv2D({ filters: 2, dilation: 2 } as never), /^SemanticDifferenceConv2DArgs\/dilation was renamed: use 'dilationRate'/],

@@ -117,7 +117,7 @@ describe('the guide refiner: registry, serialization, errors, bench', () => {
     const refiner = createRefiner({ type: 'learned-smoothing', kernelSize: 5 }, registry);
     expect(refiner).toBeInstanceOf(guide.LearnedSmoothing);
     expect(() => createRefiner({ type: 'learned-smoothing', kernelSize: 4 }, registry)).toThrow(ConfigError);
-    expect(() => createRefiner({ type: 'learned-smoothing', kernelSize: 4 }, registry)).toThrow('LearnedSmoothingArgs/kernelSize must be one of 1, 3, 5, 7, 9, got 4');
+    expect(() => createRefiner({ type: 'learned-smoothing', kernelSize: 4 }, registry)).toThrow('learned-smoothing/kernelSize must be one of 1, 3, 5, 7, 9, got 4');
     expect(() => createRefiner({ type: 'learned-smoothing' })).toThrow(/refiner\.type must be one of/);
     const x = tf.zeros([1, 4, 4, 2]) as tf.Tensor4D;
     expect(() => refiner.refine({ scores: x, features: [x] })).toThrow(ShapeError);
@@ -137,7 +137,7 @@ describe('the guide refiner: registry, serialization, errors, bench', () => {
       }),
     );
     const reloaded = await tf.loadLayersModel(tf.io.fromMemory(saved!));
-    expect(reloaded.layers.some((l) => l.getClassName() === 'ExampleLearnedSmoothing')).toBe(true);
+    expect(reloaded.layers.some((l) => l.getClassName() === 'example>learned-smoothing')).toBe(true);
     const image = tf.randomUniform([1, 32, 32, 3], 0, 1, 'float32', 42);
     expectTensorClose(reloaded.predict(image) as tf.Tensor, model.predict(image) as tf.Tensor, { atol: 1e-5 });
     tf.dispose(image);

@@ -101,7 +101,7 @@ describe('createSegmenter', () => {
     const lg = tf.layers.conv2d({ name: 'lg', filters: 2, kernelSize: 1 }).apply(input) as tf.SymbolicTensor;
     const backbone = fromLayersModel(tf.model({ inputs: input, outputs: lg }), { scores: 'lg' });
     expect(() => createSegmenter({ backbone, refiner: new ProbeRefiner() })).toThrow(/refiner 'probe' takes 2 pyramid level\(s\) but the backbone gives 0/);
-    expect(() => createSegmenter({ backbone: { type: 'fcn', channels: 0 } })).toThrow(/TinyFcnArgs\/channels must be >= 1/);
+    expect(() => createSegmenter({ backbone: { type: 'fcn', channels: 0 } })).toThrow(/fcn\/channels must be >= 1/);
     expect(() => createSegmenter({ backbone: 42 as never })).toThrow(/backbone must be a Backbone or a \{ type, …args \} config/);
   });
 

@@ -23,14 +23,14 @@ const throws = (name: string, run: () => unknown, error: Row['error'], message: 
 
 const factories: Row[] = [
   throws('createRefiner: type "dfinet"', () => createRefiner({ type: 'dfinet' }), ConfigError, /refiner\.type must be one of 'none', 'difnet'/),
-  throws('createRefiner: walk instead of walks', () => createRefiner({ type: 'difnet', walk: 5 }), ConfigError, /DiffusionHeadArgs\/walk is not a known argument/),
+  throws('createRefiner: walk instead of walks', () => createRefiner({ type: 'difnet', walk: 5 }), ConfigError, /difnet\/walk is not a known argument/),
   throws('createRefiner: null', () => createRefiner(null as never), ConfigError, /refiner/),
-  throws('createRefiner: conv-crf kernelSize 0', () => createRefiner({ type: 'conv-crf', kernelSize: 0 }), ConfigError, /ConvCrfArgs\/kernelSize must be >= 1/),
+  throws('createRefiner: conv-crf kernelSize 0', () => createRefiner({ type: 'conv-crf', kernelSize: 0 }), ConfigError, /conv-crf\/kernelSize must be >= 1/),
   throws('createNeck: type "sdm"', () => createNeck({ type: 'sdm' }), ConfigError, /neck\.type must be one of 'sdn'/),
   throws('createBackbone: type "resnet50"', () => createBackbone({ type: 'resnet50' }), ConfigError, /backbone\.type must be one of/),
-  throws('createBackbone: fcn with 0 classes', () => createBackbone({ type: 'fcn', classes: 0 }), ConfigError, /TinyFcnArgs\/classes must be >= 1/),
-  throws('createBackbone: fcn channels 0', () => createBackbone({ type: 'fcn', classes: 3, channels: 0 }), ConfigError, /TinyFcnArgs\/channels must be >= 1/),
-  throws('createBackbone: sim-deeplab depth 19', () => createBackbone({ type: 'sim-deeplab', classes: 3, depth: 19 }), ConfigError, /SimDeepLabArgs\/depth must be one of/),
+  throws('createBackbone: fcn with 0 classes', () => createBackbone({ type: 'fcn', classes: 0 }), ConfigError, /fcn\/classes must be >= 1/),
+  throws('createBackbone: fcn channels 0', () => createBackbone({ type: 'fcn', classes: 3, channels: 0 }), ConfigError, /fcn\/channels must be >= 1/),
+  throws('createBackbone: sim-deeplab depth 19', () => createBackbone({ type: 'sim-deeplab', classes: 3, depth: 19 }), ConfigError, /sim-deeplab\/depth must be one of/),
 ];
 
 const fcn = () => createBackbone({ type: 'fcn', classes: 3, channels: 4 }) as LayerBackbone;
@@ -48,7 +48,7 @@ const models: Row[] = [
   throws('createSegmenter: neck "sdm"', () => createSegmenter({ backbone: { type: 'fcn', classes: 4 }, neck: { type: 'sdm' } }), ConfigError, /neck\.type must be one of/),
   throws('createSegmenter: featureLevels [9]', () => createSegmenter({ backbone: { type: 'fcn', classes: 4 }, refiner: { type: 'segaware-bf' }, featureLevels: [9] }), ConfigError, /featureLevels\[0\] must be an integer in 0\.\.4/),
   throws('createSegmenter: inputSize [0, 64]', () => createSegmenter({ backbone: { type: 'fcn', classes: 4 }, inputSize: [0, 64] }), ConfigError, /inputSize must be \[height, width\] of positive integers/),
-  throws('createSegmenter: unknown backbone argument', () => createSegmenter({ backbone: { type: 'fcn', classes: 4, chanels: 8 } }), ConfigError, /TinyFcnArgs\/chanels is not a known argument/),
+  throws('createSegmenter: unknown backbone argument', () => createSegmenter({ backbone: { type: 'fcn', classes: 4, chanels: 8 } }), ConfigError, /fcn\/chanels is not a known argument/),
   throws('createDifNet: walks 0', () => createDifNet({ walks: 0 }), ConfigError, /DifNetArgs\/walks must be >= 1/),
   throws('createDifNet: classes 2.5', () => createDifNet({ classes: 2.5 }), ConfigError, /DifNetArgs\/classes must be integer/),
   throws('createDifNet: unknown argument', () => createDifNet({ walkz: 3 } as never), ConfigError, /DifNetArgs\/walkz is not a known argument/),

@@ -47,15 +47,15 @@ const identity: Row[] = [
   refineRow('none: outputSize "big"', () => new IdentityRefiner(), (own) => ({ scores: scores(own) }), ConfigError, /options\.outputSize/, { outputSize: 'big' as never }),
   refineRow('none: zero-width scores', () => new IdentityRefiner(), (own) => ({ scores: own(tf.zeros([1, 4, 0, 3])) as tf.Tensor4D }), ShapeError, /inputs\.scores must not have a zero-size dimension/),
   refineRow('none: an image it does not take', () => new IdentityRefiner(), (own) => ({ scores: scores(own), image: image(own) }), ShapeError, /inputs\.image is not taken by none/),
-  buildRow('none: unknown argument', () => new IdentityRefiner({ outputsize: [4, 4] } as never), ConfigError, /IdentityRefinerArgs\/outputsize is not a known argument/),
+  buildRow('none: unknown argument', () => new IdentityRefiner({ outputsize: [4, 4] } as never), ConfigError, /none\/outputsize is not a known argument/),
 ];
 
 const difnet = (args: ConstructorParameters<typeof DiffusionHead>[0] = {}) => () => new DiffusionHead({ walks: 1, embeddingDim: 4, ...args });
 const level = (own: Own, shape: Shape4 = [1, 8, 8, 4]): tf.Tensor4D => own(normal(shape, 2));
 const diffusion: Row[] = [
-  buildRow('difnet: walks 0', () => new DiffusionHead({ walks: 0 }), ConfigError, /DiffusionHeadArgs\/walks must be >= 1/),
-  buildRow('difnet: unknown argument walk', () => new DiffusionHead({ walk: 5 } as never), ConfigError, /DiffusionHeadArgs\/walk is not a known argument/),
-  buildRow('difnet: walkPath "fast"', () => new DiffusionHead({ walkPath: 'fast' as never }), ConfigError, /DiffusionHeadArgs\/walkPath must be one of/),
+  buildRow('difnet: walks 0', () => new DiffusionHead({ walks: 0 }), ConfigError, /difnet\/walks must be >= 1/),
+  buildRow('difnet: unknown argument walk', () => new DiffusionHead({ walk: 5 } as never), ConfigError, /difnet\/walk is not a known argument/),
+  buildRow('difnet: walkPath "fast"', () => new DiffusionHead({ walkPath: 'fast' as never }), ConfigError, /difnet\/walkPath must be one of/),
   refineRow('difnet: two levels for one walk', difnet(), (own) => ({ scores: scores(own), features: [level(own), level(own)] }), ShapeError, /inputs\.features must have exactly 1 level/),
   refineRow('difnet: feature batch 2 for scores batch 1', difnet(), (own) => ({ scores: scores(own), features: [level(own, [2, 8, 8, 4])] }), ShapeError, /inputs\.features\[0\] must have the scores' batch size 1/),
   refineRow('difnet: int32 feature level', difnet(), (own) => ({ scores: scores(own), features: [own(filled([1, 8, 8, 4], 1, 'int32'))] }), DataError, /inputs\.features\[0\] must be float32/),
@@ -65,7 +65,7 @@ const diffusion: Row[] = [
     difnet({ walkPath: 'materialized', embeddingDim: 8 }),
     (own) => ({ scores: own(tf.zeros([1, 160, 160, 4])) as tf.Tensor4D, features: [own(tf.zeros([1, 160, 160, 4])) as tf.Tensor4D] }),
     ConfigError,
-    /DiffusionHeadArgs\/walkPath must be 'blocked' or 'auto' for inputs\.scores \[1, 160, 160, 4\].*MATERIALIZED_MAX_BYTES/,
+    /difnet\/walkPath must be 'blocked' or 'auto' for inputs\.scores \[1, 160, 160, 4\].*MATERIALIZED_MAX_BYTES/,
   ),
   {
     name: 'difnet: apply() given an object instead of the input list',
@@ -115,27 +115,27 @@ const spnRows: Row[] = [
   refineRow('spn: one-channel image', spn(), (own) => ({ scores: scores(own), image: image(own, [1, 16, 16, 1]) }), ShapeError, /inputs\.image must have 3 \(RGB\) channels/),
   refineRow('spn: image batch 2 for scores batch 1', spn(), (own) => ({ scores: scores(own), image: image(own, [2, 16, 16, 3]) }), ShapeError, /inputs\.image must have the scores' batch size 1/),
   refineRow("spn: guidance 'features' without a level", spn({ guidance: 'features' }), (own) => ({ scores: scores(own) }), ShapeError, /inputs\.features must have exactly 1 level/),
-  buildRow("spn: mode 'sideways'", () => new SpnRefiner({ mode: 'sideways' as never }), ConfigError, /SpnRefinerArgs\/mode must be one of/),
+  buildRow("spn: mode 'sideways'", () => new SpnRefiner({ mode: 'sideways' as never }), ConfigError, /spn\/mode must be one of/),
 ];
 
 const segaware: Row[] = [
   refineRow('segaware-bf: level missing', () => new SegAwareBilateral(), (own) => ({ scores: scores(own) }), ShapeError, /inputs\.features must have exactly 1 level/),
   refineRow('segaware-bf: int32 scores', () => new SegAwareBilateral(), (own) => ({ scores: own(filled([1, 8, 8, 3], -1, 'int32')), features: [level(own)] }), DataError, /inputs\.scores must be float32 logits/),
   refineRow('segaware-bf: NaN in the level', () => new SegAwareBilateral(), (own) => ({ scores: scores(own), features: [own(withNaN([1, 8, 8, 4]))] }), DataError, /inputs\.features\[0\] must contain only finite values/),
-  buildRow('segaware-bf: unknown argument', () => new SegAwareBilateral({ radius: 3 } as never), ConfigError, /SegAwareBilateralArgs\/radius is not a known argument/),
+  buildRow('segaware-bf: unknown argument', () => new SegAwareBilateral({ radius: 3 } as never), ConfigError, /segaware-bf\/radius is not a known argument/),
   refineRow('segaware-crf: two levels', () => new SegAwareCrf(), (own) => ({ scores: scores(own), features: [level(own), level(own)] }), ShapeError, /inputs\.features must have exactly 1 level/),
   refineRow('segaware-crf: zero-height level', () => new SegAwareCrf(), (own) => ({ scores: scores(own), features: [own(tf.zeros([1, 0, 8, 4])) as tf.Tensor4D] }), ShapeError, /inputs\.features\[0\] must not have a zero-size dimension/),
-  buildRow('segaware-crf: unknown argument', () => new SegAwareCrf({ iterationz: 2 } as never), ConfigError, /SegAwareCrfArgs\/iterationz is not a known argument/),
+  buildRow('segaware-crf: unknown argument', () => new SegAwareCrf({ iterationz: 2 } as never), ConfigError, /segaware-crf\/iterationz is not a known argument/),
 ];
 
 const convCrf: Row[] = [
-  buildRow('conv-crf: even kernelSize', () => new ConvCrf({ kernelSize: 6 }), ConfigError, /ConvCrfArgs\/kernelSize must be odd/),
+  buildRow('conv-crf: even kernelSize', () => new ConvCrf({ kernelSize: 6 }), ConfigError, /conv-crf\/kernelSize must be odd/),
   refineRow(
     'conv-crf: kernelSize 201 on a 128² image',
     () => new ConvCrf({ kernelSize: 201 }),
     (own) => ({ scores: scores(own, [1, 32, 32, 4]), image: image(own, [1, 128, 128, 3]) }),
     ConfigError,
-    /ConvCrfArgs\/kernelSize is too large for inputs\.image \[1, 128, 128, 3\].*CONV_CRF_MAX_BYTES.*smaller kernelSize.*'dense-crf'/,
+    /conv-crf\/kernelSize is too large for inputs\.image \[1, 128, 128, 3\].*CONV_CRF_MAX_BYTES.*smaller kernelSize.*'dense-crf'/,
   ),
   refineRow('conv-crf: image in 0–255', () => new ConvCrf(), (own) => ({ scores: scores(own), image: own(filled([1, 16, 16, 3], 255)) }), DataError, /inputs\.image must hold RGB values in \[0, 1\]/),
   refineRow('conv-crf: int32 image', () => new ConvCrf(), (own) => ({ scores: scores(own), image: own(filled([1, 16, 16, 3], 0, 'int32')) }), DataError, /inputs\.image must be float32/),
@@ -191,7 +191,7 @@ const neckRow = (name: string, features: (own: Own) => tf.Tensor4D[], error: Row
   run: () => scoped((own) => own(sdn()).refineFeatures(features(own))),
 });
 const neck: Row[] = [
-  buildRow('sdn: unknown argument', () => createNeck({ type: 'sdn', fusion: 'identity' }), ConfigError, /SdnNeckArgs\/fusion is not a known argument/),
+  buildRow('sdn: unknown argument', () => createNeck({ type: 'sdn', fusion: 'identity' }), ConfigError, /sdn\/fusion is not a known argument/),
   neckRow('sdn: no level', () => [], ShapeError, /features must have at least one level for sdn/),
   neckRow('sdn: int32 level', (own) => [own(filled([1, 16, 16, 4], 1, 'int32')), own(normal([1, 8, 8, 8]))], DataError, /features\[0\] must be float32/),
   neckRow('sdn: NaN in a level', (own) => [own(normal([1, 16, 16, 4])), own(withNaN([1, 8, 8, 8]))], DataError, /features\[1\] must contain only finite values/),

@@ -13,6 +13,7 @@ import { compileArgs, parseArgs } from '../../core/config.js';
 import { ConfigError, ShapeError } from '../../core/errors.js';
 import type { Size2D } from '../../core/ops/resize.js';
 import { RefinerLayer, splitLayerArgs, type NamedInputs, type RefinerCallKwargs, type RefinerInputRoles, type RefinerInputs } from '../../core/refiner.js';
+import { componentClassName, registerComponentClass } from '../../core/component_name.js';
 import type { RefinerSpec } from '../../core/registry.js';
 import { ArgsObject, OutputSize, Type, type Static } from '../../core/schemas.js';
 import { convCrfMeanField, type ConvCrfConfig } from './conv_crf_ops.js';
@@ -24,6 +25,9 @@ import {
   resolveKernels,
   type ResolvedKernel,
 } from './params.js';
+
+/** The registry id: the `type` in configs, the prefix of argument errors, the tfjs class name `segrefine>conv-crf`. */
+const CONV_CRF_ID = 'conv-crf';
 
 /**
  * The most bytes one {@link ConvCrf} call may need by
@@ -105,7 +109,7 @@ const convCrfArgs = ArgsObject({
  */
 export type ConvCrfArgs = Static<typeof convCrfArgs>;
 
-const convCrfSchema = compileArgs('ConvCrfArgs', convCrfArgs);
+const convCrfSchema = compileArgs(CONV_CRF_ID, convCrfArgs);
 
 /**
  * Convolutional CRF layer. Inputs `[scores, image]`: logits `[B, h, w, K]` and
@@ -118,9 +122,9 @@ const convCrfSchema = compileArgs('ConvCrfArgs', convCrfArgs);
  */
 export class ConvCrf extends RefinerLayer {
   /** tfjs serialization name. */
-  static readonly className = 'SegrefineConvCrf';
+  static readonly className = componentClassName(CONV_CRF_ID);
   /** Registry name. */
-  readonly refinerId = 'conv-crf';
+  readonly refinerId = CONV_CRF_ID;
   private readonly args: Required<ConvCrfArgs>;
   private readonly kernels: ResolvedKernel[];
   private kernelWeights: tf.LayerVariable[] = [];
@@ -131,7 +135,7 @@ export class ConvCrf extends RefinerLayer {
     const { layerArgs, own } = splitLayerArgs(args);
     super(layerArgs);
     const parsed = parseArgs(convCrfSchema, own);
-    if (parsed.kernelSize! % 2 === 0) throw new ConfigError('ConvCrfArgs/kernelSize', 'must be odd', parsed.kernelSize);
+    if (parsed.kernelSize! % 2 === 0) throw new ConfigError(`${CONV_CRF_ID}/kernelSize`, 'must be odd', parsed.kernelSize);
     this.args = { ...parsed, outputSize: parsed.outputSize ?? null } as Required<ConvCrfArgs>;
     this.kernels = resolveKernels(this.args.pos, this.args.bilateral);
   }
@@ -164,7 +168,7 @@ export class ConvCrf extends RefinerLayer {
     const bytes = convCrfMemoryBytes(this.args, image, inputs.scores.shape[3]!);
     if (bytes > CONV_CRF_MAX_BYTES) {
       throw new ConfigError(
-        'ConvCrfArgs/kernelSize',
+        `${CONV_CRF_ID}/kernelSize`,
         `is too large for inputs.image [${image.join(', ')}] with K = ${inputs.scores.shape[3]}: the k²·H·W·K window buffers would need about ${(bytes / 2 ** 20).toFixed(0)} MiB, over CONV_CRF_MAX_BYTES (${CONV_CRF_MAX_BYTES / 2 ** 20} MiB); use a smaller kernelSize, a larger downsample, smaller images or batches, or the dense CRF ('dense-crf')`,
         this.args.kernelSize,
       );
@@ -205,11 +209,11 @@ export class ConvCrf extends RefinerLayer {
     } as tf.serialization.ConfigDict;
   }
 }
-tf.serialization.registerClass(ConvCrf);
+registerComponentClass(ConvCrf, ['SegrefineConvCrf']);
 
 /** Registry spec of {@link ConvCrf}. */
 export const convCrfSpec: RefinerSpec<ConvCrfArgs> = {
-  id: 'conv-crf',
+  id: CONV_CRF_ID,
   summary: 'Convolutional CRF (Teichmann & Cipolla): windowed mean field (fused SIMD window kernels or tfjs ops), learnable kernel weights and compatibility.',
   differentiable: true,
   schema: convCrfSchema,

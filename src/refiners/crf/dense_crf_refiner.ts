@@ -13,6 +13,9 @@ import type { RefinerSpec } from '../../core/registry.js';
 import { ArgsObject, OutputSize, type Static } from '../../core/schemas.js';
 import { denseCrfParamProperties, runDenseCrf, type DenseCrfParams } from './dense_crf.js';
 
+/** The registry id: the `type` in configs, the prefix of argument errors, the tfjs class name `segrefine>dense-crf`. */
+const DENSE_CRF_ID = 'dense-crf';
+
 const denseCrfArgs = ArgsObject({
   ...denseCrfParamProperties,
   /** Output `[height, width]`; null keeps the scores' size (the CRF itself runs at the image's size). */
@@ -25,7 +28,7 @@ const denseCrfArgs = ArgsObject({
  */
 export type DenseCrfArgs = Static<typeof denseCrfArgs>;
 
-const denseCrfSchema = compileArgs('DenseCrfArgs', denseCrfArgs);
+const denseCrfSchema = compileArgs(DENSE_CRF_ID, denseCrfArgs);
 
 function checkRank4(t: unknown, argument: string): asserts t is tf.Tensor4D {
   if (t === undefined || t === null) throw new ShapeError(argument, 'is required', t);
@@ -42,7 +45,7 @@ function checkRank4(t: unknown, argument: string): asserts t is tf.Tensor4D {
  */
 export class DenseCrf implements Refiner {
   /** Registry name. */
-  readonly refinerId = 'dense-crf';
+  readonly refinerId = DENSE_CRF_ID;
   /** The lattice runs outside tfjs: no gradients. */
   readonly differentiable = false;
   /** Validated arguments with defaults filled in. */
@@ -107,7 +110,7 @@ export class DenseCrf implements Refiner {
 
 /** Registry spec of {@link DenseCrf}. */
 export const denseCrfSpec: RefinerSpec<DenseCrfArgs> = {
-  id: 'dense-crf',
+  id: DENSE_CRF_ID,
   summary: 'Fully connected CRF (Krähenbühl & Koltun), permutohedral lattice mean field with pydensecrf semantics.',
   differentiable: false,
   schema: denseCrfSchema,

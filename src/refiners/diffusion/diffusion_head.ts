@@ -12,10 +12,14 @@ import { adaptiveMaxPool } from '../../core/ops/adaptive_max_pool.js';
 import type { Size2D } from '../../core/ops/resize.js';
 import { RefinerLayer, splitLayerArgs, type NamedInputs, type RefinerCallKwargs, type RefinerInputRoles, type RefinerInputs } from '../../core/refiner.js';
 import { ArgsObject, OutputSize, StringEnum, Type, type Static } from '../../core/schemas.js';
+import { componentClassName, registerComponentClass } from '../../core/component_name.js';
 import type { RefinerSpec } from '../../core/registry.js';
 import { segmentationCrossEntropy } from '../../train/loss.js';
 import { createInspection, type DiffusionInspection } from './inspection.js';
 import { checkWalkMemory, randomWalk } from './random_walk.js';
+
+/** The registry id: the `type` in configs, the prefix of argument errors, the tfjs class name `segrefine>difnet`. */
+const DIFNET_ID = 'difnet';
 
 /** Schema of {@link DiffusionHeadArgs}: the arguments, their rules and defaults, declared once. */
 const diffusionHeadArgs = ArgsObject({
@@ -91,7 +95,7 @@ export type DiffusionHeadArgs = Static<typeof diffusionHeadArgs>;
 type ResolvedArgs = Required<DiffusionHeadArgs>;
 
 /** Schema of {@link DiffusionHeadArgs}. */
-export const diffusionHeadSchema = compileArgs('DiffusionHeadArgs', diffusionHeadArgs);
+export const diffusionHeadSchema = compileArgs(DIFNET_ID, diffusionHeadArgs);
 
 /** Per-walk embedding branch: Ψ_t = maxPoolTo(h, w)(BN(conv1×1(f_t))). */
 interface EmbeddingBranch {
@@ -123,9 +127,9 @@ export interface DiffusionTrace {
  */
 export class DiffusionHead extends RefinerLayer {
   /** tfjs serialization name. */
-  static readonly className = 'SegrefineDiffusionHead';
+  static readonly className = componentClassName(DIFNET_ID);
   /** Registry name. */
-  readonly refinerId = 'difnet';
+  readonly refinerId = DIFNET_ID;
   private readonly args: ResolvedArgs;
   private readonly sublayers = new Sublayers();
   private importanceNet: tf.layers.Layer[] = [];
@@ -243,7 +247,7 @@ export class DiffusionHead extends RefinerLayer {
   protected override validateInputs(inputs: NamedInputs<tf.Tensor>, checkValues: boolean): void {
     super.validateInputs(inputs, checkValues);
     const [batch, h, w] = inputs.scores.shape as [number, number, number, number];
-    checkWalkMemory(this.args.walkPath, batch, h * w, 'DiffusionHeadArgs/walkPath', `inputs.scores [${inputs.scores.shape.join(', ')}]`);
+    checkWalkMemory(this.args.walkPath, batch, h * w, `${DIFNET_ID}/walkPath`, `inputs.scores [${inputs.scores.shape.join(', ')}]`);
   }
 
   private checkChannels(inputs: RefinerInputs): void {
@@ -342,11 +346,11 @@ export class DiffusionHead extends RefinerLayer {
     return { ...super.getConfig(), ...this.args };
   }
 }
-tf.serialization.registerClass(DiffusionHead);
+registerComponentClass(DiffusionHead, ['SegrefineDiffusionHead']);
 
 /** Registry spec of {@link DiffusionHead}. */
 export const difnetSpec: RefinerSpec<DiffusionHeadArgs> = {
-  id: 'difnet',
+  id: DIFNET_ID,
   summary: "DifNet's cascaded random-walk diffusion (one feature level per walk).",
   differentiable: true,
   schema: diffusionHeadSchema,

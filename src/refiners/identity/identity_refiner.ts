@@ -5,10 +5,14 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { compileArgs, parseArgs } from '../../core/config.js';
+import { componentClassName, registerComponentClass } from '../../core/component_name.js';
 import type { RefinerSpec } from '../../core/registry.js';
 import { RefinerLayer, splitLayerArgs, type RefinerCallKwargs, type RefinerInputRoles, type RefinerInputs } from '../../core/refiner.js';
 import type { Size2D } from '../../core/ops/resize.js';
 import { ArgsObject, OutputSize, type Static } from '../../core/schemas.js';
+
+/** The registry id: the `type` in configs, the prefix of argument errors, the tfjs class name `segrefine>none`. */
+const IDENTITY_ID = 'none';
 
 /** Schema of {@link IdentityRefinerArgs}. */
 export const identityRefinerArgs = ArgsObject({
@@ -24,14 +28,14 @@ export const identityRefinerArgs = ArgsObject({
  */
 export type IdentityRefinerArgs = Static<typeof identityRefinerArgs>;
 
-const identitySchema = compileArgs('IdentityRefinerArgs', identityRefinerArgs);
+const identitySchema = compileArgs(IDENTITY_ID, identityRefinerArgs);
 
 /** Baseline refiner (`id: 'none'`): logits in, the same logits out (resized if asked). */
 export class IdentityRefiner extends RefinerLayer {
   /** tfjs serialization name. */
-  static readonly className = 'SegrefineIdentityRefiner';
+  static readonly className = componentClassName(IDENTITY_ID);
   /** Registry name. */
-  readonly refinerId = 'none';
+  readonly refinerId = IDENTITY_ID;
   private readonly args: IdentityRefinerArgs;
 
   /** @param args - see {@link IdentityRefinerArgs} (plus tfjs layer args such as `name`) */
@@ -59,11 +63,11 @@ export class IdentityRefiner extends RefinerLayer {
     return { ...super.getConfig(), outputSize: this.args.outputSize ?? null };
   }
 }
-tf.serialization.registerClass(IdentityRefiner);
+registerComponentClass(IdentityRefiner, ['SegrefineIdentityRefiner']);
 
 /** Registry spec of {@link IdentityRefiner}. */
 export const identitySpec: RefinerSpec<IdentityRefinerArgs> = {
-  id: 'none',
+  id: IDENTITY_ID,
   summary: 'Baseline: the backbone scores unchanged.',
   differentiable: true,
   schema: identitySchema,

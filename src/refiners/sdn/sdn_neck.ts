@@ -20,9 +20,13 @@ import { ArgsObject, Nullable, StringEnum, Type, type Static } from '../../core/
 import { ConfigError } from '../../core/errors.js';
 import { NeckLayer, shapeList, type NeckCallKwargs } from '../../core/neck.js';
 import { splitLayerArgs } from '../../core/refiner.js';
+import { componentClassName, registerComponentClass } from '../../core/component_name.js';
 import type { NeckSpec } from '../../core/registry.js';
 import { sdcSchemaFragments } from './semantic_difference_conv2d.js';
 import { SdnLevel, type GuidanceSource } from './sdn_level.js';
+
+/** The registry id: the `type` in configs, the prefix of argument errors, the tfjs class name `segrefine>sdn`. */
+const SDN_ID = 'sdn';
 
 /** Schema of {@link SdnNeckArgs}: the arguments, their rules and defaults, declared once. */
 const sdnNeckArgs = ArgsObject({
@@ -80,7 +84,7 @@ const sdnNeckArgs = ArgsObject({
  */
 export type SdnNeckArgs = Static<typeof sdnNeckArgs>;
 
-const sdnNeckSchema = compileArgs('SdnNeckArgs', sdnNeckArgs, { renamed: { dilation: 'dilationRate', lambdaInit: 'initialLambda', fusionInit: 'fusionInitializer' } });
+const sdnNeckSchema = compileArgs(SDN_ID, sdnNeckArgs, { renamed: { dilation: 'dilationRate', lambdaInit: 'initialLambda', fusionInit: 'fusionInitializer' } });
 
 /** Resolved arguments (defaults filled in). */
 type ResolvedSdnNeckArgs = Required<SdnNeckArgs>;
@@ -97,14 +101,14 @@ type ResolvedSdnNeckArgs = Required<SdnNeckArgs>;
  */
 export class SdnNeck extends NeckLayer {
   /** tfjs serialization name. */
-  static readonly className = 'SegrefineSdnNeck';
+  static readonly className = componentClassName(SDN_ID);
 
   /** Reloads models saved before an argument was renamed (the naming table of docs/concepts.md). */
   static override fromConfig<T extends tf.serialization.Serializable>(cls: tf.serialization.SerializableConstructor<T>, config: tf.serialization.ConfigDict): T {
     return new cls(upgradeRenamedArgs(sdnNeckSchema, config));
   }
   /** Registry name. */
-  readonly neckId = 'sdn';
+  readonly neckId = SDN_ID;
   private readonly args: ResolvedSdnNeckArgs;
   private levelModules: (SdnLevel | undefined)[] = [];
 
@@ -124,7 +128,7 @@ export class SdnNeck extends NeckLayer {
     const refined = this.args.levels ?? channels.map((_, i) => i);
     const outOfRange = refined.find((i) => i >= count);
     if (outOfRange !== undefined) {
-      throw new ConfigError('SdnNeckArgs/levels', `must index the pyramid's ${count} level(s) (0..${count - 1})`, this.args.levels);
+      throw new ConfigError(`${SDN_ID}/levels`, `must index the pyramid's ${count} level(s) (0..${count - 1})`, this.args.levels);
     }
     this.levelModules = channels.map((c, level) => {
       if (!refined.includes(level)) return undefined;
@@ -168,11 +172,11 @@ export class SdnNeck extends NeckLayer {
     return { ...super.getConfig(), ...rest, levels: levels === null ? null : [...levels] };
   }
 }
-tf.serialization.registerClass(SdnNeck);
+registerComponentClass(SdnNeck, ['SegrefineSdnNeck']);
 
 /** Registry spec of {@link SdnNeck}: `createNeck({ type: 'sdn', mode: 'multi' })`. */
 export const sdnNeckSpec: NeckSpec<SdnNeckArgs> = {
-  id: 'sdn',
+  id: SDN_ID,
   summary: 'SDN: semantics-guided anisotropic diffusion of the feature pyramid (a neck, shapes kept).',
   schema: sdnNeckSchema,
   create: (args) => new SdnNeck(args),

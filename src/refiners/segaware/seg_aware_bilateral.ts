@@ -10,6 +10,7 @@ import * as tf from '@tensorflow/tfjs';
 import { compileArgs, parseArgs, upgradeRenamedArgs } from '../../core/config.js';
 import type { Size2D } from '../../core/ops/resize.js';
 import { RefinerLayer, splitLayerArgs, type RefinerCallKwargs, type RefinerInputRoles, type RefinerInputs } from '../../core/refiner.js';
+import { componentClassName, registerComponentClass } from '../../core/component_name.js';
 import type { RefinerSpec } from '../../core/registry.js';
 import { ArgsObject, OutputSize, StringEnum, Type, type Static } from '../../core/schemas.js';
 import type { EmbeddingHead, LayerNameArgs } from './embedding_head.js';
@@ -18,6 +19,9 @@ import { tapMajorMasks } from './local_masks.js';
 import { prepareBatch, repeatedMaskedAverage } from './seg_aware_filter.js';
 import { windowGeometry, type WindowGeometry } from './window.js';
 import { EmbeddingLossTerm } from './embedding_loss_term.js';
+
+/** The registry id: the `type` in configs, the prefix of argument errors, the tfjs class name `segrefine>segaware-bf`. */
+const SEGAWARE_BF_ID = 'segaware-bf';
 
 /** Schema of {@link SegAwareBilateralArgs}: the arguments, their rules and defaults, declared once. */
 const segAwareBilateralArgs = ArgsObject({
@@ -58,7 +62,7 @@ export type SegAwareBilateralArgs = Static<typeof segAwareBilateralArgs>;
 type ResolvedArgs = Required<Omit<SegAwareBilateralArgs, 'outputSize'>> & { outputSize: Size2D | null };
 
 /** Schema of {@link SegAwareBilateralArgs}. */
-export const segAwareBilateralSchema = compileArgs('SegAwareBilateralArgs', segAwareBilateralArgs, { renamed: { dilation: 'dilationRate', lambdaInit: 'initialLambda', norm: 'distance' } });
+export const segAwareBilateralSchema = compileArgs(SEGAWARE_BF_ID, segAwareBilateralArgs, { renamed: { dilation: 'dilationRate', lambdaInit: 'initialLambda', norm: 'distance' } });
 
 /**
  * Segmentation-aware bilateral filter on the scores (`refinerId: 'segaware-bf'`).
@@ -74,14 +78,14 @@ export const segAwareBilateralSchema = compileArgs('SegAwareBilateralArgs', segA
  */
 export class SegAwareBilateral extends RefinerLayer {
   /** tfjs serialization name. */
-  static readonly className = 'SegrefineSegAwareBilateral';
+  static readonly className = componentClassName(SEGAWARE_BF_ID);
 
   /** Reloads models saved before an argument was renamed (the naming table of docs/concepts.md). */
   static override fromConfig<T extends tf.serialization.Serializable>(cls: tf.serialization.SerializableConstructor<T>, config: tf.serialization.ConfigDict): T {
     return new cls(upgradeRenamedArgs(segAwareBilateralSchema, config));
   }
   /** Registry name. */
-  readonly refinerId = 'segaware-bf';
+  readonly refinerId = SEGAWARE_BF_ID;
   private readonly args: ResolvedArgs;
   private readonly geometry: WindowGeometry;
   private readonly head: EmbeddingHead;
@@ -93,8 +97,8 @@ export class SegAwareBilateral extends RefinerLayer {
     const { layerArgs, own } = splitLayerArgs(args);
     super(layerArgs);
     this.args = parseArgs(segAwareBilateralSchema, own) as ResolvedArgs;
-    this.geometry = windowGeometry(this.args.kernelSize, this.args.dilationRate, 'SegAwareBilateralArgs/');
-    this.head = createGuidanceHead(this.args, 'SegAwareBilateralArgs');
+    this.geometry = windowGeometry(this.args.kernelSize, this.args.dilationRate, `${SEGAWARE_BF_ID}/`);
+    this.head = createGuidanceHead(this.args, SEGAWARE_BF_ID);
   }
 
   /** Takes the scores, `featureLevels` pyramid levels and (with `useImage`) the image. */
@@ -162,11 +166,11 @@ export class SegAwareBilateral extends RefinerLayer {
     return { ...super.getConfig(), ...this.args };
   }
 }
-tf.serialization.registerClass(SegAwareBilateral);
+registerComponentClass(SegAwareBilateral, ['SegrefineSegAwareBilateral']);
 
 /** Registry spec of {@link SegAwareBilateral}. */
 export const segAwareBilateralSpec: RefinerSpec<SegAwareBilateralArgs> = {
-  id: 'segaware-bf',
+  id: SEGAWARE_BF_ID,
   summary: 'Segmentation-aware bilateral filter: scores averaged under embedding masks (Harley et al. 2017).',
   differentiable: true,
   schema: segAwareBilateralSchema,

@@ -10,6 +10,7 @@ import { compileArgs, parseArgs, upgradeRenamedArgs } from '../../core/config.js
 import { ShapeError } from '../../core/errors.js';
 import type { Size2D } from '../../core/ops/resize.js';
 import { RefinerLayer, splitLayerArgs, type RefinerCallKwargs, type RefinerInputRoles, type RefinerInputs } from '../../core/refiner.js';
+import { componentClassName, registerComponentClass } from '../../core/component_name.js';
 import type { RefinerSpec } from '../../core/registry.js';
 import { ArgsObject, OutputSize, StringEnum, Type, type Static } from '../../core/schemas.js';
 import type { EmbeddingHead, LayerNameArgs } from './embedding_head.js';
@@ -18,6 +19,9 @@ import { tapMajorMasks } from './local_masks.js';
 import { maskedAverageRows, prepareMasks, type PreparedMasks } from './seg_aware_filter.js';
 import { cropRows, flatLayout, tapOffset, toRows, windowGeometry, type FlatLayout, type WindowGeometry } from './window.js';
 import { EmbeddingLossTerm } from './embedding_loss_term.js';
+
+/** The registry id: the `type` in configs, the prefix of argument errors, the tfjs class name `segrefine>segaware-crf`. */
+const SEGAWARE_CRF_ID = 'segaware-crf';
 
 /** Schema of {@link SegAwareCrfArgs}: the arguments, their rules and defaults, declared once. */
 const segAwareCrfArgs = ArgsObject({
@@ -66,7 +70,7 @@ export type SegAwareCrfArgs = Static<typeof segAwareCrfArgs>;
 type ResolvedArgs = Required<Omit<SegAwareCrfArgs, 'outputSize'>> & { outputSize: Size2D | null };
 
 /** Schema of {@link SegAwareCrfArgs}. */
-export const segAwareCrfSchema = compileArgs('SegAwareCrfArgs', segAwareCrfArgs, { renamed: { dilation: 'dilationRate', lambdaInit: 'initialLambda', norm: 'distance' } });
+export const segAwareCrfSchema = compileArgs(SEGAWARE_CRF_ID, segAwareCrfArgs, { renamed: { dilation: 'dilationRate', lambdaInit: 'initialLambda', norm: 'distance' } });
 
 /** Softmax over the channels of channels-first rows `[K, L]`. */
 function softmaxRows(rows: tf.Tensor2D): tf.Tensor2D {
@@ -94,14 +98,14 @@ function softmaxRows(rows: tf.Tensor2D): tf.Tensor2D {
  */
 export class SegAwareCrf extends RefinerLayer {
   /** tfjs serialization name. */
-  static readonly className = 'SegrefineSegAwareCrf';
+  static readonly className = componentClassName(SEGAWARE_CRF_ID);
 
   /** Reloads models saved before an argument was renamed (the naming table of docs/concepts.md). */
   static override fromConfig<T extends tf.serialization.Serializable>(cls: tf.serialization.SerializableConstructor<T>, config: tf.serialization.ConfigDict): T {
     return new cls(upgradeRenamedArgs(segAwareCrfSchema, config));
   }
   /** Registry name. */
-  readonly refinerId = 'segaware-crf';
+  readonly refinerId = SEGAWARE_CRF_ID;
   private readonly args: ResolvedArgs;
   private readonly embeddingWindow: WindowGeometry;
   private readonly spatialWindow: WindowGeometry;
@@ -118,9 +122,9 @@ export class SegAwareCrf extends RefinerLayer {
     const { layerArgs, own } = splitLayerArgs(args);
     super(layerArgs);
     this.args = parseArgs(segAwareCrfSchema, own) as ResolvedArgs;
-    this.embeddingWindow = windowGeometry(this.args.kernelSize, this.args.dilationRate, 'SegAwareCrfArgs/');
-    this.spatialWindow = windowGeometry(this.args.spatialKernelSize, 1, 'SegAwareCrfArgs/', 'spatialKernelSize');
-    this.head = createGuidanceHead(this.args, 'SegAwareCrfArgs');
+    this.embeddingWindow = windowGeometry(this.args.kernelSize, this.args.dilationRate, `${SEGAWARE_CRF_ID}/`);
+    this.spatialWindow = windowGeometry(this.args.spatialKernelSize, 1, `${SEGAWARE_CRF_ID}/`, 'spatialKernelSize');
+    this.head = createGuidanceHead(this.args, SEGAWARE_CRF_ID);
   }
 
   /** Takes the scores, `featureLevels` pyramid levels and (with `useImage`) the image. */
@@ -229,11 +233,11 @@ export class SegAwareCrf extends RefinerLayer {
     return { ...super.getConfig(), ...this.args };
   }
 }
-tf.serialization.registerClass(SegAwareCrf);
+registerComponentClass(SegAwareCrf, ['SegrefineSegAwareCrf']);
 
 /** Registry spec of {@link SegAwareCrf}. */
 export const segAwareCrfSpec: RefinerSpec<SegAwareCrfArgs> = {
-  id: 'segaware-crf',
+  id: SEGAWARE_CRF_ID,
   summary: 'Segmentation-aware CRF: mean field with an embedding kernel in a dilated window plus a spatial kernel (Harley et al. 2017).',
   differentiable: true,
   schema: segAwareCrfSchema,

@@ -9,10 +9,14 @@ import { compileArgs, parseArgs, upgradeRenamedArgs } from '../../core/config.js
 import { ShapeError } from '../../core/errors.js';
 import { resizeBilinear, type Size2D } from '../../core/ops/resize.js';
 import { RefinerLayer, splitLayerArgs, type RefinerCallKwargs, type RefinerInputRoles, type RefinerInputs } from '../../core/refiner.js';
+import { componentClassName, registerComponentClass } from '../../core/component_name.js';
 import type { RefinerSpec } from '../../core/registry.js';
 import { ArgsObject, Nullable, OutputSize, StringEnum, Type, type Static } from '../../core/schemas.js';
 import { SPN_DIRECTIONS, SPN_MODES, SPN_NORMALIZATIONS } from './directions.js';
 import { spn } from './propagate.js';
+
+/** The registry id: the `type` in configs, the prefix of argument errors, the tfjs class name `segrefine>spn`. */
+const SPN_ID = 'spn';
 
 /** What the guidance network looks at. */
 export type SpnGuidance = 'image' | 'features' | 'both';
@@ -76,7 +80,7 @@ export type SpnRefinerArgs = Static<typeof spnRefinerArgs>;
 type ResolvedArgs = Required<SpnRefinerArgs>;
 
 /** Schema of {@link SpnRefinerArgs}. */
-export const spnRefinerSchema = compileArgs('SpnRefinerArgs', spnRefinerArgs, { renamed: { normalize: 'normalization' } });
+export const spnRefinerSchema = compileArgs(SPN_ID, spnRefinerArgs, { renamed: { normalize: 'normalization' } });
 
 /** A tfjs weight initialiser. */
 type Initializer = ReturnType<typeof tf.initializers.zeros>;
@@ -105,14 +109,14 @@ interface ConvWeights {
  */
 export class SpnRefiner extends RefinerLayer {
   /** tfjs serialization name. */
-  static readonly className = 'SegrefineSpnRefiner';
+  static readonly className = componentClassName(SPN_ID);
 
   /** Reloads models saved before an argument was renamed (the naming table of docs/concepts.md). */
   static override fromConfig<T extends tf.serialization.Serializable>(cls: tf.serialization.SerializableConstructor<T>, config: tf.serialization.ConfigDict): T {
     return new cls(upgradeRenamedArgs(spnRefinerSchema, config));
   }
   /** Registry name. */
-  readonly refinerId = 'spn';
+  readonly refinerId = SPN_ID;
   private readonly args: ResolvedArgs;
   private guidanceConvs: ConvWeights[] = [];
   private gateConv?: ConvWeights;
@@ -215,11 +219,11 @@ export class SpnRefiner extends RefinerLayer {
     return { ...super.getConfig(), ...this.args };
   }
 }
-tf.serialization.registerClass(SpnRefiner);
+registerComponentClass(SpnRefiner, ['SegrefineSpnRefiner']);
 
 /** Registry spec of {@link SpnRefiner}. */
 export const spnSpec: RefinerSpec<SpnRefinerArgs> = {
-  id: 'spn',
+  id: SPN_ID,
   summary: 'Spatial propagation network: scores propagated in four directions with learned three-way gates (Liu et al. 2017).',
   differentiable: true,
   schema: spnRefinerSchema,

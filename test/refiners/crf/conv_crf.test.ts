@@ -142,10 +142,10 @@ describeOnBackends('ConvCrf', () => {
 
 it('ConvCrf rejects bad arguments and inputs with typed errors', () => {
   expect(() => new ConvCrf({ kernelSize: 4 })).toThrow(ConfigError);
-  expect(() => new ConvCrf({ kernelSize: 4 })).toThrow('ConvCrfArgs/kernelSize must be odd, got 4');
-  expect(() => new ConvCrf({ downsample: 0 })).toThrow('ConvCrfArgs/downsample must be >= 1, got 0');
-  expect(() => new ConvCrf({ bilateral: { srgb: -1 } })).toThrow('ConvCrfArgs/bilateral/srgb must be > 0, got -1');
-  expect(() => new ConvCrf({ walks: 3 } as never)).toThrow(/ConvCrfArgs\/walks is not a known argument/);
+  expect(() => new ConvCrf({ kernelSize: 4 })).toThrow('conv-crf/kernelSize must be odd, got 4');
+  expect(() => new ConvCrf({ downsample: 0 })).toThrow('conv-crf/downsample must be >= 1, got 0');
+  expect(() => new ConvCrf({ bilateral: { srgb: -1 } })).toThrow('conv-crf/bilateral/srgb must be > 0, got -1');
+  expect(() => new ConvCrf({ walks: 3 } as never)).toThrow(/conv-crf\/walks is not a known argument/);
   const layer = new ConvCrf({ kernelSize: 3, iterations: 1 });
   const { scores, image } = inputs(4, 4, 3);
   expect(() => layer.refine({ scores })).toThrow(/inputs.image is required by conv-crf/);

@@ -92,7 +92,7 @@ describe('DenseCrf refiner (dense-crf)', () => {
     expect(() => refiner.refine({ scores, image: bright })).toThrow(/inputs.image must hold RGB values in \[0, 1\]/);
     const nan = tf.fill([2, 5, 6, 3], NaN) as tf.Tensor4D;
     expect(() => refiner.refine({ scores: nan, image })).toThrow(/inputs.scores must contain only finite values/);
-    expect(() => new DenseCrf({ iterations: -2 })).toThrow('DenseCrfArgs/iterations must be >= 0, got -2');
+    expect(() => new DenseCrf({ iterations: -2 })).toThrow('dense-crf/iterations must be >= 0, got -2');
     expect(() => refiner.refine({ scores, image }, { outputSize: [0, 3] })).toThrow(/options.outputSize must be \[height, width\] of positive integers/);
     tf.dispose([scores, image, one, single, bright, nan]);
   });

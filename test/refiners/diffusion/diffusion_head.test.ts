@@ -159,8 +159,8 @@ describeOnBackends('DiffusionHead', () => {
     expect(() => head.refine({ scores: nan, features: f })).toThrow(DataError);
     expect(() => head.refine({ scores: s, features: [f[0]!, f[1]!, tf.fill([2, 6, 8, 7], Infinity) as tf.Tensor4D] })).toThrow(/inputs.features\[2\] must contain only finite values/);
     const unchecked = head.refine({ scores: nan, features: f }, { checkFinite: false });
-    expect(() => new DiffusionHead({ walks: 0 })).toThrow('DiffusionHeadArgs/walks must be >= 1, got 0');
-    expect(() => new DiffusionHead({ walks: 2.5 })).toThrow('DiffusionHeadArgs/walks must be integer, got 2.5');
+    expect(() => new DiffusionHead({ walks: 0 })).toThrow('difnet/walks must be >= 1, got 0');
+    expect(() => new DiffusionHead({ walks: 2.5 })).toThrow('difnet/walks must be integer, got 2.5');
     expect(() => createRefiner({ type: 'difnet', walk: 3 })).toThrow(ConfigError);
     expect(() => head.inspect({ scores: s, features: f.slice(1) })).toThrow(ShapeError);
     tf.dispose([s, ...f, nan, unchecked]);

@@ -230,11 +230,11 @@ describe('SdnNeck args and registry', () => {
 
   it('names the field, rule and value of a bad config', () => {
     expect(() => createNeck({ type: 'nope' })).toThrow(/^neck\.type must be one of 'sdn'/);
-    expect(() => createNeck({ type: 'sdn', mode: 'both' })).toThrow('SdnNeckArgs/mode must be one of "single", "multi", got "both"');
+    expect(() => createNeck({ type: 'sdn', mode: 'both' })).toThrow('sdn/mode must be one of "single", "multi", got "both"');
     expect(() => createNeck({ type: 'sdn', levels: [] })).toThrow(ConfigError);
-    expect(() => createNeck({ type: 'sdn', walks: 3 })).toThrow(/SdnNeckArgs\/walks is not a known argument/);
+    expect(() => createNeck({ type: 'sdn', walks: 3 })).toThrow(/sdn\/walks is not a known argument/);
     const neck = new SdnNeck({ levels: [3] });
-    expect(() => neck.apply(SHAPES.map((s) => tf.input({ shape: s.slice(1) })))).toThrow("SdnNeckArgs/levels must index the pyramid's 3 level(s) (0..2), got [3]");
+    expect(() => neck.apply(SHAPES.map((s) => tf.input({ shape: s.slice(1) })))).toThrow("sdn/levels must index the pyramid's 3 level(s) (0..2), got [3]");
   });
 
   it('accepts user neck specs in a registry, with unique ids', () => {

@@ -202,13 +202,13 @@ describeOnBackends('segmentation-aware refiners: shared contract', () => {
 
   it('reject bad arguments and inputs with typed errors naming them', () => {
     expect(() => createRefiner({ type: 'segaware-bf', kernelSize: 4 })).toThrow(ConfigError);
-    expect(() => createRefiner({ type: 'segaware-bf', kernelSize: 4 })).toThrow(/SegAwareBilateralArgs\/kernelSize must be odd.*got 4/);
-    expect(() => createRefiner({ type: 'segaware-bf', dilationRate: 0 })).toThrow(/SegAwareBilateralArgs\/dilationRate must be >= 1, got 0/);
-    expect(() => createRefiner({ type: 'segaware-bf', featureLevels: 0 })).toThrow(/SegAwareBilateralArgs\/featureLevels must be >= 1 when useImage is false/);
-    expect(() => createRefiner({ type: 'segaware-crf', spatialKernelSize: 2 })).toThrow(/SegAwareCrfArgs\/spatialKernelSize must be odd.*got 2/);
-    expect(() => createRefiner({ type: 'segaware-crf', kernelSize: 6 })).toThrow(/SegAwareCrfArgs\/kernelSize must be odd.*got 6/);
-    expect(() => createRefiner({ type: 'segaware-crf', initialLambda: -1 })).toThrow(/SegAwareCrfArgs\/initialLambda must be >= 0, got -1/);
-    expect(() => createRefiner({ type: 'segaware-crf', bogus: 1 })).toThrow(/SegAwareCrfArgs\/bogus is not a known argument/);
+    expect(() => createRefiner({ type: 'segaware-bf', kernelSize: 4 })).toThrow(/segaware-bf\/kernelSize must be odd.*got 4/);
+    expect(() => createRefiner({ type: 'segaware-bf', dilationRate: 0 })).toThrow(/segaware-bf\/dilationRate must be >= 1, got 0/);
+    expect(() => createRefiner({ type: 'segaware-bf', featureLevels: 0 })).toThrow(/segaware-bf\/featureLevels must be >= 1 when useImage is false/);
+    expect(() => createRefiner({ type: 'segaware-crf', spatialKernelSize: 2 })).toThrow(/segaware-crf\/spatialKernelSize must be odd.*got 2/);
+    expect(() => createRefiner({ type: 'segaware-crf', kernelSize: 6 })).toThrow(/segaware-crf\/kernelSize must be odd.*got 6/);
+    expect(() => createRefiner({ type: 'segaware-crf', initialLambda: -1 })).toThrow(/segaware-crf\/initialLambda must be >= 0, got -1/);
+    expect(() => createRefiner({ type: 'segaware-crf', bogus: 1 })).toThrow(/segaware-crf\/bogus is not a known argument/);
     const x = inputs(1);
     const bf = createRefiner({ type: 'segaware-bf', kernelSize: 3, embeddingDim: 2 });
     expect(() => bf.refine({ scores: x.scores })).toThrow(ShapeError);

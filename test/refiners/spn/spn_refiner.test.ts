@@ -109,11 +109,11 @@ describeOnBackends('SpnRefiner (spn)', () => {
 describe('SpnRefiner: bad arguments and inputs', () => {
   it('rejects bad args with a ConfigError naming the field', () => {
     expect(() => new SpnRefiner({ passes: 0 })).toThrow(ConfigError);
-    expect(() => new SpnRefiner({ passes: 0 })).toThrow('SpnRefinerArgs/passes must be >= 1, got 0');
-    expect(() => createRefiner({ type: 'spn', guidance: 'depth' })).toThrow(/SpnRefinerArgs\/guidance must be one of "image", "features", "both"/);
-    expect(() => createRefiner({ type: 'spn', mode: 'two-way' })).toThrow(/SpnRefinerArgs\/mode/);
+    expect(() => new SpnRefiner({ passes: 0 })).toThrow('spn/passes must be >= 1, got 0');
+    expect(() => createRefiner({ type: 'spn', guidance: 'depth' })).toThrow(/spn\/guidance must be one of "image", "features", "both"/);
+    expect(() => createRefiner({ type: 'spn', mode: 'two-way' })).toThrow(/spn\/mode/);
     expect(() => createRefiner({ type: 'spn', propagationSize: [0, 4] })).toThrow(ConfigError);
-    expect(() => createRefiner({ type: 'spn', bogus: 1 })).toThrow(/SpnRefinerArgs\/bogus is not a known argument/);
+    expect(() => createRefiner({ type: 'spn', bogus: 1 })).toThrow(/spn\/bogus is not a known argument/);
   });
 
   it('missing or extra inputs are ShapeErrors naming them', () => {
