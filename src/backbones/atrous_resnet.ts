@@ -98,6 +98,8 @@ export class AtrousResNet {
   readonly channels: number[];
   /** Strides of `[stem, stage1, …]`. */
   readonly strides: number[];
+  /** Stages built (1–4). */
+  readonly stageCount: number;
   /** The body's layers (not a classifier added after it), in creation order. */
   readonly layers: tf.layers.Layer[];
   private readonly input: tf.layers.Layer[];
@@ -115,6 +117,7 @@ export class AtrousResNet {
     if (layout === undefined) throw new ConfigError('depth', 'must be one of 18, 34, 50, 101', options.depth);
     const stageCount = options.stages ?? 4;
     if (!Number.isInteger(stageCount) || stageCount < 1 || stageCount > 4) throw new ConfigError('stages', 'must be an integer in 1..4', stageCount);
+    this.stageCount = stageCount;
     const padding = options.padding ?? 'same';
     if (padding !== 'same' && padding !== 'torch') throw new ConfigError('padding', "must be 'same' or 'torch'", padding);
     this.torchPadding = padding === 'torch';

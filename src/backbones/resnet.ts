@@ -3,7 +3,7 @@
  * stage — the plainest scores a ResNet pyramid can give.
  * @module
  */
-import * as tf from '@tensorflow/tfjs';
+import type * as tf from '@tensorflow/tfjs';
 import type { BackboneOutputs } from '../core/backbone.js';
 import { compileArgs, parseArgs } from '../core/config.js';
 import { ArgsObject, type Static } from '../core/schemas.js';
@@ -12,7 +12,7 @@ import { AtrousResNet } from './atrous_resnet.js';
 import { LayerFactory } from './layer_factory.js';
 import { LayerBackbone, type GraphTensor, type LayerRunner } from './layer_backbone.js';
 import { classesSchema, depthSchema, layerNameSchema, normalizeSchema, outputStrideSchema, paddingSchema, seedSchema, weightsSchema, widthSchema } from './schemas.js';
-import { loadTorchvisionResNet, readTorchvisionWeights } from './torchvision_weights.js';
+import { loadIntoBackbone, resolvePretrained, torchvisionName } from './torchvision_weights.js';
 
 /** The registry id: the `type` in configs and the prefix of argument errors. */
 const RESNET_ID = 'resnet';
@@ -89,31 +89,14 @@ export class ResNetBackbone extends LayerBackbone {
   /** @param args - see {@link ResNetBackboneArgs} */
   constructor(args: ResNetBackboneArgs = {}) {
     const parsed = parseArgs(resnetSchema, args) as ResNetBackboneArgs & Required<Omit<ResNetBackboneArgs, 'weights' | 'padding' | 'normalize'>>;
-    const weights = parsed.weights ?? null;
-    // Parse the file first: a bad file fails before any layer or weight exists.
-    const file = weights === null ? undefined : readTorchvisionWeights(weights, `${RESNET_ID}/weights`);
-    const padding = parsed.padding ?? (weights === null ? 'same' : 'torch');
-    const normalize = parsed.normalize ?? weights !== null;
+    const pretrained = resolvePretrained(parsed, `${RESNET_ID}/weights`);
     const factory = new LayerFactory(parsed.name, parsed.seed);
-    const body = new AtrousResNet(factory, { depth: parsed.depth, width: parsed.width, outputStride: parsed.outputStride, padding, normalize });
+    const body = new AtrousResNet(factory, { depth: parsed.depth, width: parsed.width, outputStride: parsed.outputStride, padding: pretrained.padding, normalize: pretrained.normalize });
     super(factory, { id: RESNET_ID, numClasses: parsed.classes, outChannels: body.channels, levelStrides: body.strides, outputStride: parsed.outputStride });
-    this.args = { ...parsed, weights, padding, normalize };
+    this.args = { ...parsed, weights: pretrained.weights, padding: pretrained.padding, normalize: pretrained.normalize };
     this.body = body;
     this.classifier = factory.conv('classifier', { filters: parsed.classes, kernelSize: 1, useBias: true, init: 'classifier' });
-    if (file !== undefined) {
-      // Build every layer with one small eager pass (no graph nodes are left
-      // behind), then overwrite the body's weights; the classifier stays fresh.
-      tf.dispose(tf.tidy(() => {
-        const out = this.apply(tf.zeros([1, 32, 32, 3]) as tf.Tensor4D);
-        return [out.scores, ...out.features];
-      }));
-      try {
-        loadTorchvisionResNet(body, parsed.name, file, `ResNet-${parsed.depth}${parsed.width === 1 ? '' : ` at width ${parsed.width}`}`);
-      } catch (error) {
-        this.dispose();
-        throw error;
-      }
-    }
+    if (pretrained.file !== undefined) loadIntoBackbone(this, body, parsed.name, pretrained.file, torchvisionName(parsed.depth, parsed.width));
   }
 
   protected forward<T extends GraphTensor>(image: T, runner: LayerRunner): BackboneOutputs<T> {

@@ -12,7 +12,8 @@ import { AsppHead } from './aspp.js';
 import { AtrousResNet } from './atrous_resnet.js';
 import { LayerFactory } from './layer_factory.js';
 import { LayerBackbone, type GraphTensor, type LayerRunner } from './layer_backbone.js';
-import { classesSchema, depthSchema, layerNameSchema, outputStrideSchema, seedSchema, widthSchema } from './schemas.js';
+import { classesSchema, depthSchema, layerNameSchema, normalizeSchema, outputStrideSchema, paddingSchema, seedSchema, weightsSchema, widthSchema } from './schemas.js';
+import { loadIntoBackbone, resolvePretrained, torchvisionName } from './torchvision_weights.js';
 
 /** The registry id: the `type` in configs and the prefix of argument errors. */
 const SIM_DEEPLAB_ID = 'sim-deeplab';
@@ -51,6 +52,27 @@ const simDeepLabArgs = ArgsObject({
    * Prefix of every layer name (must be unique within one model).
    */
   name: layerNameSchema({ default: 'sim_deeplab' }),
+  /**
+   * Pretrained weights of the ResNet body: a torchvision ResNet `state_dict`
+   * saved as safetensors, as for the `resnet` backbone (path — with
+   * `segrefine/node` imported — or bytes; it must fit `depth` and `width`).
+   * The ASPP classifier stays freshly initialised. Loading switches
+   * `padding` to `'torch'` and `normalize` to true unless they are given.
+   * Null: random initialisation.
+   */
+  weights: weightsSchema,
+  /**
+   * Padding of the strided convolutions and the max pool: `'same'` (tfjs's)
+   * or `'torch'` (PyTorch's symmetric padding, needed for torchvision parity).
+   * @defaultValue 'torch' with weights, else 'same'
+   */
+  padding: paddingSchema,
+  /**
+   * Normalise the [0, 1] RGB input with ImageNet's mean and std inside the
+   * backbone, as torchvision's weights expect.
+   * @defaultValue true with weights, else false
+   */
+  normalize: normalizeSchema,
 });
 
 /**
@@ -67,20 +89,30 @@ export const simDeepLabSchema = compileArgs(SIM_DEEPLAB_ID, simDeepLabArgs);
  * `[stem, stage1, …, stage4]`; scores at `outputStride` (8 by default).
  */
 export class SimDeepLab extends LayerBackbone {
-  /** The parsed arguments. */
+  /** The parsed arguments (`padding` and `normalize` resolved). */
   readonly args: Required<SimDeepLabArgs>;
   private readonly body: AtrousResNet;
   private readonly head: AsppHead;
 
+  /**
+   * The ResNet body (what pretrained weights load into).
+   * @internal
+   */
+  get resnet(): AtrousResNet {
+    return this.body;
+  }
+
   /** @param args - see {@link SimDeepLabArgs} */
   constructor(args: SimDeepLabArgs = {}) {
-    const parsed = parseArgs(simDeepLabSchema, args) as Required<SimDeepLabArgs>;
+    const parsed = parseArgs(simDeepLabSchema, args) as SimDeepLabArgs & Required<Omit<SimDeepLabArgs, 'weights' | 'padding' | 'normalize'>>;
+    const pretrained = resolvePretrained(parsed, `${SIM_DEEPLAB_ID}/weights`);
     const factory = new LayerFactory(parsed.name, parsed.seed);
-    const body = new AtrousResNet(factory, { depth: parsed.depth, width: parsed.width, outputStride: parsed.outputStride });
+    const body = new AtrousResNet(factory, { depth: parsed.depth, width: parsed.width, outputStride: parsed.outputStride, padding: pretrained.padding, normalize: pretrained.normalize });
     super(factory, { id: SIM_DEEPLAB_ID, numClasses: parsed.classes, outChannels: body.channels, levelStrides: body.strides, outputStride: parsed.outputStride });
-    this.args = parsed;
+    this.args = { ...parsed, weights: pretrained.weights, padding: pretrained.padding, normalize: pretrained.normalize };
     this.body = body;
     this.head = new AsppHead(factory, parsed.classes, parsed.aspp ? parsed.rates : [1], parsed.aspp ? 'aspp' : 'classifier');
+    if (pretrained.file !== undefined) loadIntoBackbone(this, body, parsed.name, pretrained.file, torchvisionName(parsed.depth, parsed.width));
   }
 
   protected forward<T extends GraphTensor>(image: T, runner: LayerRunner): BackboneOutputs<T> {

@@ -12,7 +12,8 @@ import * as tf from '@tensorflow/tfjs';
 import { ConfigError, DataError } from '../core/errors.js';
 import { parseSafetensors, type SafetensorsFile } from '../core/safetensors.js';
 import { weightsBytes } from '../core/weights_reader.js';
-import type { AtrousResNet } from './atrous_resnet.js';
+import type { AtrousResNet, ResNetPadding } from './atrous_resnet.js';
+import type { LayerBackbone } from './layer_backbone.js';
 
 /**
  * Weights of a backbone: a path to a `.safetensors` file (read by the reader
@@ -25,8 +26,11 @@ export type WeightsSource = string | Uint8Array | ArrayBuffer;
 const BATCH_NORM_NAMES: Record<string, string> = { gamma: 'weight', beta: 'bias', moving_mean: 'running_mean', moving_variance: 'running_var' };
 
 /** Parameters a torchvision state_dict holds that the backbone does not take. */
-function ignored(key: string): boolean {
-  return key.startsWith('fc.') || key.endsWith('.num_batches_tracked') || key === 'num_batches_tracked';
+function ignored(key: string, builtStages: number): boolean {
+  if (key.startsWith('fc.') || key.endsWith('.num_batches_tracked') || key === 'num_batches_tracked') return true;
+  // A body built with fewer stages (DifNet's similarity branch for fewer walks) skips the later ones.
+  const stage = /^layer([1-4])\./.exec(key);
+  return stage !== null && Number(stage[1]) > builtStages;
 }
 
 /** OIHW → HWIO. */
@@ -58,7 +62,7 @@ export function readTorchvisionWeights(source: WeightsSource, argument = 'weight
  * Sets every weight of a ResNet body from a torchvision state_dict. The body
  * must be built (applied once). Every parameter the body needs must be in the
  * file with torchvision's shape, and the file may hold nothing else but
- * `fc.*` and `num_batches_tracked`; otherwise a {@link ConfigError} names the
+ * `fc.*`, `num_batches_tracked` and the stages the body does not build; otherwise a {@link ConfigError} names the
  * parameter, the expected and the received shape (a file for another depth
  * or width does not fit).
  * @param body - the built ResNet body
@@ -101,7 +105,7 @@ export function loadTorchvisionResNet(body: AtrousResNet, prefix: string, file: 
       throw new ConfigError('weights', `cannot be loaded into layer '${layer.name}' (${className})`, className);
     }
   }
-  const extra = [...file.tensors.keys()].filter((key) => !used.has(key) && !ignored(key));
+  const extra = [...file.tensors.keys()].filter((key) => !used.has(key) && !ignored(key, body.stageCount));
   if (extra.length > 0) {
     const listed = extra.length > 4 ? `${extra.slice(0, 4).join(', ')}, … (${extra.length} in all)` : extra.join(', ');
     throw new ConfigError('weights', `must hold only parameters of a torchvision ${what} (and fc.*), but also holds ${listed} (is the file for another depth?)`, extra[0]);
@@ -109,5 +113,69 @@ export function loadTorchvisionResNet(body: AtrousResNet, prefix: string, file: 
   // Everything checked: now write (a bad file leaves the weights untouched).
   for (const { layer, values } of updates) {
     tf.tidy(() => layer.setWeights(values.map(({ data, shape }) => tf.tensor(data, shape, 'float32'))));
+  }
+}
+
+/** The pretrained-weights arguments of a ResNet-based backbone or model. */
+export interface PretrainedArgs {
+  /** A torchvision ResNet `state_dict` as safetensors (path or bytes), or null. */
+  weights?: WeightsSource | null;
+  /** `same` or `torch`; null: `torch` with weights, else `same`. */
+  padding?: ResNetPadding | null;
+  /** ImageNet normalisation of the input; null: on with weights. */
+  normalize?: boolean | null;
+}
+
+/** {@link PretrainedArgs} resolved: the parsed file and the conventions it implies. */
+export interface ResolvedPretrained {
+  /** The weights as given (null: random initialisation). */
+  readonly weights: WeightsSource | null;
+  /** The parsed file, undefined without weights. */
+  readonly file: SafetensorsFile | undefined;
+  /** Padding of the strided convolutions and the max pool. */
+  readonly padding: ResNetPadding;
+  /** Whether the body normalises its input with ImageNet's mean and std. */
+  readonly normalize: boolean;
+}
+
+/**
+ * Parses the weights file first (a bad file fails before any layer or weight
+ * exists) and resolves `padding` and `normalize`: torchvision's conventions
+ * when weights are given, unless stated.
+ * @param args - the backbone's parsed arguments
+ * @param argument - how to name `weights` in errors, e.g. `resnet/weights`
+ */
+export function resolvePretrained(args: PretrainedArgs, argument: string): ResolvedPretrained {
+  const weights = args.weights ?? null;
+  const file = weights === null ? undefined : readTorchvisionWeights(weights, argument);
+  return { weights, file, padding: args.padding ?? (weights === null ? 'same' : 'torch'), normalize: args.normalize ?? weights !== null };
+}
+
+/** What the network is called in error messages: `ResNet-18`, `ResNet-50 at width 0.25`. */
+export function torchvisionName(depth: number, width: number): string {
+  return `ResNet-${depth}${width === 1 ? '' : ` at width ${width}`}`;
+}
+
+/**
+ * Builds every layer of `backbone` with one small eager pass (no graph nodes
+ * are left behind), then overwrites its ResNet body's weights from `file`;
+ * any other layer (a classifier, ASPP) stays freshly initialised. On a bad
+ * file the backbone is disposed and the error rethrown.
+ * @param backbone - the backbone holding `body`
+ * @param body - its ResNet body
+ * @param prefix - the body's layer-name prefix
+ * @param file - the parsed state_dict
+ * @param what - the network, for messages
+ */
+export function loadIntoBackbone(backbone: LayerBackbone, body: AtrousResNet, prefix: string, file: SafetensorsFile, what: string): void {
+  tf.dispose(tf.tidy(() => {
+    const out = backbone.apply(tf.zeros([1, 32, 32, 3]) as tf.Tensor4D);
+    return [out.scores, ...out.features];
+  }));
+  try {
+    loadTorchvisionResNet(body, prefix, file, what);
+  } catch (error) {
+    backbone.dispose();
+    throw error;
   }
 }

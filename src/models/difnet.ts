@@ -10,7 +10,8 @@ import { ArgsObject, OutputSize, Type, type Static } from '../core/schemas.js';
 import { AtrousResNet } from '../backbones/atrous_resnet.js';
 import { LayerFactory } from '../backbones/layer_factory.js';
 import { LayerRunner } from '../backbones/layer_backbone.js';
-import { classesSchema, depthSchema, layerNameSchema, outputStrideSchema, seedSchema, widthSchema } from '../backbones/schemas.js';
+import { classesSchema, depthSchema, layerNameSchema, normalizeSchema, outputStrideSchema, paddingSchema, seedSchema, weightsSchema, widthSchema } from '../backbones/schemas.js';
+import { loadTorchvisionResNet, resolvePretrained, torchvisionName } from '../backbones/torchvision_weights.js';
 import { SimDeepLab } from '../backbones/sim_deeplab.js';
 import { DiffusionHead } from '../refiners/diffusion/index.js';
 import { toImageSize } from './segmenter.js';
@@ -68,6 +69,26 @@ const difNetArgs = ArgsObject({
    * Model name.
    */
   name: layerNameSchema({ default: 'difnet' }),
+  /**
+   * Pretrained weights of both ResNets (seed and similarity branch, as in
+   * the paper, both start from ImageNet): a torchvision ResNet `state_dict`
+   * saved as safetensors (path — with `segrefine/node` imported — or bytes;
+   * it must fit `depth` and `width`). The seed branch's ASPP and the head
+   * stay freshly initialised. Loading switches `padding` to `'torch'` and
+   * `normalize` to true unless they are given. Null: random initialisation.
+   */
+  weights: weightsSchema,
+  /**
+   * Padding of both ResNets' strided convolutions and max pools.
+   * @defaultValue 'torch' with weights, else 'same'
+   */
+  padding: paddingSchema,
+  /**
+   * Normalise the ResNets' [0, 1] RGB input with ImageNet's mean and std (the
+   * first walk still sees the image itself).
+   * @defaultValue true with weights, else false
+   */
+  normalize: normalizeSchema,
 });
 
 /**
@@ -77,7 +98,7 @@ const difNetArgs = ArgsObject({
 export type DifNetArgs = Static<typeof difNetArgs>;
 
 /** Parsed {@link DifNetArgs}. */
-type ResolvedDifNetArgs = Required<DifNetArgs>;
+type ResolvedDifNetArgs = DifNetArgs & Required<Omit<DifNetArgs, 'weights' | 'padding' | 'normalize'>>;
 
 /** Schema of {@link DifNetArgs}. */
 export const difNetSchema = compileArgs('DifNetArgs', difNetArgs);
@@ -98,6 +119,8 @@ export const difNetSchema = compileArgs('DifNetArgs', difNetArgs);
  */
 export function createDifNet(args: DifNetArgs = {}): tf.LayersModel {
   const a = parseArgs(difNetSchema, args) as ResolvedDifNetArgs;
+  // Parsed once, before any layer exists: a bad file fails first.
+  const pretrained = resolvePretrained(a, 'DifNetArgs/weights');
   const image = tf.input({ shape: [a.inputSize?.[0] ?? null, a.inputSize?.[1] ?? null, 3], name: 'image' });
   const seedBranch = new SimDeepLab({
     classes: a.classes,
@@ -107,17 +130,34 @@ export function createDifNet(args: DifNetArgs = {}): tf.LayersModel {
     aspp: a.aspp,
     seed: a.seed,
     name: 'seed',
+    padding: pretrained.padding,
+    normalize: pretrained.normalize,
   });
   const { scores } = seedBranch.apply(image);
   const pyramid: tf.SymbolicTensor[] = [image];
+  const bodies = [{ body: seedBranch.resnet, prefix: 'seed' }];
   if (a.walks > 1) {
     const similarity = new AtrousResNet(new LayerFactory('similarity', a.seed + 1), {
       depth: a.depth,
       width: a.width,
       outputStride: a.outputStride,
       stages: a.walks - 1,
+      padding: pretrained.padding,
+      normalize: pretrained.normalize,
     });
     pyramid.push(...similarity.forward(image, new LayerRunner(undefined)).stages);
+    bodies.push({ body: similarity, prefix: 'similarity' });
+  }
+  // Applied symbolically, every layer is built: the weights can be set now.
+  const file = pretrained.file;
+  if (file !== undefined) {
+    try {
+      for (const { body, prefix } of bodies) loadTorchvisionResNet(body, prefix, file, torchvisionName(a.depth, a.width));
+    } catch (error) {
+      seedBranch.dispose();
+      for (const { body } of bodies.slice(1)) for (const layer of body.layers) if (layer.built) layer.dispose();
+      throw error;
+    }
   }
   const head = new DiffusionHead({
     walks: a.walks,

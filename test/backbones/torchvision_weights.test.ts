@@ -11,6 +11,8 @@ import {
   ConfigError,
   DataError,
   ResNetBackbone,
+  SimDeepLab,
+  createDifNet,
   createSegmenter,
   defaultRegistry,
   parseSafetensors,
@@ -49,7 +51,7 @@ const STAGES = ['stem', 'layer1', 'layer2', 'layer3', 'layer4'] as const;
 const measured: Record<string, string> = {};
 
 /** Runs the backbone eagerly on the fixture image and returns each stage's relative error. */
-function stageErrors(backbone: ResNetBackbone, reference: SafetensorsFile, prefix = ''): number[] {
+function stageErrors(backbone: ResNetBackbone | SimDeepLab, reference: SafetensorsFile, prefix = ''): number[] {
   const image = nhwc(reference, 'image');
   const { scores, features } = backbone.apply(image);
   const errors = STAGES.map((stage, i) => {
@@ -113,6 +115,50 @@ describe('torchvision weights: configs, paths and models', () => {
     expect(relativeError(conv1, expected)).toBe(0);
     tf.dispose([image, logits, expected]);
     model.dispose();
+  });
+
+  it('sim-deeplab loads them into its ResNet body (stages match torchvision; the ASPP stays fresh)', () => {
+    const before = tf.memory().numTensors;
+    const backbone = defaultRegistry().createBackbone({ type: 'sim-deeplab', depth: 18, width: 0.125, outputStride: 32, classes: 4, weights: R18 }) as SimDeepLab;
+    expect(backbone.args.padding).toBe('torch');
+    expect(backbone.args.normalize).toBe(true);
+    const errors = stageErrors(backbone, r18Out);
+    measured['sim-deeplab-18 os32 body'] = errors.map((e) => e.toExponential(2)).join(' ');
+    for (const error of errors) expect(error).toBeLessThan(1e-4);
+    backbone.dispose();
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it('createDifNet loads them into both ResNets (seed and similarity branch), also when fewer walks build fewer stages', () => {
+    const stored = readSafetensors(R18).tensors;
+    /** The file's OIHW kernel as HWIO. */
+    const kernel = (key: string): tf.Tensor => {
+      const t = stored.get(key)!;
+      return tf.transpose(tf.tensor4d(t.values!, t.shape as [number, number, number, number]), [2, 3, 1, 0]);
+    };
+    for (const walks of [5, 2]) {
+      const model = createDifNet({ depth: 18, width: 0.125, classes: 3, walks, embeddingDim: 4, inputSize: [32, 32], weights: r18Bytes });
+      const checks: [string, string][] = [['seed.conv1', 'conv1.weight'], ['seed.layer4.1.conv2', 'layer4.1.conv2.weight'], ['similarity.conv1', 'conv1.weight']];
+      if (walks === 5) checks.push(['similarity.layer4.1.conv2', 'layer4.1.conv2.weight']);
+      for (const [layer, key] of checks) {
+        const expected = kernel(key);
+        expect(relativeError(model.getLayer(layer).getWeights()[0]!, expected)).toBe(0);
+        expected.dispose();
+      }
+      // walks 2 builds one similarity stage; the file's later stages are not an error.
+      expect(model.layers.some((l) => l.name.startsWith('similarity.layer2'))).toBe(walks === 5);
+      const logits = tf.tidy(() => model.predict(tf.randomUniform([1, 32, 32, 3], 0, 1, 'float32', 1)) as tf.Tensor);
+      expect(Number.isFinite(tf.sum(logits).dataSync()[0]!)).toBe(true);
+      logits.dispose();
+      model.dispose();
+    }
+  });
+
+  it('createDifNet refuses a file for another depth before building anything, and leaks nothing', () => {
+    const before = tf.memory().numTensors;
+    expect(() => createDifNet({ depth: 18, width: 0.125, classes: 3, walks: 2, embeddingDim: 4, weights: r50Bytes })).toThrow(ConfigError);
+    expect(() => createDifNet({ depth: 18, width: 0.125, classes: 3, walks: 2, embeddingDim: 4, weights: r50Bytes })).toThrow(/weights.*(must hold|must have shape)/);
+    expect(tf.memory().numTensors).toBe(before);
   });
 
   it('a model with loaded weights saves and reloads with the same outputs (normalisation and padding layers serialize)', async () => {
