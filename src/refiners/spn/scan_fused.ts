@@ -81,26 +81,26 @@ export function propagateFused(x: tf.Tensor4D, gates: tf.Tensor4D, directions: r
   };
   const op = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
     const [xIn, gIn, save] = args as [tf.Tensor4D, tf.Tensor4D, tf.GradSaveFunc];
-    const [states, merged] = host.run([xIn, gIn], [{ shape: [...shape] }, { shape: x.shape }], 0, ({ inputs, outputs }) => {
+    const [states, merged, winner] = host.run([xIn, gIn], [{ shape: [...shape] }, { shape: x.shape }, { shape: x.shape }], 0, ({ inputs, outputs }) => {
       each((walk, d, b) => {
         const a = addressing(walk, d, b, shape, taps, [inputs[0]!, inputs[1]!, outputs[0]!]);
         host.exports.forward(a[0]!, a[1]!, a[2]!, a[3]!, a[4]!, a[5]!, a[6]!, a[7]!, a[8]!, walk.steps, walk.rows);
       });
-      host.exports.merge(outputs[0]!, outputs[1]!, count, plane);
+      host.exports.merge(outputs[0]!, outputs[1]!, outputs[2]!, count, plane);
     });
-    save([xIn, gIn, states!, merged!]);
+    save([xIn, gIn, states!, winner!]);
     return {
       value: merged as tf.Tensor4D,
       gradFunc: (dy: tf.Tensor4D, saved: tf.Tensor[]) => {
         const scratch = 2 * taps * Math.max(height, width) * channels + 4;
         const outputs = [{ shape: x.shape, zeroed: true }, { shape: gates.shape }];
         const [dx, dg] = host.run([saved[0]!, saved[1]!, saved[2]!, saved[3]!, dy], outputs, scratch, ({ inputs, outputs, scratch: w }) => {
-          const [xBase, gBase, states, merged, dyMerged] = inputs as [number, number, number, number, number];
+          const [xBase, gBase, states, winnerBase, dyMerged] = inputs as [number, number, number, number, number];
           each((walk, d, b) => {
             const a = addressing(walk, d, b, shape, taps, [xBase, gBase, states]);
-            // dy and the merged maximum have x's layout, ∂x x's and ∂g the gates'.
+            // dy and the winner map have x's layout, ∂x x's and ∂g the gates'.
             const fromX = a[0]! - xBase;
-            host.exports.backward(a[0]!, a[1]!, a[2]!, a[3]!, a[4]!, a[5]!, a[6]!, a[7]!, a[8]!, walk.steps, walk.rows, dyMerged + fromX, outputs[0]! + fromX, outputs[1]! + (a[3]! - gBase), w, merged + fromX, d, 4 * plane);
+            host.exports.backward(a[0]!, a[1]!, a[2]!, a[3]!, a[4]!, a[5]!, a[6]!, a[7]!, a[8]!, walk.steps, walk.rows, dyMerged + fromX, outputs[0]! + fromX, outputs[1]! + (a[3]! - gBase), w, winnerBase + fromX, d);
           });
         });
         return [dx!, dg!];

@@ -28,9 +28,9 @@ export interface SpnScanKernelExports {
   forward(x: number, xStep: number, xRow: number, g: number, gStep: number, gRow: number, h: number, hStep: number, hRow: number, steps: number, rows: number): void;
   backward(
     x: number, xStep: number, xRow: number, g: number, gStep: number, gRow: number, h: number, hStep: number, hRow: number,
-    steps: number, rows: number, dy: number, dx: number, dg: number, w: number, merged: number, direction: number, planeBytes: number,
+    steps: number, rows: number, dy: number, dx: number, dg: number, w: number, winner: number, direction: number,
   ): void;
-  merge(h: number, out: number, count: number, n: number): void;
+  merge(h: number, out: number, winner: number, count: number, n: number): void;
 }
 
 const SHARED_PARAMS: Array<[string, 'i32']> = ['x', 'x_step', 'x_row', 'g', 'g_step', 'g_row', 'h', 'h_step', 'h_row', 'steps', 'rows'].map((name) => [name, 'i32']);
@@ -252,28 +252,29 @@ function buildForward(taps: ScanTaps, normalize: SpnNormalize, channels: number)
 }
 
 /**
- * `backward(…forward's arguments, dy, dx, dg, w, merged, direction, planeBytes)`:
+ * `backward(…forward's arguments, dy, dx, dg, w, winner, direction)`:
  * with the adjoint `λ_t[r] = dy_d,t[r] + Σ_k ĝ_{k,t+1}[r − k + 1] λ_{t+1}[r − k + 1]`,
  * accumulates `∂x += (1 − Σ_k ĝ_k) λ` and writes
  * `∂g_j = (m_j ∂ĝ_j − div′ sign(g_j) Σ_k ∂ĝ_k ĝ_k) / div` with
  * `∂ĝ_k = λ (h_{t−1}[r + k − 1] − x)` (0 on step 0). `dy_d` is the max
- * merge's gradient for this direction: `dy` (of the merged output) where this
- * direction (index `direction`) is the first whose state equals `merged`,
- * the earlier directions' states lying `planeBytes` apart before `h`. `dy`,
- * `merged` and `dx` have `x`'s strides, `dg` `g`'s; `w` is scratch of
+ * merge's gradient for this direction: `dy` (of the merged output) where
+ * `winner` (the merge's map of the first direction attaining the maximum,
+ * as floats) equals `direction`, 0 elsewhere. `dy`, `winner` and `dx` have
+ * `x`'s strides, `dg` `g`'s; `w` is scratch of
  * `2 · rows · taps · C + 4` floats holding `ĝ_k ⊙ λ` (`[rows, taps, C]`) of
  * the step after (read) and of this step (written).
  */
 function buildBackward(taps: ScanTaps, normalize: SpnNormalize, channels: number): FunctionBuilder {
-  const f = new FunctionBuilder([...SHARED_PARAMS, ['dy', 'i32'], ['dx', 'i32'], ['dg', 'i32'], ['w', 'i32'], ['merged', 'i32'], ['direction', 'i32'], ['plane_bytes', 'i32']]);
+  const f = new FunctionBuilder([...SHARED_PARAMS, ['dy', 'i32'], ['dx', 'i32'], ['dg', 'i32'], ['w', 'i32'], ['winner', 'i32'], ['direction', 'i32']]);
   const e = new ScanEmitter(f, taps, normalize, channels);
   const cBytes = e.channelBytes;
   const wRowBytes = taps * cBytes;
-  for (const name of ['pdy', 'pm', 'pdx', 'pdg', 'w_old', 'w_new', 'wo', 'wo_up', 'wo_down', 'wn', 'swap', 'w_row', 'earlier', 'k']) f.local(name, 'i32');
-  for (const name of ['lambda', 'dx_add', 'total', 'corr', 'max', 'taken']) f.local(name, 'v128');
+  for (const name of ['pdy', 'pwin', 'pdx', 'pdg', 'w_old', 'w_new', 'wo', 'wo_up', 'wo_down', 'wn', 'swap', 'w_row']) f.local(name, 'i32');
+  for (const name of ['lambda', 'dx_add', 'total', 'corr', 'mine']) f.local(name, 'v128');
   for (const k of TAP_NAMES) f.local(`d${k}`, 'v128');
   f.get('w').set('w_old');
   f.get('w').get('rows').i32(wRowBytes).op('i32.mul').op('i32.add').set('w_new');
+  f.get('direction').op('f32.convert_i32_s').op('f32x4.splat').set('mine');
   // The step after the last has no λ: start from w_old = 0 (vector stores; w has 4 floats of slack).
   f.i32(0).set('j');
   f.loopWhile((f) => void f.get('j').get('rows').i32(wRowBytes).op('i32.mul').op('i32.lt_u'), (f) => {
@@ -284,18 +285,9 @@ function buildBackward(taps: ScanTaps, normalize: SpnNormalize, channels: number
   // λ = dy + w2[r] + w1[r + 1] + w3[r − 1] (the step after's ĝ ⊙ λ; zeros on the last step).
   const lambda = (kind: RowKind): void => {
     // The max merge's gradient: dy where this direction is the first whose state attains the maximum
-    // (as chained tf.maximum's route ties), 0 elsewhere.
-    e.load('pm').f.set('max');
-    f.get('zero').set('taken');
-    f.get('ph').set('earlier');
-    f.i32(0).set('k');
-    f.loopWhile((f) => void f.get('k').get('direction').op('i32.lt_u'), (f) => {
-      f.get('earlier').get('plane_bytes').op('i32.sub').set('earlier');
-      e.load('earlier').f.get('max').op('f32x4.eq').get('taken').op('v128.or').set('taken');
-      f.get('k').i32(1).op('i32.add').set('k');
-    });
+    // (as chained tf.maximum's route ties; the merge recorded it), 0 elsewhere.
     e.load('pdy');
-    e.load('ph').f.get('max').op('f32x4.eq').get('taken').op('v128.andnot').op('v128.and');
+    e.load('pwin').f.get('mine').op('f32x4.eq').op('v128.and');
     e.load('wo', wOffset('2')).f.op('f32x4.add');
     if (kind.down) e.load('wo_down', wOffset('1')).f.op('f32x4.add');
     if (kind.up) e.load('wo_up', wOffset('3')).f.op('f32x4.add');
@@ -312,7 +304,7 @@ function buildBackward(taps: ScanTaps, normalize: SpnNormalize, channels: number
   const rowPointers = (): void => {
     e.statePointers();
     e.rowPointer('pdy', 'dy', 'x_step', 'x_row');
-    e.rowPointer('pm', 'merged', 'x_step', 'x_row');
+    e.rowPointer('pwin', 'winner', 'x_step', 'x_row');
     e.rowPointer('pdx', 'dx', 'x_step', 'x_row');
     e.rowPointer('pdg', 'dg', 'g_step', 'g_row');
     f.get('r').i32(wRowBytes).op('i32.mul').set('w_row');
@@ -397,19 +389,29 @@ function floatLoop(f: FunctionBuilder, body: () => void): void {
   });
 }
 
-/** `merge(h, out, count, n)`: `out = max_d h_d` over `count` planes of n floats (n ≥ 4). */
+/**
+ * `merge(h, out, winner, count, n)`: `out = max_d h_d` over `count` planes of
+ * n floats (n ≥ 4), and `winner` = the first d attaining it (as a float; the
+ * backward pass routes the gradient by it, ties to the first as chained
+ * `tf.maximum`s do).
+ */
 function buildMerge(): FunctionBuilder {
-  const f = new FunctionBuilder([['h', 'i32'], ['out', 'i32'], ['count', 'i32'], ['n', 'i32']]);
-  f.local('d', 'i32').local('plane', 'i32').local('m', 'v128');
+  const f = new FunctionBuilder([['h', 'i32'], ['out', 'i32'], ['winner', 'i32'], ['count', 'i32'], ['n', 'i32']]);
+  f.local('d', 'i32').local('plane', 'i32').local('m', 'v128').local('v', 'v128').local('arg', 'v128').local('greater', 'v128');
   f.get('n').i32(2).op('i32.shl').set('plane');
   floatLoop(f, () => {
     f.get('h').get('i').op('i32.add').loadV128().set('m');
+    f.f32x4(0).set('arg');
     f.i32(1).set('d');
     f.loopWhile((f) => void f.get('d').get('count').op('i32.lt_u'), (f) => {
-      f.get('m').get('h').get('d').get('plane').op('i32.mul').op('i32.add').get('i').op('i32.add').loadV128().op('f32x4.max').set('m');
+      f.get('h').get('d').get('plane').op('i32.mul').op('i32.add').get('i').op('i32.add').loadV128().set('v');
+      f.get('v').get('m').op('f32x4.gt').set('greater');
+      f.get('d').op('f32.convert_i32_s').op('f32x4.splat').get('arg').get('greater').op('v128.bitselect').set('arg');
+      f.get('m').get('v').op('f32x4.max').set('m');
       f.get('d').i32(1).op('i32.add').set('d');
     });
     f.get('out').get('i').op('i32.add').get('m').storeV128();
+    f.get('winner').get('i').op('i32.add').get('arg').storeV128();
   });
   return f;
 }

@@ -88,6 +88,26 @@ describeOnBackends('spn WebAssembly kernels', () => {
     tf.dispose([x, gates, weights]);
   });
 
+  it('route the merge gradient of tied maxima to the first direction, as chained tf.maximum does', () => {
+    // Zero gates in directions 1 and 3 (and everywhere for the second case): their states equal x, so
+    // the maximum ties between them (and with any other direction that stays at x).
+    const shape: [number, number, number, number] = [1, 5, 6, 8];
+    const [x, random, weights] = randomCase(shape, 'three-way', 0.9, 23);
+    const block = 3 * shape[3];
+    const keep = tf.concat([0, 1, 0, 1].map((k) => tf.fill([1, 1, 1, block], 1 - k)), 3);
+    for (const gates of [tf.mul(random, keep) as tf.Tensor4D, tf.zerosLike(random) as tf.Tensor4D]) {
+      const loss = (implementation: 'wasm' | 'ops') => (xi: tf.Tensor, gi: tf.Tensor) => tf.sum(tf.mul(spn(xi as tf.Tensor4D, gi as tf.Tensor4D, { implementation }), weights));
+      tf.tidy(() => {
+        const [dxKernel, dgKernel] = tf.grads(loss('wasm'))([x, gates]);
+        const [dxOps, dgOps] = tf.grads(loss('ops'))([x, gates]);
+        expectTensorClose(dxKernel!, dxOps!, GRADIENT);
+        expectTensorClose(dgKernel!, dgOps!, GRADIENT);
+      });
+      gates.dispose();
+    }
+    tf.dispose([x, random, weights, keep]);
+  });
+
   it('match finite differences on both kernel branches (every Σ|g| below 1, every Σ|g| above 1)', () => {
     const x = tf.randomNormal([1, 4, 5, 5], 0, 1, 'float32', 51) as tf.Tensor4D;
     const small = tf.randomUniform([1, 4, 5, 15], 0.05, 0.3, 'float32', 52) as tf.Tensor4D;
