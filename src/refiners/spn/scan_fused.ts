@@ -93,7 +93,7 @@ export function propagateFused(x: tf.Tensor4D, gates: tf.Tensor4D, directions: r
       value: merged as tf.Tensor4D,
       gradFunc: (dy: tf.Tensor4D, saved: tf.Tensor[]) => {
         const scratch = 2 * taps * Math.max(height, width) * channels + 4;
-        const outputs = [{ shape: x.shape, zeroed: true }, { shape: gates.shape }];
+        const outputs = [{ shape: x.shape }, { shape: gates.shape }];
         const [dx, dg] = host.run([saved[0]!, saved[1]!, saved[2]!, saved[3]!, dy], outputs, scratch, ({ inputs, outputs, scratch: w }) => {
           const [xBase, gBase, states, winnerBase, dyMerged] = inputs as [number, number, number, number, number];
           each((walk, d, b) => {

@@ -254,7 +254,7 @@ function buildForward(taps: ScanTaps, normalize: SpnNormalize, channels: number)
 /**
  * `backward(…forward's arguments, dy, dx, dg, w, winner, direction)`:
  * with the adjoint `λ_t[r] = dy_d,t[r] + Σ_k ĝ_{k,t+1}[r − k + 1] λ_{t+1}[r − k + 1]`,
- * accumulates `∂x += (1 − Σ_k ĝ_k) λ` and writes
+ * writes (direction 0) or accumulates (the others) `∂x += (1 − Σ_k ĝ_k) λ` and writes
  * `∂g_j = (m_j ∂ĝ_j − div′ sign(g_j) Σ_k ∂ĝ_k ĝ_k) / div` with
  * `∂ĝ_k = λ (h_{t−1}[r + k − 1] − x)` (0 on step 0). `dy_d` is the max
  * merge's gradient for this direction: `dy` (of the merged output) where
@@ -293,12 +293,17 @@ function buildBackward(taps: ScanTaps, normalize: SpnNormalize, channels: number
     if (kind.up) e.load('wo_up', wOffset('3')).f.op('f32x4.add');
     f.set('lambda');
   };
+  // Direction 0 comes first and visits every pixel: it writes ∂x (dx needs no zeroing), the others add to it.
   const accumulateDx = (masked: boolean): void => {
-    e.store('pdx', 0, () => {
-      e.load('pdx').f.get('dx_add');
-      if (masked) f.get('lane_mask').op('v128.and');
-      f.op('f32x4.add');
-    });
+    f.get('direction').op('i32.eqz').ifElse(
+      () => void e.store('pdx', 0, () => void f.get('dx_add')),
+      () =>
+        void e.store('pdx', 0, () => {
+          e.load('pdx').f.get('dx_add');
+          if (masked) f.get('lane_mask').op('v128.and');
+          f.op('f32x4.add');
+        }),
+    );
   };
   const gateNames = taps === 1 ? ['2'] : [...TAP_NAMES];
   const rowPointers = (): void => {
