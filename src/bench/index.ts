@@ -17,7 +17,7 @@ import '../node/weights_files.js';
 export { runBench, type BenchOptions, type BenchRun } from './runner.js';
 export { expandEntries, validateEntries } from './entries.js';
 export { comparabilityWarnings, singleClassPrediction, TIE_TOLERANCE, type ComparabilityWarning, type ComparabilityWarningKind, type SingleClassPrediction } from './comparability.js';
-export { parseExperiment, loadExperiment, experimentJsonSchema, type Experiment, type ExperimentEntry, type DatasetConfig, type TrainingConfig, type EvaluationConfig, type Protocol, type RefinerProtocol, type CoarseConfig } from './experiment.js';
+export { parseExperiment, loadExperiment, experimentJsonSchema, type Experiment, type ExperimentFile, type ExperimentEntry, type DatasetConfig, type SyntheticDatasetConfig, type VocDatasetConfig, type TrainingConfig, type EvaluationConfig, type Protocol, type RefinerProtocol, type CoarseConfig } from './experiment.js';
 export { defaultExperiment, fastVariant } from './default_experiment.js';
 export { quietReporter, BenchStopped, type ProgressReporter } from './progress.js';
 export type { BenchResults, EntryResult, TrimapPoint, RunVersions, DatasetSummary } from './results.js';
