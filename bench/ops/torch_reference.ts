@@ -2,7 +2,7 @@
  * The PyTorch CPU references of `bench/ops/torch/reference_server.py`, run
  * in a helper process so a case can alternate segrefine and reference calls
  * in one run. Found when a `python3` with torch is on the machine
- * (`SEGREFINE_TORCH_PYTHON`, else Debian's `/usr/bin/python3`, else
+ * (`SEGREFINE_TORCH_PYTHON`, `none` for no reference, else Debian's `/usr/bin/python3`, else
  * `python3`); on one thread unless told otherwise (`torch.set_num_threads`
  * and `OPENBLAS_NUM_THREADS`/`OMP_NUM_THREADS` alike), with glibc keeping
  * freed memory (`MALLOC_MMAP_THRESHOLD_`, `MALLOC_TRIM_THRESHOLD_`).
@@ -29,6 +29,7 @@ export interface TorchReference {
 }
 
 function pythonWithTorch(): string | undefined {
+  if (process.env['SEGREFINE_TORCH_PYTHON'] === 'none') return undefined; // the rows without a reference
   const candidates = [process.env['SEGREFINE_TORCH_PYTHON'], '/usr/bin/python3', 'python3'].filter((c): c is string => c !== undefined && c !== '');
   return candidates.find((python) => spawnSync(python, ['-c', 'import torch'], { stdio: 'ignore' }).status === 0);
 }
