@@ -69,17 +69,33 @@ export async function timeMedian(fn: () => tf.TensorContainer, options: { warmup
 /**
  * Runs every variant once per round, after one warm-up round, so load that
  * drifts over the run hits all variants alike; times in ms per variant, one
- * per round.
+ * per round. `references` (e.g. PyTorch calls, which report their own ms)
+ * run in the same rounds, after the variants.
  */
-export async function interleaved(variants: Record<string, () => tf.TensorContainer>, count: number): Promise<Record<string, number[]>> {
+export async function interleaved(
+  variants: Record<string, () => tf.TensorContainer>,
+  count: number,
+  references: Record<string, () => Promise<number>> = {},
+): Promise<Record<string, number[]>> {
   const times: Record<string, number[]> = {};
   for (let round = 0; round <= count; round++) {
     for (const [name, fn] of Object.entries(variants)) {
       const ms = await timeOnce(fn);
       if (round > 0) (times[name] ??= []).push(ms);
     }
+    for (const [name, fn] of Object.entries(references)) {
+      const ms = await fn();
+      if (round > 0) (times[name] ??= []).push(ms);
+    }
   }
   return times;
+}
+
+/** Threads the current tfjs backend computes on: wasm's pool (1 when it runs unthreaded), else 1. */
+export async function backendThreads(): Promise<number> {
+  if (tf.getBackend() !== 'wasm') return 1;
+  const wasm = await import('@tensorflow/tfjs-backend-wasm');
+  return wasm.getThreadsCount();
 }
 
 /** Peak tensor bytes while `fn` runs (see `peakTensorBytes` in `segrefine/testing`). */
