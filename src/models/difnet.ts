@@ -120,7 +120,7 @@ export const difNetSchema = compileArgs('DifNetArgs', difNetArgs);
 export function createDifNet(args: DifNetArgs = {}): tf.LayersModel {
   const a = parseArgs(difNetSchema, args) as ResolvedDifNetArgs;
   // Parsed once, before any layer exists: a bad file fails first.
-  const pretrained = resolvePretrained(a, 'DifNetArgs/weights');
+  const pretrained = resolvePretrained(a, `${difNetSchema.name}/weights`);
   const image = tf.input({ shape: [a.inputSize?.[0] ?? null, a.inputSize?.[1] ?? null, 3], name: 'image' });
   const seedBranch = new SimDeepLab({
     classes: a.classes,
