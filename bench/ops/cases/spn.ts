@@ -8,7 +8,8 @@
  * alternating call by call, medians of 7 rounds. Ratios are medians of
  * per-round ratios. Each timing waits for its outputs by reading one element
  * (`read-one`): copying the 24 MB of gate gradients into JavaScript is not
- * part of the op, and PyTorch's times do not include one either. Also the
+ * part of the op, and PyTorch's times do not include one either. Forward +
+ * backward is the vector–Jacobian product for a fixed `dy` on both sides. Also the
  * one-way mode, a 64² map, and the per-column reference differentiated by
  * tfjs's own backprop.
  */
@@ -28,20 +29,27 @@ function inputs(shape: [number, number, number, number], mode: SpnMode): [tf.Ten
 }
 
 const forward = (x: tf.Tensor4D, gates: tf.Tensor4D, mode: SpnMode, implementation: SpnImplementation) => () => spn(x, gates, { passes: 1, mode, implementation });
-const forwardBackward = (x: tf.Tensor4D, gates: tf.Tensor4D, mode: SpnMode, implementation: SpnImplementation) => () =>
-  tf.grads((xi: tf.Tensor, gi: tf.Tensor) => tf.sum(spn(xi as tf.Tensor4D, gi as tf.Tensor4D, { passes: 1, mode, implementation })))([x, gates]);
+/**
+ * Forward and backward: the vector–Jacobian product for a fixed upstream
+ * gradient `dy` (PyTorch's `out.backward(dy)`), not of a `tf.sum` loss,
+ * whose own gradient tfjs builds as a ones tensor filled in JS and a
+ * multiply — about a fifth of a forward pass here that is not SPN's.
+ */
+const forwardBackward = (x: tf.Tensor4D, gates: tf.Tensor4D, dy: tf.Tensor4D, mode: SpnMode, implementation: SpnImplementation) => () =>
+  tf.grads((xi: tf.Tensor, gi: tf.Tensor) => spn(xi as tf.Tensor4D, gi as tf.Tensor4D, { passes: 1, mode, implementation }))([x, gates], dy);
 
 
 /** The kernels, the tfjs-ops path and PyTorch on [1, 128, 128, 32] three-way, alternating. */
 async function headToHead(): Promise<BenchRow[]> {
   const shape: [number, number, number, number] = [1, 128, 128, 32];
   const [x, gates] = inputs(shape, 'three-way');
+  const dy = tf.randomNormal(shape, 0, 1, 'float32', 3) as tf.Tensor4D;
   const torch = await startTorchReference();
   const variants: Record<string, () => tf.TensorContainer> = {
     'wasm forward': forward(x, gates, 'three-way', 'wasm'),
     'ops forward': forward(x, gates, 'three-way', 'ops'),
-    'wasm forward+backward': forwardBackward(x, gates, 'three-way', 'wasm'),
-    'ops forward+backward': forwardBackward(x, gates, 'three-way', 'ops'),
+    'wasm forward+backward': forwardBackward(x, gates, dy, 'three-way', 'wasm'),
+    'ops forward+backward': forwardBackward(x, gates, dy, 'three-way', 'ops'),
   };
   const torchTimes: Record<string, number[]> = { forward: [], 'forward+backward': [] };
   const times: Record<string, number[]> = {};
@@ -58,7 +66,7 @@ async function headToHead(): Promise<BenchRow[]> {
     torchTimes['forward+backward']!.push(reference[1]!);
   }
   torch?.close();
-  tf.dispose([x, gates]);
+  tf.dispose([x, gates, dy]);
   const rows: BenchRow[] = [];
   for (const impl of ['wasm', 'ops'] as const) {
     const f = times[`${impl} forward`]!;
@@ -90,8 +98,9 @@ async function headToHead(): Promise<BenchRow[]> {
 async function single(label: string, shape: [number, number, number, number], mode: SpnMode, pass: (x: tf.Tensor4D, g: tf.Tensor4D) => tf.Tensor4D, reps: number): Promise<BenchRow> {
   const [x, gates] = inputs(shape, mode);
   const f = await timeMedian(() => pass(x, gates), { reps, sync: 'read-one' });
-  const fb = await timeMedian(() => tf.grads((xi: tf.Tensor, gi: tf.Tensor) => tf.sum(pass(xi as tf.Tensor4D, gi as tf.Tensor4D)))([x, gates]), { reps, sync: 'read-one' });
-  tf.dispose([x, gates]);
+  const dy = tf.randomNormal(shape, 0, 1, 'float32', 3) as tf.Tensor4D;
+  const fb = await timeMedian(() => tf.grads((xi: tf.Tensor, gi: tf.Tensor) => pass(xi as tf.Tensor4D, gi as tf.Tensor4D))([x, gates], dy), { reps, sync: 'read-one' });
+  tf.dispose([x, gates, dy]);
   return { impl: label, mode, shape: `[${shape.join(', ')}]`, 'forward ms': f, 'forward+backward ms': fb, 'f+b / f': fb / f };
 }
 

@@ -18,6 +18,8 @@ B, C, H, W = 1, 32, 128, 128
 gen = torch.Generator().manual_seed(0)
 x = torch.randn(B, C, H, W, generator=gen)
 gates = [torch.rand(B, C, H, W, generator=gen) * 0.3 for _ in range(3)]
+# The upstream gradient of forward+backward: a vector-Jacobian product, as segrefine's case times it.
+upstream = torch.randn(B, C, H, W, generator=gen)
 
 
 def scan_left_to_right(x, g1, g2, g3):
@@ -53,7 +55,7 @@ def spn_forward():
 def spn_forward_backward():
     xg = x.clone().requires_grad_(True)
     gg = [t.clone().requires_grad_(True) for t in gates]
-    spn_four_directions(xg, gg).sum().backward()
+    spn_four_directions(xg, gg).backward(upstream)
 
 
 def conv_crf_inputs(size, batch, labels, downsample):
