@@ -78,6 +78,15 @@ type ResolvedArgs = Required<SpnRefinerArgs>;
 /** Schema of {@link SpnRefinerArgs}. */
 export const spnRefinerSchema = compileArgs('SpnRefinerArgs', spnRefinerArgs, { renamed: { normalize: 'normalization' } });
 
+/**
+ * A seed for tfjs's normal initialisers, which read seed 0 as "unseeded"
+ * (`seed ? seed : Math.random()`), so a layer seeded with 0 would start from
+ * different weights on every run; 0 is mapped to another fixed value.
+ */
+function normalSeed(seed: number): number {
+  return seed === 0 ? 2_147_483_647 : seed;
+}
+
 /** A tfjs weight initialiser. */
 type Initializer = ReturnType<typeof tf.initializers.zeros>;
 
@@ -155,12 +164,12 @@ export class SpnRefiner extends RefinerLayer {
     }
     const { guidanceWidth, guidanceDepth, seed } = this.args;
     this.guidanceConvs = Array.from({ length: guidanceDepth }, (_, i) =>
-      this.conv(`guidance_conv${i + 1}`, 3, i === 0 ? inChannels : guidanceWidth, guidanceWidth, tf.initializers.heNormal({ seed: seed + i })),
+      this.conv(`guidance_conv${i + 1}`, 3, i === 0 ? inChannels : guidanceWidth, guidanceWidth, tf.initializers.heNormal({ seed: normalSeed(seed + 1 + i) })),
     );
     const channels = this.args.propagationChannels ?? classes;
     const taps = this.args.mode === 'three-way' ? 3 : 1;
     // (tfjs's randomNormal reads a zero stddev as "use the default".)
-    const gateInit = this.args.gateInitScale > 0 ? tf.initializers.randomNormal({ mean: 0, stddev: this.args.gateInitScale, seed: seed + 100 }) : tf.initializers.zeros();
+    const gateInit = this.args.gateInitScale > 0 ? tf.initializers.randomNormal({ mean: 0, stddev: this.args.gateInitScale, seed: normalSeed(seed + 100) }) : tf.initializers.zeros();
     this.gateConv = this.conv('gate_conv', 3, guidanceDepth > 0 ? guidanceWidth : inChannels, SPN_DIRECTIONS.length * taps * channels, gateInit);
     if (this.args.propagationChannels !== null) {
       this.projectIn = this.conv('project_in', 1, classes, channels, tf.initializers.glorotUniform({ seed: seed + 200 }));

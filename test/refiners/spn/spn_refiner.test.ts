@@ -36,6 +36,21 @@ describeOnBackends('SpnRefiner (spn)', () => {
     refiner.dispose();
   });
 
+  it('starts from the same weights for the same seed (tfjs reads a normal initialiser\'s seed 0 as unseeded)', () => {
+    const [s, img] = [scores(), image()];
+    const weights = (seed: number | undefined): number[][] => {
+      const refiner = new SpnRefiner({ guidanceWidth: 4, guidanceDepth: 2, ...(seed === undefined ? {} : { seed }) });
+      tf.dispose(refiner.refine({ scores: s, image: img }));
+      const values = refiner.getWeights().map((w) => Array.from(w.dataSync()));
+      refiner.dispose();
+      return values;
+    };
+    expect(weights(undefined)).toEqual(weights(undefined));
+    expect(weights(-1)).toEqual(weights(-1));
+    expect(weights(3)).not.toEqual(weights(4));
+    tf.dispose([s, img]);
+  });
+
   it('guidance from a pyramid level (and both), projection to C channels, one-way mode', () => {
     const [s, img, f] = [scores(), image(), level()];
     const cases: [SpnRefinerArgs, { features: number; image: boolean }, number][] = [
