@@ -89,6 +89,13 @@ export interface ExperimentEntry {
   featureLevels?: number[];
   /** Put the image in front of the pyramid before picking levels (DifNet's first walk sees the image). In `refine-coarse` the pyramid is only the image, so this defaults to true there. */
   imageAsFeature?: boolean;
+  /**
+   * This entry's training budget and optimiser, over the experiment's `train`
+   * (e.g. `{ "refinerEpochs": 3, "learningRate": 0.001 }`): refiners differ in
+   * how many steps and how large a learning rate they need, and one shared
+   * budget would leave some undertrained or unstable.
+   */
+  train?: Partial<TrainingConfig>;
 }
 
 /** Training budget and optimiser. */
@@ -151,6 +158,17 @@ export interface Experiment {
 }
 
 const PROTOCOLS = ['end-to-end', 'refine-frozen', 'refine-coarse'];
+// The budget's fields, declared once for the experiment's `train` (with defaults) and an entry's (without).
+const trainingFields = {
+  epochs: { type: 'integer', minimum: 1, default: 4 },
+  refinerEpochs: { type: 'integer', minimum: 1, default: 2 },
+  batchSize: { type: 'integer', minimum: 1, default: 8 },
+  optimizer: { type: 'string', enum: ['adam', 'sgd'], default: 'adam' },
+  learningRate: { type: 'number', exclusiveMinimum: 0, default: 0.003 },
+  weightDecay: { type: 'number', minimum: 0, default: 0 },
+  augment: { type: 'boolean', default: false },
+} as const;
+const withoutDefaults = Object.fromEntries(Object.entries(trainingFields).map(([key, { default: _default, ...rule }]) => [key, rule]));
 const typedConfig = { type: 'object', properties: { type: { type: 'string', minLength: 1 } }, required: ['type'], additionalProperties: true } as const;
 const size = { type: 'array', items: { type: 'integer', minimum: 8 }, minItems: 2, maxItems: 2 } as const;
 
@@ -225,6 +243,7 @@ const experimentSchema = compileArgs('Experiment', Type.Unsafe<Experiment>({
           model: typedConfig,
           featureLevels: { type: 'array', items: { type: 'integer', minimum: 0 } },
           imageAsFeature: { type: 'boolean' },
+          train: { type: 'object', properties: withoutDefaults, required: [], additionalProperties: false },
         },
         required: ['label'],
         additionalProperties: false,
@@ -237,15 +256,7 @@ const experimentSchema = compileArgs('Experiment', Type.Unsafe<Experiment>({
     },
     train: {
       type: 'object',
-      properties: {
-        epochs: { type: 'integer', minimum: 1, default: 4 },
-        refinerEpochs: { type: 'integer', minimum: 1, default: 2 },
-        batchSize: { type: 'integer', minimum: 1, default: 8 },
-        optimizer: { type: 'string', enum: ['adam', 'sgd'], default: 'adam' },
-        learningRate: { type: 'number', exclusiveMinimum: 0, default: 0.003 },
-        weightDecay: { type: 'number', minimum: 0, default: 0 },
-        augment: { type: 'boolean', default: false },
-      },
+      properties: trainingFields,
       required: [],
       additionalProperties: false,
       default: {},
@@ -291,6 +302,16 @@ export function parseExperiment(value: unknown): Experiment {
     }
   });
   return experiment;
+}
+
+/**
+ * The experiment as one entry trains under it: the entry's `train` fields
+ * over the experiment's (evaluation keeps the experiment's batch size).
+ * @param experiment - the validated experiment
+ * @param entry - one of its entries
+ */
+export function entryExperiment(experiment: Experiment, entry: ExperimentEntry): Experiment {
+  return entry.train === undefined ? experiment : { ...experiment, train: { ...experiment.train, ...entry.train } };
 }
 
 /**
