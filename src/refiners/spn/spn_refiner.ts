@@ -53,7 +53,8 @@ const spnRefinerArgs = ArgsObject({
    */
   propagationSize: OutputSize({ default: null }),
   /**
-   * Output `[height, width]`; null keeps the scores' size.
+   * Output `[height, width]`; null keeps the propagation size (where the refinement happened: resizing back to
+   * coarser scores would discard the detail it added along the guidance's edges).
    */
   outputSize: OutputSize({ default: null }),
   /**
@@ -216,7 +217,18 @@ export class SpnRefiner extends RefinerLayer {
     const x = project(resizeBilinear(scores, size), this.projectIn);
     const propagated = spn(x, gates, { passes: this.args.passes, mode: this.args.mode, normalization: this.args.normalization });
     const logits = project(propagated, this.projectOut);
-    return resizeBilinear(logits, kwargs.outputSize ?? [scores.shape[1], scores.shape[2]]);
+    return this.toOutputSize(logits, kwargs.outputSize);
+  }
+
+  /**
+   * Output shape: the configured output size, else the propagation size (the
+   * configured one, else the guidance input's: the image's when taken).
+   */
+  override computeOutputShape(inputShape: tf.Shape | tf.Shape[]): tf.Shape {
+    const named = this.fromInputList((Array.isArray(inputShape[0]) ? inputShape : [inputShape]) as tf.Shape[]);
+    const reference = named.image ?? named.features[0] ?? named.scores;
+    const size = this.args.outputSize ?? this.args.propagationSize ?? [reference[1] ?? null, reference[2] ?? null];
+    return [named.scores[0] ?? null, size[0], size[1], this.outputChannels(named.scores[3] ?? null)];
   }
 
   /** The constructor's args, for `model.save()`. */
