@@ -7,7 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { compileArgs, parseArgs } from '../core/config.js';
 import { ConfigError } from '../core/errors.js';
-import { experimentFileSchema, type Experiment } from './experiment_schema.js';
+import { experimentFileSchema, type Experiment, type ExperimentEntry } from './experiment_schema.js';
 
 export type { CoarseConfig, DatasetConfig, SyntheticDatasetConfig, VocDatasetConfig, EvaluationConfig, Experiment, ExperimentEntry, ExperimentFile, Protocol, RefinerProtocol, TrainingConfig } from './experiment_schema.js';
 
@@ -37,6 +37,16 @@ export function parseExperiment(value: unknown): Experiment {
     }
   });
   return experiment;
+}
+
+/**
+ * The experiment as one entry trains under it: the entry's `train` fields
+ * over the experiment's (evaluation keeps the experiment's batch size).
+ * @param experiment - the validated experiment
+ * @param entry - one of its entries
+ */
+export function entryExperiment(experiment: Experiment, entry: ExperimentEntry): Experiment {
+  return entry.train === undefined ? experiment : { ...experiment, train: { ...experiment.train, ...entry.train } };
 }
 
 /**

@@ -91,6 +91,30 @@ const coarse = settings({
   temperature: Type.Optional(Type.Number({ exclusiveMinimum: 0, default: 0.25 })),
 });
 
+const training = settings({
+  /** Epochs of end-to-end training (and of the frozen protocol's backbone). */
+  epochs: Type.Optional(Type.Integer({ minimum: 1, default: 4 })),
+  /** Epochs of refiner training on frozen scores. */
+  refinerEpochs: Type.Optional(Type.Integer({ minimum: 1, default: 2 })),
+  /** Images per batch. */
+  batchSize: Type.Optional(Type.Integer({ minimum: 1, default: 8 })),
+  /** `adam` or `sgd` (momentum 0.9, poly policy). */
+  optimizer: Type.Optional(StringEnum(['adam', 'sgd'], { default: 'adam' })),
+  /** Base learning rate. */
+  learningRate: Type.Optional(Type.Number({ exclusiveMinimum: 0, default: 0.003 })),
+  /** L2 weight decay. */
+  weightDecay: Type.Optional(Type.Number({ minimum: 0, default: 0 })),
+  /** DeepLab augmentation (random scale, flip, crop) on training batches. */
+  augment: Type.Optional(Type.Boolean({ default: false })),
+});
+
+/** The same fields without defaults: an entry's `train` overrides only what it names. */
+const trainingOverrides = Type.Unsafe<Partial<Static<typeof training>>>({
+  type: 'object',
+  properties: Object.fromEntries(Object.entries(training.properties).map(([name, { default: _default, ...rule }]) => [name, rule])),
+  additionalProperties: false,
+});
+
 const entry = ArgsObject({
   /** Label in tables and charts (unique). */
   label: Type.String({ minLength: 1 }),
@@ -108,23 +132,13 @@ const entry = ArgsObject({
   featureLevels: Type.Optional(Type.Array(Type.Integer({ minimum: 0 }))),
   /** Put the image in front of the pyramid before picking levels (DifNet's first walk sees the image). In `refine-coarse` the pyramid is only the image, so this defaults to true there. */
   imageAsFeature: Type.Optional(Type.Boolean()),
-});
-
-const training = settings({
-  /** Epochs of end-to-end training (and of the frozen protocol's backbone). */
-  epochs: Type.Optional(Type.Integer({ minimum: 1, default: 4 })),
-  /** Epochs of refiner training on frozen scores. */
-  refinerEpochs: Type.Optional(Type.Integer({ minimum: 1, default: 2 })),
-  /** Images per batch. */
-  batchSize: Type.Optional(Type.Integer({ minimum: 1, default: 8 })),
-  /** `adam` or `sgd` (momentum 0.9, poly policy). */
-  optimizer: Type.Optional(StringEnum(['adam', 'sgd'], { default: 'adam' })),
-  /** Base learning rate. */
-  learningRate: Type.Optional(Type.Number({ exclusiveMinimum: 0, default: 0.003 })),
-  /** L2 weight decay. */
-  weightDecay: Type.Optional(Type.Number({ minimum: 0, default: 0 })),
-  /** DeepLab augmentation (random scale, flip, crop) on training batches. */
-  augment: Type.Optional(Type.Boolean({ default: false })),
+  /**
+   * This entry's training budget and optimiser, over the experiment's `train`
+   * (e.g. `{ "refinerEpochs": 3, "learningRate": 0.001 }`): refiners differ in
+   * how many steps and how large a learning rate they need, and one shared
+   * budget would leave some undertrained or unstable.
+   */
+  train: Type.Optional(trainingOverrides),
 });
 
 const evaluation = settings({

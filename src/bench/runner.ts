@@ -14,7 +14,7 @@ import { coarseTrainBatches, createCoarseEntry } from './coarse.js';
 import { buildEntryModel, evaluateModel, trainEntryModel, type TrainedEntry } from './end_to_end.js';
 import { expandEntries, FROZEN_BASELINE, protocolOf, validateEntries } from './entries.js';
 import { evaluateEntry, type EntryEvaluation, type PanelStore } from './evaluate.js';
-import { parseExperiment, type Experiment, type ExperimentEntry, type Protocol } from './experiment.js';
+import { entryExperiment, parseExperiment, type Experiment, type ExperimentEntry, type Protocol } from './experiment.js';
 import { buildFrozenBackbone, createFrozenEntry, type FrozenBackbone, type RefinerEntry } from './frozen.js';
 import { BenchStopped, quietReporter, type ProgressReporter } from './progress.js';
 import type { BenchResults, EntryResult } from './results.js';
@@ -140,10 +140,12 @@ export async function runBench(experimentInput: unknown, options: BenchOptions =
   try {
     for (const entry of entries) {
       const protocol = protocolOf(entry, experiment);
+      // The entry's own budget, if it sets one; evaluation uses the experiment's settings.
+      const training = entryExperiment(experiment, entry);
       if (protocol === 'end-to-end') {
         const built = buildEntryModel(entry, experiment, classes, options.registry);
         try {
-          const trained = await trainEntryModel(built.model, data, experiment, reporter, entry.label, options.signal);
+          const trained = await trainEntryModel(built.model, data, training, reporter, entry.label, options.signal);
           const evaluation = await evaluateModel(built.model, data, experiment, panels, reporter, entry.label, options.signal);
           evaluations.set(entry.label, evaluation);
           const facts = { backbone: built.backbone, refiner: built.refiner, neck: built.neck, params: built.model.countParams(), refinerParams: built.refinerParams, ...trainingFacts(trained) };
@@ -155,7 +157,7 @@ export async function runBench(experimentInput: unknown, options: BenchOptions =
         // The baseline: train the shared backbone with the `none` refiner.
         frozen = buildFrozenBackbone(experiment, classes, options.registry);
         const label = entry.label === FROZEN_BASELINE ? `${frozen.description} (none)` : entry.label;
-        const trained = await trainEntryModel(frozen.model, data, experiment, reporter, label, options.signal);
+        const trained = await trainEntryModel(frozen.model, data, training, reporter, label, options.signal);
         const evaluation = await evaluateModel(frozen.model, data, experiment, panels, reporter, label, options.signal);
         evaluations.set(label, evaluation);
         const facts = { backbone: frozen.description, refiner: 'none', params: frozen.model.countParams(), refinerParams: 0, ...trainingFacts(trained) };
@@ -163,7 +165,7 @@ export async function runBench(experimentInput: unknown, options: BenchOptions =
       } else {
         const built: RefinerEntry = protocol === 'refine-frozen' ? createFrozenEntry(frozen!, entry, options.registry) : createCoarseEntry(entry, experiment, classes, options.registry);
         try {
-          const trained = built.model === undefined ? undefined : await trainRefinerEntry(built.model, protocol, data, experiment, classes, reporter, entry.label, options.signal);
+          const trained = built.model === undefined ? undefined : await trainRefinerEntry(built.model, protocol, data, training, classes, reporter, entry.label, options.signal);
           const evaluation = await evaluateEntry(built.predictor, data, experiment, panels, reporter, entry.label, options.signal);
           evaluations.set(entry.label, evaluation);
           const backboneParams = protocol === 'refine-frozen' ? frozen!.model.countParams() : 0;

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { defaultExperiment, fastVariant } from '../../src/bench/default_experiment.js';
-import { loadExperiment, parseExperiment } from '../../src/bench/experiment.js';
+import { entryExperiment, loadExperiment, parseExperiment } from '../../src/bench/experiment.js';
 import { expandEntries } from '../../src/bench/entries.js';
 import { ConfigError, defaultRegistry } from '../../src/index.js';
 
@@ -22,6 +22,16 @@ describe('experiment files', () => {
     expect(() => parseExperiment({ entries: [{ label: 'a', bogus: 1 }] })).toThrow(/Experiment\/entries\/0\/bogus is not a known argument/);
     expect(() => parseExperiment({ entries: [{ label: 'a' }, { label: 'a' }] })).toThrow('Experiment/entries/1/label must be unique, got "a"');
     expect(() => parseExperiment({ entries: [{ label: 'a', neck: { type: 'sdn' } }] })).toThrow(/must not set neck, backbone or model with protocol refine-frozen/);
+  });
+
+  it('an entry may set its own training budget over the experiment\'s, without defaults of its own', () => {
+    const experiment = parseExperiment({ train: { refinerEpochs: 1, learningRate: 0.004 }, entries: [{ label: 'a', refiner: { type: 'spn' }, train: { refinerEpochs: 3, learningRate: 0.001 } }, { label: 'b' }] });
+    const [a, b] = experiment.entries;
+    expect(a!.train).toEqual({ refinerEpochs: 3, learningRate: 0.001 });
+    expect(entryExperiment(experiment, a!).train).toEqual({ ...experiment.train, refinerEpochs: 3, learningRate: 0.001 });
+    expect(entryExperiment(experiment, b!)).toBe(experiment);
+    expect(() => parseExperiment({ entries: [{ label: 'a', train: { refinerEpochs: 0 } }] })).toThrow('Experiment/entries/0/train/refinerEpochs must be >= 1, got 0');
+    expect(() => parseExperiment({ entries: [{ label: 'a', train: { steps: 3 } }] })).toThrow(/Experiment\/entries\/0\/train\/steps is not a known argument/);
   });
 
   it('loads files and names a broken file', () => {

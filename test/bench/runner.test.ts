@@ -15,7 +15,8 @@ const tiny = (outputDir: string, name: string): Record<string, unknown> => ({
   includeAllRefiners: false,
   entries: [
     { label: 'FCN', refiner: { type: 'none' } },
-    { label: 'DifNet head', refiner: { type: 'difnet', walks: 2, embeddingDim: 8 }, imageAsFeature: true },
+    // Its own budget: two refiner epochs where the experiment says one.
+    { label: 'DifNet head', refiner: { type: 'difnet', walks: 2, embeddingDim: 8 }, imageAsFeature: true, train: { refinerEpochs: 2 } },
     { label: 'FCN + DifNet e2e', protocol: 'end-to-end', refiner: { type: 'difnet', walks: 2, embeddingDim: 8 } },
   ],
   train: { epochs: 1, refinerEpochs: 1, batchSize: 4 },
@@ -41,6 +42,8 @@ describe('runBench', () => {
       expect(e.losses.length).toBeGreaterThan(0);
     }
     expect(results.entries[1]!.params).toBe(results.entries[0]!.params + results.entries[1]!.refinerParams);
+    // 8 images in batches of 4: 2 steps per epoch; the head's own budget doubles its epochs.
+    expect(results.entries.map((e) => e.losses.length)).toEqual([2, 4, 2]);
     expect(results.versions.tfjs).toBe(tf.version.tfjs);
     const markdown = readFileSync(run.files.markdown, 'utf8');
     expect(markdown).toContain('| FCN + DifNet e2e | difnet | fcn | end-to-end |');

@@ -232,12 +232,13 @@ describe('guards that let the safe paths through', () => {
   });
 
   it('a [0, 1] image still refines through spn and conv-crf, and denseCrf takes 0–255', () => {
-    for (const make of [spn(), () => new ConvCrf()]) {
+    // SPN's output stays at its propagation size (the image's); ConvCrf's at the scores'.
+    for (const [make, size] of [[spn(), 16], [() => new ConvCrf(), 8]] as const) {
       const refiner = make();
       const s = normal([1, 8, 8, 3]);
       const im = unit([1, 16, 16, 3]);
       const out = refiner.refine({ scores: s, image: im });
-      expect(out.shape).toEqual([1, 8, 8, 3]);
+      expect(out.shape).toEqual([1, size, size, 3]);
       tf.dispose([s, im, out]);
       refiner.dispose();
     }

@@ -57,7 +57,8 @@ const spnRefinerArgs = ArgsObject({
    */
   propagationSize: OutputSize({ default: null }),
   /**
-   * Output `[height, width]`; null keeps the scores' size.
+   * Output `[height, width]`; null keeps the propagation size (where the refinement happened: resizing back to
+   * coarser scores would discard the detail it added along the guidance's edges).
    */
   outputSize: OutputSize({ default: null }),
   /**
@@ -81,6 +82,15 @@ type ResolvedArgs = Required<SpnRefinerArgs>;
 
 /** Schema of {@link SpnRefinerArgs}. */
 export const spnRefinerSchema = compileArgs(SPN_ID, spnRefinerArgs, { renamed: { normalize: 'normalization' } });
+
+/**
+ * A seed for tfjs's normal initialisers, which read seed 0 as "unseeded"
+ * (`seed ? seed : Math.random()`), so a layer seeded with 0 would start from
+ * different weights on every run; 0 is mapped to another fixed value.
+ */
+function normalSeed(seed: number): number {
+  return seed === 0 ? 2_147_483_647 : seed;
+}
 
 /** A tfjs weight initialiser. */
 type Initializer = ReturnType<typeof tf.initializers.zeros>;
@@ -159,12 +169,12 @@ export class SpnRefiner extends RefinerLayer {
     }
     const { guidanceWidth, guidanceDepth, seed } = this.args;
     this.guidanceConvs = Array.from({ length: guidanceDepth }, (_, i) =>
-      this.conv(`guidance_conv${i + 1}`, 3, i === 0 ? inChannels : guidanceWidth, guidanceWidth, tf.initializers.heNormal({ seed: seed + i })),
+      this.conv(`guidance_conv${i + 1}`, 3, i === 0 ? inChannels : guidanceWidth, guidanceWidth, tf.initializers.heNormal({ seed: normalSeed(seed + 1 + i) })),
     );
     const channels = this.args.propagationChannels ?? classes;
     const taps = this.args.mode === 'three-way' ? 3 : 1;
     // (tfjs's randomNormal reads a zero stddev as "use the default".)
-    const gateInit = this.args.gateInitScale > 0 ? tf.initializers.randomNormal({ mean: 0, stddev: this.args.gateInitScale, seed: seed + 100 }) : tf.initializers.zeros();
+    const gateInit = this.args.gateInitScale > 0 ? tf.initializers.randomNormal({ mean: 0, stddev: this.args.gateInitScale, seed: normalSeed(seed + 100) }) : tf.initializers.zeros();
     this.gateConv = this.conv('gate_conv', 3, guidanceDepth > 0 ? guidanceWidth : inChannels, SPN_DIRECTIONS.length * taps * channels, gateInit);
     if (this.args.propagationChannels !== null) {
       this.projectIn = this.conv('project_in', 1, classes, channels, tf.initializers.glorotUniform({ seed: seed + 200 }));
@@ -211,7 +221,18 @@ export class SpnRefiner extends RefinerLayer {
     const x = project(resizeBilinear(scores, size), this.projectIn);
     const propagated = spn(x, gates, { passes: this.args.passes, mode: this.args.mode, normalization: this.args.normalization });
     const logits = project(propagated, this.projectOut);
-    return resizeBilinear(logits, kwargs.outputSize ?? [scores.shape[1], scores.shape[2]]);
+    return this.toOutputSize(logits, kwargs.outputSize);
+  }
+
+  /**
+   * Output shape: the configured output size, else the propagation size (the
+   * configured one, else the guidance input's: the image's when taken).
+   */
+  override computeOutputShape(inputShape: tf.Shape | tf.Shape[]): tf.Shape {
+    const named = this.fromInputList((Array.isArray(inputShape[0]) ? inputShape : [inputShape]) as tf.Shape[]);
+    const reference = named.image ?? named.features[0] ?? named.scores;
+    const size = this.args.outputSize ?? this.args.propagationSize ?? [reference[1] ?? null, reference[2] ?? null];
+    return [named.scores[0] ?? null, size[0], size[1], this.outputChannels(named.scores[3] ?? null)];
   }
 
   /** The constructor's args, for `model.save()`. */

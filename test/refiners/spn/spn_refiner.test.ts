@@ -11,20 +11,28 @@ const image = (): tf.Tensor4D => tf.randomUniform([2, 12, 12, 3], 0, 1, 'float32
 const level = (): tf.Tensor4D => tf.randomNormal([2, 6, 6, 5], 0, 1, 'float32', 3) as tf.Tensor4D;
 
 describeOnBackends('SpnRefiner (spn)', () => {
-  it('is registered, takes the image by default and keeps K at the scores’ (or requested) size', () => {
+  it('is registered, takes the image by default and keeps K at the propagation (or requested) size', () => {
     expect(defaultRegistry().refinerIds()).toContain('spn');
     const refiner = createRefiner({ type: 'spn', guidanceWidth: 4, guidanceDepth: 1 }) as SpnRefiner;
     expect(refiner).toBeInstanceOf(SpnRefiner);
     expect(refiner.inputRoles()).toEqual({ features: 0, image: true });
     const [s, img] = [scores(), image()];
+    // The propagation runs at the image's size, and the output stays there (resizing back would discard the detail).
     const out = refiner.refine({ scores: s, image: img });
-    expect(out.shape).toEqual([2, 6, 6, K]);
-    const big = refiner.refine({ scores: s, image: img }, { outputSize: [12, 12] });
-    expect(big.shape).toEqual([2, 12, 12, K]);
+    expect(out.shape).toEqual([2, 12, 12, K]);
+    const small = refiner.refine({ scores: s, image: img }, { outputSize: [6, 6] });
+    expect(small.shape).toEqual([2, 6, 6, K]);
     const gates = refiner.gates({ scores: s, image: img });
     expect(gates.shape).toEqual([2, 12, 12, 12 * K]);
-    tf.dispose([s, img, out, big, gates]);
+    tf.dispose([s, img, out, small, gates]);
     refiner.dispose();
+    // The symbolic output shape says the same: the image's size, the propagation size, or the output size.
+    const scoresIn = tf.input({ shape: [6, 6, K] });
+    const imageIn = tf.input({ shape: [12, 12, 3] });
+    const shapeOf = (args: SpnRefinerArgs): tf.Shape => (new SpnRefiner(args).apply([scoresIn, imageIn]) as tf.SymbolicTensor).shape;
+    expect(shapeOf({})).toEqual([null, 12, 12, K]);
+    expect(shapeOf({ propagationSize: [9, 9] })).toEqual([null, 9, 9, K]);
+    expect(shapeOf({ propagationSize: [9, 9], outputSize: [6, 6] })).toEqual([null, 6, 6, K]);
   });
 
   it('with zero gates and propagation at the scores’ size, returns the scores', () => {
@@ -34,6 +42,21 @@ describeOnBackends('SpnRefiner (spn)', () => {
     expectTensorClose(out, s, { atol: 1e-6, rtol: 0 });
     tf.dispose([s, img, out]);
     refiner.dispose();
+  });
+
+  it('starts from the same weights for the same seed (tfjs reads a normal initialiser\'s seed 0 as unseeded)', () => {
+    const [s, img] = [scores(), image()];
+    const weights = (seed: number | undefined): number[][] => {
+      const refiner = new SpnRefiner({ guidanceWidth: 4, guidanceDepth: 2, ...(seed === undefined ? {} : { seed }) });
+      tf.dispose(refiner.refine({ scores: s, image: img }));
+      const values = refiner.getWeights().map((w) => Array.from(w.dataSync()));
+      refiner.dispose();
+      return values;
+    };
+    expect(weights(undefined)).toEqual(weights(undefined));
+    expect(weights(-1)).toEqual(weights(-1));
+    expect(weights(3)).not.toEqual(weights(4));
+    tf.dispose([s, img]);
   });
 
   it('guidance from a pyramid level (and both), projection to C channels, one-way mode', () => {
@@ -48,7 +71,8 @@ describeOnBackends('SpnRefiner (spn)', () => {
       expect(refiner.inputRoles()).toEqual(roles);
       const inputs = { scores: s, features: roles.features ? [f] : undefined, image: roles.image ? img : undefined };
       const out = refiner.refine(inputs);
-      expect(out.shape).toEqual([2, 6, 6, K]);
+      // At the guidance's size: the image's when taken, else the level's.
+      expect(out.shape).toEqual(roles.image ? [2, 12, 12, K] : [2, 6, 6, K]);
       const gates = refiner.gates(inputs);
       expect(gates.shape[3]).toBe(gateChannels);
       tf.dispose([out, gates]);
@@ -61,7 +85,7 @@ describeOnBackends('SpnRefiner (spn)', () => {
     const refiner = new SpnRefiner({ guidanceWidth: 4, guidanceDepth: 2, propagationChannels: 2, gateInitScale: 0.3 });
     const [s, img] = [scores(), image()];
     refiner.refine({ scores: s, image: img }).dispose();
-    const target = tf.randomNormal([2, 6, 6, K], 0, 1, 'float32', 4);
+    const target = tf.randomNormal([2, 12, 12, K], 0, 1, 'float32', 4);
     const { grads } = tf.variableGrads(() => tf.sum(tf.mul(refiner.apply([s, img]) as tf.Tensor, target)) as tf.Scalar);
     const names = refiner.trainableWeights.map((w) => w.originalName.slice(w.originalName.indexOf('/') + 1));
     expect(names).toEqual(expect.arrayContaining(['guidance_conv1/kernel', 'guidance_conv2/bias', 'gate_conv/kernel', 'project_in/kernel', 'project_out/bias']));
