@@ -21,6 +21,14 @@ import { PANEL_GAP } from '../src/bench/report/panels.js';
 import { panelTile, writeFigure, type FigureRow } from './figure-grid.js';
 import { repoRoot } from './doc-snippets.js';
 
+/** The entries that train on their own budget (`train` in the entry), as a sentence; empty when none does. */
+function ownBudgets(experiment: Experiment): string {
+  const own = experiment.entries.filter((entry) => entry.train !== undefined);
+  if (own.length === 0) return '';
+  const settings = own.map((entry) => `${cell(entry.label)} (${Object.entries(entry.train!).map(([key, value]) => `${key} ${String(value)}`).join(', ')})`);
+  return ` Entries on their own budget: ${settings.join('; ')}.`;
+}
+
 /** Which experiment a run used, compared with the built-in ones (name and output folder aside). */
 export function experimentKind(experiment: unknown): 'default' | 'fast' | 'custom' {
   const comparable = (e: Experiment): string => JSON.stringify({ ...e, name: '', outputDir: '' });
@@ -161,7 +169,7 @@ export async function writeComparisonPage(runDir: string, page: string, mediaDir
     '',
     notice,
     collapseNote,
-    `Every refiner in segrefine trained and measured in one \`segrefine bench\` run of ${kind === 'default' ? 'the built-in experiment' : `the experiment \`${results.name}\``}, on the same data, backbone and budget. [Benchmarking](benchmarking.md) explains the protocols and the metrics.`,
+    `Every refiner in segrefine trained and measured in one \`segrefine bench\` run of ${kind === 'default' ? 'the built-in experiment' : `the experiment \`${results.name}\``}, on the same data, backbone and budget (but for the entries that set their own, listed below). [Benchmarking](benchmarking.md) explains the protocols and the metrics.`,
     '',
     '## Reproduce',
     '',
@@ -172,7 +180,7 @@ export async function writeComparisonPage(runDir: string, page: string, mediaDir
     '```',
     '',
     `This run: backend \`${results.backend}\`, segrefine ${results.versions.segrefine}, tfjs ${results.versions.tfjs}, Node ${results.versions.node}, seed ${results.seed}, ${minutes(results)} in all${results.complete ? '' : ' (**stopped early: partial results**)'}.`,
-    `Data: ${d.kind}, ${d.trainSize} training and ${d.valSize} validation images${d.imageSize ? ` of ${d.imageSize[0]}×${d.imageSize[1]}` : ''}, ${d.classes.length} classes. Backbone \`${experiment.backbone.type}\` (${JSON.stringify(experiment.backbone)}); ${plural(experiment.train.epochs, 'epoch')} end to end, ${plural(experiment.train.refinerEpochs, 'refiner epoch')} on frozen or coarse scores, batch ${experiment.train.batchSize}, ${experiment.train.optimizer} at ${experiment.train.learningRate}.`,
+    `Data: ${d.kind}, ${d.trainSize} training and ${d.valSize} validation images${d.imageSize ? ` of ${d.imageSize[0]}×${d.imageSize[1]}` : ''}, ${d.classes.length} classes. Backbone \`${experiment.backbone.type}\` (${JSON.stringify(experiment.backbone)}); ${plural(experiment.train.epochs, 'epoch')} end to end, ${plural(experiment.train.refinerEpochs, 'refiner epoch')} on frozen or coarse scores, batch ${experiment.train.batchSize}, ${experiment.train.optimizer} at ${experiment.train.learningRate}.${ownBudgets(experiment)}`,
     '',
     '## Results',
     '',
