@@ -16,7 +16,9 @@ import { RefinerLayer, splitLayerArgs, type NamedInputs, type RefinerCallKwargs,
 import { componentClassName, registerComponentClass } from '../../core/component_name.js';
 import type { RefinerSpec } from '../../core/registry.js';
 import { ArgsObject, OutputSize, Type, type Static } from '../../core/schemas.js';
+import { windowKernelsAvailable } from './conv_crf_frame.js';
 import { convCrfMeanField, type ConvCrfConfig } from './conv_crf_ops.js';
+import { convCrfImplementation, type ConvCrfImplementation } from './implementation.js';
 import {
   bilateralKernelSchema,
   clipSchema,
@@ -31,28 +33,45 @@ const CONV_CRF_ID = 'conv-crf';
 
 /**
  * The most bytes one {@link ConvCrf} call may need by
- * {@link convCrfMemoryBytes}: 2³⁰ bytes = 1 GiB (e.g. a batch of 4 images of
- * 128² with 4 classes at the default `kernelSize` 7, whose forward and
- * backward pass peak near 3 GB of process memory on wasm). Far beyond it the
- * k²·H·W·K window buffers abort the wasm backend for the whole process, so a
- * larger call is a `ConfigError` before anything is allocated: use a smaller
- * `kernelSize`, a larger `downsample`, smaller images or batches, or the
- * dense CRF (`dense-crf`, whose permutohedral lattice needs no window).
+ * {@link convCrfMemoryBytes}: 2³⁰ bytes = 1 GiB. Far beyond it the buffers
+ * abort the wasm backend for the whole process, so a larger call is a
+ * `ConfigError` before anything is allocated: use a smaller `kernelSize`, a
+ * larger `downsample`, smaller images or batches, or the dense CRF
+ * (`dense-crf`, whose permutohedral lattice needs no window). On the tfjs-ops
+ * path a batch of 4 images of 128² with 4 classes at `kernelSize` 7 is near
+ * the cap (k² shifted copies per step; its forward and backward pass peak
+ * near 3 GB of process memory on wasm); the fused kernels need about a sixth
+ * of that, so a call 6× larger fits.
  */
 export const CONV_CRF_MAX_BYTES = 2 ** 30;
 
 /**
- * Estimated tensor bytes of one ConvCrf forward pass (every intermediate of
- * the mean field is held until it ends, as a backward pass needs them): per
- * window tap, the kernels' features and weights on the pooled grid and, per
- * iteration, the shifted probabilities and messages — about
- * 4·k²·B·⌈H/s⌉·⌈W/s⌉·(Σ_kernels (3·D + 8) + 2 + 2·iterations·K), plus the
- * full-resolution unary and softmax. Measured peaks are within 1.2× of it.
+ * Estimated tensor bytes of one ConvCrf forward pass with what its backward
+ * pass keeps, for the implementation that will run.
+ *
+ * - `ops` (every intermediate of the mean field is held until it ends): per
+ *   window tap, the kernels' features and weights on the pooled grid and, per
+ *   iteration, the shifted probabilities and messages — about
+ *   4·k²·B·⌈H/s⌉·⌈W/s⌉·(Σ_kernels (3·D + 8) + 2 + 2·iterations·K), plus the
+ *   full-resolution unary and softmax. Measured peaks are within 1.2× of it.
+ * - `fused` at `downsample` 1: no k² copies of the probabilities; about
+ *   4·B·H·W·(16·iterations·K + k²·(1 + 3·kernels)) — the per-iteration
+ *   tensors the backward pass keeps and the window kernel's planes. Measured
+ *   forward + backward peaks are 0.90–0.96× of it in tensors and 0.8–1.15×
+ *   in process memory (the kernels' own included) at 128²–256², K 4–21,
+ *   k 7–15. With a `downsample` the `ops` estimate is used
+ *   (it bounds the measured fused peaks there).
  * @param args - kernel size, iterations, downsample and kernels (defaults as {@link ConvCrf})
  * @param imageShape - `[B, H, W, 3]`
  * @param classes - K
+ * @param implementation - the path that will run (default `ops`, the larger)
  */
-export function convCrfMemoryBytes(args: Pick<ConvCrfArgs, 'kernelSize' | 'iterations' | 'downsample' | 'pos' | 'bilateral'>, imageShape: readonly number[], classes: number): number {
+export function convCrfMemoryBytes(
+  args: Pick<ConvCrfArgs, 'kernelSize' | 'iterations' | 'downsample' | 'pos' | 'bilateral'>,
+  imageShape: readonly number[],
+  classes: number,
+  implementation: ConvCrfImplementation = 'ops',
+): number {
   const [batch = 1, height = 1, width = 1] = imageShape;
   const full = 4 * batch * height * width * classes * 4;
   const iterations = args.iterations ?? 5;
@@ -60,6 +79,7 @@ export function convCrfMemoryBytes(args: Pick<ConvCrfArgs, 'kernelSize' | 'itera
   if (iterations === 0 || kernels.length === 0) return full;
   const k = args.kernelSize ?? 7;
   const s = args.downsample ?? 1;
+  if (implementation === 'fused' && s === 1) return 4 * batch * height * width * (16 * iterations * classes + k * k * (1 + 3 * kernels.length));
   const grid = batch * Math.ceil(height / s) * Math.ceil(width / s);
   const perTap = kernels.reduce((sum, kernel) => sum + 3 * (kernel.kind === 'pos' ? 2 : 5) + 8, 0) + 2 + 2 * iterations * classes;
   return 4 * k * k * grid * perTap + full * (1 + iterations);
@@ -165,11 +185,12 @@ export class ConvCrf extends RefinerLayer {
   protected override validateInputs(inputs: NamedInputs<tf.Tensor>, checkValues: boolean): void {
     super.validateInputs(inputs, checkValues);
     const image = inputs.image!.shape;
-    const bytes = convCrfMemoryBytes(this.args, image, inputs.scores.shape[3]!);
+    const implementation = convCrfImplementation(tf.getBackend(), windowKernelsAvailable);
+    const bytes = convCrfMemoryBytes(this.args, image, inputs.scores.shape[3]!, implementation);
     if (bytes > CONV_CRF_MAX_BYTES) {
       throw new ConfigError(
         `${CONV_CRF_ID}/kernelSize`,
-        `is too large for inputs.image [${image.join(', ')}] with K = ${inputs.scores.shape[3]}: the k²·H·W·K window buffers would need about ${(bytes / 2 ** 20).toFixed(0)} MiB, over CONV_CRF_MAX_BYTES (${CONV_CRF_MAX_BYTES / 2 ** 20} MiB); use a smaller kernelSize, a larger downsample, smaller images or batches, or the dense CRF ('dense-crf')`,
+        `is too large for inputs.image [${image.join(', ')}] with K = ${inputs.scores.shape[3]}: the mean field's window buffers (${implementation} path) would need about ${(bytes / 2 ** 20).toFixed(0)} MiB, over CONV_CRF_MAX_BYTES (${CONV_CRF_MAX_BYTES / 2 ** 20} MiB); use a smaller kernelSize, a larger downsample, smaller images or batches, or the dense CRF ('dense-crf')`,
         this.args.kernelSize,
       );
     }

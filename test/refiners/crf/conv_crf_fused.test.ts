@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { afterEach, expect, it } from 'vitest';
-import { ConfigError } from '../../../src/index.js';
+import { CONV_CRF_MAX_BYTES, ConfigError, ConvCrf, convCrfMemoryBytes } from '../../../src/index.js';
+import { windowKernelsAvailable } from '../../../src/refiners/crf/conv_crf_frame.js';
 import { convCrfMeanField, type ConvCrfConfig } from '../../../src/refiners/crf/conv_crf_ops.js';
 import { windowKernelTaps, windowMessages } from '../../../src/refiners/crf/conv_crf_window.js';
 import { convCrfImplementation, type ConvCrfImplementation } from '../../../src/refiners/crf/implementation.js';
@@ -121,4 +122,41 @@ it('the ConvCrf implementation switch: explicit choice, environment override, ty
   process.env['SEGREFINE_CONV_CRF_KERNEL'] = 'simd';
   expect(() => convCrfImplementation('wasm', available)).toThrow(ConfigError);
   expect(() => convCrfImplementation('wasm', available)).toThrow('SEGREFINE_CONV_CRF_KERNEL must be fused or ops, got "simd"');
+});
+
+describeOnBackends('ConvCrf memory estimate of the fused path', () => {
+  it('bounds the measured forward + backward tensor peak within 1.25×, where the tfjs-ops estimate is 3–6× higher', async () => {
+    for (const [batch, size, classes, kernelSize] of [[1, 64, 4, 7], [2, 64, 6, 5]] as const) {
+      const layer = new ConvCrf({ kernelSize });
+      const scores = tf.randomNormal([batch, size / 8, size / 8, classes], 0, 1, 'float32', 1) as tf.Tensor4D;
+      const image = tf.randomUniform([batch, size, size, 3], 0, 1, 'float32', 2) as tf.Tensor4D;
+      tf.dispose(layer.refine({ scores, image })); // builds the layer and its kernels outside the measurement
+      const before = tf.memory().numBytes;
+      const info = await tf.profile(() => tf.grads((s: tf.Tensor) => tf.sum(layer.refine({ scores: s as tf.Tensor4D, image })))([scores]));
+      tf.dispose(info.result as tf.Tensor[]);
+      const measured = info.peakBytes - before;
+      const estimate = convCrfMemoryBytes({ kernelSize }, image.shape, classes, 'fused');
+      expect(estimate).toBeGreaterThanOrEqual(measured);
+      expect(estimate).toBeLessThan(1.25 * measured);
+      expect(convCrfMemoryBytes({ kernelSize }, image.shape, classes, 'ops')).toBeGreaterThan(3 * estimate);
+      tf.dispose([scores, image]);
+      layer.dispose();
+    }
+  });
+
+  it('accepts a call the tfjs-ops estimate would refuse (one 128² image, 21 classes, k 11) when the fused path runs', () => {
+    const args = { kernelSize: 11 };
+    expect(convCrfMemoryBytes(args, [1, 128, 128, 3], 21, 'ops')).toBeGreaterThan(CONV_CRF_MAX_BYTES);
+    expect(convCrfMemoryBytes(args, [1, 128, 128, 3], 21, 'fused')).toBeLessThan(CONV_CRF_MAX_BYTES / 4);
+    if (convCrfImplementation(tf.getBackend(), windowKernelsAvailable) !== 'fused') return;
+    const before = tf.memory().numTensors;
+    const layer = new ConvCrf(args);
+    const scores = tf.randomNormal([1, 16, 16, 21], 0, 1, 'float32', 3) as tf.Tensor4D;
+    const image = tf.randomUniform([1, 128, 128, 3], 0, 1, 'float32', 4) as tf.Tensor4D;
+    const logits = layer.refine({ scores, image });
+    expect(logits.shape).toEqual([1, 16, 16, 21]);
+    tf.dispose([scores, image, logits]);
+    layer.dispose();
+    expect(tf.memory().numTensors).toBe(before);
+  });
 });
