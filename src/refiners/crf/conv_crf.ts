@@ -57,9 +57,9 @@ export const CONV_CRF_MAX_BYTES = 2 ** 30;
  * - `fused` at `downsample` 1: no k² copies of the probabilities; about
  *   4·B·H·W·(16·iterations·K + k²·(1 + 3·kernels)) — the per-iteration
  *   tensors the backward pass keeps and the window kernel's planes. Measured
- *   forward + backward peaks are 0.90–0.96× of it in tensors and 0.8–1.15×
- *   in process memory (the kernels' own included) at 128²–256², K 4–21,
- *   k 7–15. With a `downsample` the `ops` estimate is used
+ *   forward + backward peaks are 0.90–0.98× of it in tensors and 0.8–1.15×
+ *   in process memory (the kernels' own included) at 64²–256², K 4–21,
+ *   k 5–15. With a `downsample` the `ops` estimate is used
  *   (it bounds the measured fused peaks there).
  * @param args - kernel size, iterations, downsample and kernels (defaults as {@link ConvCrf})
  * @param imageShape - `[B, H, W, 3]`
