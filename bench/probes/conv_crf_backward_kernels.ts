@@ -5,8 +5,9 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { initBackend, ConvCrf } from '../../src/index.js';
+import { kernelLines, kernelTotal, recordKernelTimes } from './kernel_times.js';
 await initBackend('wasm');
-const [B, S, K, s] = (process.argv[2] ?? "8,64,4,1").split(",").map(Number) as [number, number, number, number];
+const [B, S, K, s] = (process.argv[2] ?? '8,64,4,1').split(',').map(Number) as [number, number, number, number];
 const scores = tf.randomNormal([B, S / 8, S / 8, K], 0, 1.5, 'float32', 1) as tf.Tensor4D;
 const image = tf.randomUniform([B, S, S, 3], 0, 1, 'float32', 2) as tf.Tensor4D;
 const projection = tf.randomNormal([B, S, S, K], 0, 1, 'float32', 3);
@@ -14,18 +15,10 @@ const layer = new ConvCrf({ downsample: s, outputSize: [S, S] });
 layer.refine({ scores, image }).dispose();
 const fn = () => tf.variableGrads(() => tf.sum(tf.mul(layer.apply([scores, image], { training: true }) as tf.Tensor, projection)), layer.trainableWeights.map((w) => w.read() as tf.Variable));
 for (let i = 0; i < 2; i++) { const r = fn(); tf.dispose([r.value, ...Object.values(r.grads)]); }
-const engine = tf.engine() as unknown as { runKernel: (name: string, ...rest: unknown[]) => unknown };
-const original = engine.runKernel.bind(engine);
-const stats = new Map<string, { n: number; ms: number }>();
-engine.runKernel = (name: string, ...rest: unknown[]) => {
-  const t = performance.now();
-  const out = original(name, ...rest);
-  const e = stats.get(name) ?? { n: 0, ms: 0 };
-  e.n++; e.ms += performance.now() - t; stats.set(name, e);
-  return out;
-};
+const stats = recordKernelTimes();
 const t0 = performance.now();
-const r = fn(); tf.dispose([r.value, ...Object.values(r.grads)]);
-console.log('total', performance.now() - t0);
-console.log([...stats.entries()].sort((a, b) => b[1].ms - a[1].ms).slice(0, 15));
-console.log('tfjs kernels total', [...stats.values()].reduce((a, e) => a + e.ms, 0).toFixed(1));
+const r = fn();
+tf.dispose([r.value, ...Object.values(r.grads)]);
+const wall = performance.now() - t0;
+console.log(`total ${wall.toFixed(1)} ms, tfjs kernels ${kernelTotal(stats).toFixed(1)} ms`);
+for (const line of kernelLines(stats, 1, wall)) console.log(line);

@@ -7,6 +7,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { SegmentationOptimizer, createSegmenter, initBackend, trainOnBatch } from '../../src/index.js';
+import { kernelLines, kernelTotal, recordKernelTimes } from './kernel_times.js';
 
 await initBackend('wasm');
 const width = Number(process.argv[2] ?? '1');
@@ -15,22 +16,9 @@ const model = createSegmenter({ backbone: { type: 'sim-deeplab', depth: 18, widt
 const optimizer = new SegmentationOptimizer({ type: 'sgd', learningRate: 1e-3, momentum: 0.9, weightDecay: 5e-4 });
 const batch = { images: tf.randomUniform([4, 128, 128, 3], 0, 1, 'float32', 1) as tf.Tensor4D, labels: tf.randomUniform([4, 128, 128], 0, 21, 'int32', 2) as tf.Tensor3D };
 await trainOnBatch(model, batch, optimizer);
-const engine = tf.engine() as unknown as { runKernel: (name: string, ...rest: unknown[]) => unknown };
-const original = engine.runKernel.bind(engine);
-const stats = new Map<string, { n: number; ms: number }>();
-engine.runKernel = (name: string, ...rest: unknown[]) => {
-  const t = performance.now();
-  const out = original(name, ...rest);
-  const e = stats.get(name) ?? { n: 0, ms: 0 };
-  e.n++;
-  e.ms += performance.now() - t;
-  stats.set(name, e);
-  return out;
-};
+const stats = recordKernelTimes();
 const t0 = performance.now();
 for (let i = 0; i < steps; i++) await trainOnBatch(model, batch, optimizer);
 const total = (performance.now() - t0) / steps;
-console.log(`width ${width}: ${total.toFixed(0)} ms/step, tfjs kernels ${([...stats.values()].reduce((a, e) => a + e.ms, 0) / steps).toFixed(0)} ms`);
-for (const [name, e] of [...stats.entries()].sort((a, b) => b[1].ms - a[1].ms).slice(0, 15)) {
-  console.log(`  ${name.padEnd(24)} ${(e.ms / steps).toFixed(1).padStart(8)} ms  ${(e.n / steps).toFixed(0).padStart(4)} calls  ${((100 * e.ms) / steps / total).toFixed(1)} %`);
-}
+console.log(`width ${width}: ${total.toFixed(0)} ms/step, tfjs kernels ${(kernelTotal(stats) / steps).toFixed(0)} ms`);
+for (const line of kernelLines(stats, steps, total)) console.log(line);
