@@ -25,10 +25,11 @@ export function forcedCrfImplementation(): CrfImplementation | undefined {
 }
 
 /**
- * How the ConvCrf's window steps run: `fused` — the window kernels of
- * `conv_crf_window.ts`, one pass over the grid per step, no shifted copies;
- * `ops` — the tfjs-ops path of `conv_crf_ops.ts` (k² shifted tensors per step,
- * the reference).
+ * How the ConvCrf's window steps run: `fused` — WebAssembly SIMD window
+ * kernels, one pass over the grid per step and no shifted copies (the
+ * default on the wasm and cpu backends); `ops` — tfjs ops with k² shifted
+ * tensors per step (any backend; the reference). `SEGREFINE_CONV_CRF_KERNEL`
+ * forces one; {@link convCrfMemoryBytes} estimates each.
  */
 export type ConvCrfImplementation = 'fused' | 'ops';
 
