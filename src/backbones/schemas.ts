@@ -7,8 +7,12 @@ import { IntegerEnum, Nullable, StringEnum, Type } from '../core/schemas.js';
 import { NAME_PATTERN } from './layer_factory.js';
 import type { WeightsSource } from './torchvision_weights.js';
 
-/** `classes`: number of classes K of the scores. */
-export const classesSchema = Type.Optional(Type.Integer({ minimum: 1, default: 21 }));
+/**
+ * `classes`: number of classes K of the scores, background included — at
+ * least 2, as every refiner and the softmax cross-entropy need (one class
+ * would make every prediction trivially right).
+ */
+export const classesSchema = Type.Optional(Type.Integer({ minimum: 2, default: 21 }));
 
 /** `depth`: ResNet depth. */
 export const depthSchema = Type.Optional(IntegerEnum([18, 34, 50, 101], { default: 18 }));

@@ -15,9 +15,9 @@ describe('atrous ResNet', () => {
   it('has torchvision ResNet-18/50 parameter counts (body without fc) at width 1', () => {
     // torchvision resnet18: 11,689,512 params − fc 513,000; resnet50: 25,557,032 − 2,049,000.
     for (const [depth, body] of [[18, 11_176_512], [50, 23_508_032]] as const) {
-      const backbone = new ResNetBackbone({ depth, classes: 1 });
+      const backbone = new ResNetBackbone({ depth, classes: 2 });
       backbone.apply(tf.input({ shape: [32, 32, 3] }));
-      const classifier = backbone.outChannels[4]! + 1; // 1×1 conv to one class, with bias
+      const classifier = 2 * (backbone.outChannels[4]! + 1); // 1×1 conv to two classes, with bias
       expect(trainableCount(backbone.trainableWeights)).toBe(body + classifier);
       backbone.dispose();
     }

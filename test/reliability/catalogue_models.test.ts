@@ -28,7 +28,9 @@ const factories: Row[] = [
   throws('createRefiner: conv-crf kernelSize 0', () => createRefiner({ type: 'conv-crf', kernelSize: 0 }), ConfigError, /conv-crf\/kernelSize must be >= 1/),
   throws('createNeck: type "sdm"', () => createNeck({ type: 'sdm' }), ConfigError, /neck\.type must be one of 'sdn'/),
   throws('createBackbone: type "resnet50"', () => createBackbone({ type: 'resnet50' }), ConfigError, /backbone\.type must be one of/),
-  throws('createBackbone: fcn with 0 classes', () => createBackbone({ type: 'fcn', classes: 0 }), ConfigError, /fcn\/classes must be >= 1/),
+  throws('createBackbone: fcn with 0 classes', () => createBackbone({ type: 'fcn', classes: 0 }), ConfigError, /fcn\/classes must be >= 2/),
+  throws('createBackbone: resnet with 1 class', () => createBackbone({ type: 'resnet', classes: 1 }), ConfigError, /resnet\/classes must be >= 2, got 1/),
+  throws('createDifNet: 1 class', () => createDifNet({ classes: 1 }), ConfigError, /DifNetArgs\/classes must be >= 2, got 1/),
   throws('createBackbone: fcn channels 0', () => createBackbone({ type: 'fcn', classes: 3, channels: 0 }), ConfigError, /fcn\/channels must be >= 1/),
   throws('createBackbone: sim-deeplab depth 19', () => createBackbone({ type: 'sim-deeplab', classes: 3, depth: 19 }), ConfigError, /sim-deeplab\/depth must be one of/),
 ];
