@@ -11,7 +11,7 @@ import type { BackboneSpec } from '../core/registry.js';
 import { AtrousResNet } from './atrous_resnet.js';
 import { LayerFactory } from './layer_factory.js';
 import { LayerBackbone, type GraphTensor, type LayerRunner } from './layer_backbone.js';
-import { classesSchema, depthSchema, layerNameSchema, normalizeSchema, outputStrideSchema, paddingSchema, seedSchema, weightsSchema, widthSchema } from './schemas.js';
+import { classesSchema, depthSchema, layerNameSchema, outputStrideSchema, pretrainedArgs, seedSchema, widthSchema } from './schemas.js';
 import { loadIntoBackbone, resolvePretrained, torchvisionName } from './torchvision_weights.js';
 
 /** The registry id: the `type` in configs and the prefix of argument errors. */
@@ -43,29 +43,7 @@ const resnetBackboneArgs = ArgsObject({
    * Prefix of every layer name (must be unique within one model).
    */
   name: layerNameSchema({ default: 'resnet' }),
-  /**
-   * Pretrained weights: a torchvision ResNet `state_dict` saved as
-   * safetensors (parameter names `conv1.weight`, `layer1.0.bn1.running_mean`,
-   * …; `fc.*` is ignored and the classifier stays freshly initialised). A
-   * path (string; needs `segrefine/node` imported, which reads it relative
-   * to the working directory) or the file's bytes. The file must fit
-   * `depth` and `width`. Loading switches `padding` to `'torch'` and
-   * `normalize` to true unless they are given. Null: random initialisation.
-   */
-  weights: weightsSchema,
-  /**
-   * Padding of the strided convolutions and the max pool: `'same'` (tfjs's;
-   * the default without weights) or `'torch'` (PyTorch's symmetric padding;
-   * the default with weights, needed for torchvision parity).
-   * @defaultValue 'torch' with weights, else 'same'
-   */
-  padding: paddingSchema,
-  /**
-   * Normalise the [0, 1] RGB input with ImageNet's mean and std inside the
-   * backbone, as torchvision's weights expect.
-   * @defaultValue true with weights, else false
-   */
-  normalize: normalizeSchema,
+  ...pretrainedArgs,
 });
 
 /**
@@ -79,6 +57,7 @@ const resnetSchema = compileArgs(RESNET_ID, resnetBackboneArgs);
 /**
  * Atrous ResNet backbone (`id: 'resnet'`): pyramid `[stem, stage1, …,
  * stage4]`, scores = 1×1 conv (with bias) on stage 4, at `outputStride`.
+ * With `weights` the body loads torchvision's ResNet; the classifier stays fresh.
  */
 export class ResNetBackbone extends LayerBackbone {
   /** The parsed arguments (`padding` and `normalize` resolved). */

@@ -2,8 +2,8 @@
  * Schema fragments shared by the backbone args.
  * @module
  */
-import type { TOptional, TString } from '@sinclair/typebox';
-import { IntegerEnum, Nullable, StringEnum, Type } from '../core/schemas.js';
+import type { TObject, TOptional, TString } from '@sinclair/typebox';
+import { IntegerEnum, Nullable, StringEnum, Type, type Static } from '../core/schemas.js';
 import { NAME_PATTERN } from './layer_factory.js';
 import type { WeightsSource } from './torchvision_weights.js';
 
@@ -35,14 +35,39 @@ export function layerNameSchema(options: { default: string }): TOptional<TString
 }
 
 /**
- * `weights`: a path to a torchvision state_dict in safetensors (a string in
- * JSON), or its bytes (Uint8Array / ArrayBuffer) from code; null for none.
- * Declared as a raw schema because bytes are no JSON type.
+ * The pretrained-weights arguments every ResNet-based backbone and model
+ * takes (`resnet`, `sim-deeplab`, `createDifNet`), declared once; spread them
+ * into the component's `ArgsObject`.
  */
-export const weightsSchema = Type.Optional(Type.Unsafe<WeightsSource | null>({ type: ['string', 'object', 'null'], minLength: 1 }));
+export const pretrainedArgs = {
+  /**
+   * Pretrained weights of the ResNet body (or bodies): a torchvision ResNet
+   * `state_dict` saved as safetensors (parameter names `conv1.weight`,
+   * `layer1.0.bn1.running_mean`, …; `fc.*` is ignored, and every layer that
+   * is not the ResNet's — a classifier, ASPP, a head — stays freshly
+   * initialised). A path (a string, as JSON can hold; needs `segrefine/node`
+   * imported, which reads it relative to the working directory) or the
+   * file's bytes (Uint8Array / ArrayBuffer). The file must fit `depth` and
+   * `width`. Loading switches `padding` to `'torch'` and `normalize` to true
+   * unless they are given. Null: random initialisation.
+   */
+  weights: Type.Optional(Type.Unsafe<WeightsSource | null>({ type: ['string', 'object', 'null'], minLength: 1 })),
+  /**
+   * Padding of the strided convolutions and the max pool: `'same'` (tfjs's)
+   * or `'torch'` (PyTorch's symmetric padding, needed for torchvision parity).
+   * @defaultValue 'torch' with weights, else 'same'
+   */
+  padding: Type.Optional(Nullable(StringEnum(['same', 'torch']))),
+  /**
+   * Normalise the ResNet's [0, 1] RGB input with ImageNet's mean and std, as
+   * torchvision's weights expect (the caller keeps passing [0, 1] RGB).
+   * @defaultValue true with weights, else false
+   */
+  normalize: Type.Optional(Nullable(Type.Boolean())),
+};
 
-/** `padding`: `same` (tfjs) or `torch` (PyTorch's symmetric padding). */
-export const paddingSchema = Type.Optional(Nullable(StringEnum(['same', 'torch'])));
-
-/** `normalize`: ImageNet mean/std normalisation of the input inside the backbone. */
-export const normalizeSchema = Type.Optional(Nullable(Type.Boolean()));
+/**
+ * The pretrained-weights arguments ({@link pretrainedArgs}) as given.
+ * @interface
+ */
+export type PretrainedArgs = Static<TObject<typeof pretrainedArgs>>;

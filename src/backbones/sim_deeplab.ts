@@ -12,7 +12,7 @@ import { AsppHead } from './aspp.js';
 import { AtrousResNet } from './atrous_resnet.js';
 import { LayerFactory } from './layer_factory.js';
 import { LayerBackbone, type GraphTensor, type LayerRunner } from './layer_backbone.js';
-import { classesSchema, depthSchema, layerNameSchema, normalizeSchema, outputStrideSchema, paddingSchema, seedSchema, weightsSchema, widthSchema } from './schemas.js';
+import { classesSchema, depthSchema, layerNameSchema, outputStrideSchema, pretrainedArgs, seedSchema, widthSchema } from './schemas.js';
 import { loadIntoBackbone, resolvePretrained, torchvisionName } from './torchvision_weights.js';
 
 /** The registry id: the `type` in configs and the prefix of argument errors. */
@@ -52,27 +52,7 @@ const simDeepLabArgs = ArgsObject({
    * Prefix of every layer name (must be unique within one model).
    */
   name: layerNameSchema({ default: 'sim_deeplab' }),
-  /**
-   * Pretrained weights of the ResNet body: a torchvision ResNet `state_dict`
-   * saved as safetensors, as for the `resnet` backbone (path — with
-   * `segrefine/node` imported — or bytes; it must fit `depth` and `width`).
-   * The ASPP classifier stays freshly initialised. Loading switches
-   * `padding` to `'torch'` and `normalize` to true unless they are given.
-   * Null: random initialisation.
-   */
-  weights: weightsSchema,
-  /**
-   * Padding of the strided convolutions and the max pool: `'same'` (tfjs's)
-   * or `'torch'` (PyTorch's symmetric padding, needed for torchvision parity).
-   * @defaultValue 'torch' with weights, else 'same'
-   */
-  padding: paddingSchema,
-  /**
-   * Normalise the [0, 1] RGB input with ImageNet's mean and std inside the
-   * backbone, as torchvision's weights expect.
-   * @defaultValue true with weights, else false
-   */
-  normalize: normalizeSchema,
+  ...pretrainedArgs,
 });
 
 /**
@@ -87,6 +67,7 @@ export const simDeepLabSchema = compileArgs(SIM_DEEPLAB_ID, simDeepLabArgs);
 /**
  * Sim-DeepLab (`id: 'sim-deeplab'`): atrous ResNet + ASPP. Pyramid
  * `[stem, stage1, …, stage4]`; scores at `outputStride` (8 by default).
+ * With `weights` the ResNet body loads torchvision's; the ASPP stays fresh.
  */
 export class SimDeepLab extends LayerBackbone {
   /** The parsed arguments (`padding` and `normalize` resolved). */

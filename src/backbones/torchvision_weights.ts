@@ -14,6 +14,7 @@ import { parseSafetensors, type SafetensorsFile } from '../core/safetensors.js';
 import { weightsBytes } from '../core/weights_reader.js';
 import type { AtrousResNet, ResNetPadding } from './atrous_resnet.js';
 import type { LayerBackbone } from './layer_backbone.js';
+import type { PretrainedArgs } from './schemas.js';
 
 /**
  * Weights of a backbone: a path to a `.safetensors` file (read by the reader
@@ -114,16 +115,6 @@ export function loadTorchvisionResNet(body: AtrousResNet, prefix: string, file: 
   for (const { layer, values } of updates) {
     tf.tidy(() => layer.setWeights(values.map(({ data, shape }) => tf.tensor(data, shape, 'float32'))));
   }
-}
-
-/** The pretrained-weights arguments of a ResNet-based backbone or model. */
-export interface PretrainedArgs {
-  /** A torchvision ResNet `state_dict` as safetensors (path or bytes), or null. */
-  weights?: WeightsSource | null;
-  /** `same` or `torch`; null: `torch` with weights, else `same`. */
-  padding?: ResNetPadding | null;
-  /** ImageNet normalisation of the input; null: on with weights. */
-  normalize?: boolean | null;
 }
 
 /** {@link PretrainedArgs} resolved: the parsed file and the conventions it implies. */

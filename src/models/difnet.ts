@@ -10,7 +10,7 @@ import { ArgsObject, OutputSize, Type, type Static } from '../core/schemas.js';
 import { AtrousResNet } from '../backbones/atrous_resnet.js';
 import { LayerFactory } from '../backbones/layer_factory.js';
 import { LayerRunner } from '../backbones/layer_backbone.js';
-import { classesSchema, depthSchema, layerNameSchema, normalizeSchema, outputStrideSchema, paddingSchema, seedSchema, weightsSchema, widthSchema } from '../backbones/schemas.js';
+import { classesSchema, depthSchema, layerNameSchema, outputStrideSchema, pretrainedArgs, seedSchema, widthSchema } from '../backbones/schemas.js';
 import { loadTorchvisionResNet, resolvePretrained, torchvisionName } from '../backbones/torchvision_weights.js';
 import { SimDeepLab } from '../backbones/sim_deeplab.js';
 import { DiffusionHead } from '../refiners/diffusion/index.js';
@@ -69,26 +69,7 @@ const difNetArgs = ArgsObject({
    * Model name.
    */
   name: layerNameSchema({ default: 'difnet' }),
-  /**
-   * Pretrained weights of both ResNets (seed and similarity branch, as in
-   * the paper, both start from ImageNet): a torchvision ResNet `state_dict`
-   * saved as safetensors (path — with `segrefine/node` imported — or bytes;
-   * it must fit `depth` and `width`). The seed branch's ASPP and the head
-   * stay freshly initialised. Loading switches `padding` to `'torch'` and
-   * `normalize` to true unless they are given. Null: random initialisation.
-   */
-  weights: weightsSchema,
-  /**
-   * Padding of both ResNets' strided convolutions and max pools.
-   * @defaultValue 'torch' with weights, else 'same'
-   */
-  padding: paddingSchema,
-  /**
-   * Normalise the ResNets' [0, 1] RGB input with ImageNet's mean and std (the
-   * first walk still sees the image itself).
-   * @defaultValue true with weights, else false
-   */
-  normalize: normalizeSchema,
+  ...pretrainedArgs,
 });
 
 /**
@@ -114,6 +95,11 @@ export const difNetSchema = compileArgs('DifNetArgs', difNetArgs);
  * - head: {@link DiffusionHead} (layer name `diffusion`) — importance map,
  *   seed, `walks` random walks at the scores' resolution, upsampled to the
  *   input size.
+ *
+ * With `weights` both ResNets (seed and similarity branch) load the same
+ * torchvision file, as both start from ImageNet in the paper; the similarity
+ * branch skips the stages it does not build, and its first walk still sees
+ * the image itself. The ASPP and the head stay fresh.
  *
  * @param args - see {@link DifNetArgs}
  */
