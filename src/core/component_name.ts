@@ -28,6 +28,20 @@ function registeredNameOf(className: string): string | undefined {
 
 const layerCounts = new Map<string, number>();
 
+/** tfjs's base layer arguments (`name`, `trainable`, …). */
+export type LayerArgs = NonNullable<ConstructorParameters<typeof tf.layers.Layer>[0]>;
+
+/**
+ * `args` with a default `name` for a layer of class `layerClass` (the
+ * constructor's `new.target`) when none is given: see
+ * {@link defaultComponentLayerName}. Base classes pass their args through it.
+ * @param args - the layer's tfjs args
+ * @param layerClass - the class being constructed
+ */
+export function withDefaultLayerName(args: LayerArgs, layerClass: unknown): LayerArgs {
+  return { ...args, name: args.name ?? defaultComponentLayerName((layerClass as { className: string }).className) };
+}
+
 /**
  * A fresh default layer name for a layer whose class name has the
  * `package>name` form: `difnet_1`, `difnet_2`, … (tfjs would derive it from
@@ -35,7 +49,7 @@ const layerCounts = new Map<string, number>();
  * plain class name: tfjs's own default applies.
  * @param className - the layer class's static `className`
  */
-export function defaultComponentLayerName(className: string): string | undefined {
+function defaultComponentLayerName(className: string): string | undefined {
   const name = registeredNameOf(className);
   if (name === undefined) return undefined;
   const base = name.replace(/[^A-Za-z0-9._-]/g, '_').replace(/^[^A-Za-z0-9]/, 'x');

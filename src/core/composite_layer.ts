@@ -5,10 +5,7 @@
  * @module
  */
 import * as tf from '@tensorflow/tfjs';
-import { defaultComponentLayerName } from './component_name.js';
-
-/** tfjs's base layer arguments (`name`, `trainable`, …). */
-type LayerArgs = NonNullable<ConstructorParameters<typeof tf.layers.Layer>[0]>;
+import { withDefaultLayerName, type LayerArgs } from './component_name.js';
 
 /** A set of sublayers owned by one layer. */
 export class Sublayers {
@@ -60,7 +57,7 @@ export class Sublayers {
 export abstract class CompositeLayer extends tf.layers.Layer {
   /** @param args - tfjs layer args; a layer whose class name is `package>name` and that gets no `name` is called `<name>_<n>` */
   constructor(args: LayerArgs = {}) {
-    super({ ...args, name: args.name ?? defaultComponentLayerName((new.target as unknown as { className: string }).className) });
+    super(withDefaultLayerName(args, new.target));
   }
 
   /** Layers nested in this one (sublayers, an embedding head); none by default. */

@@ -17,7 +17,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { DataError, ShapeError } from './errors.js';
-import { defaultComponentLayerName } from './component_name.js';
+import { withDefaultLayerName, type LayerArgs } from './component_name.js';
 import { assertFinite } from './refiner.js';
 
 /** Keyword arguments a neck call understands. */
@@ -91,8 +91,8 @@ export abstract class NeckLayer extends tf.layers.Layer implements Neck {
   abstract readonly neckId: string;
 
   /** @param args - tfjs layer args; a layer whose class name is `package>name` and that gets no `name` is called `<name>_<n>` */
-  constructor(args: NonNullable<ConstructorParameters<typeof tf.layers.Layer>[0]> = {}) {
-    super({ ...args, name: args.name ?? defaultComponentLayerName((new.target as unknown as { className: string }).className) });
+  constructor(args: LayerArgs = {}) {
+    super(withDefaultLayerName(args, new.target));
   }
   /** Always true: gradients flow through a NeckLayer. */
   readonly differentiable: boolean = true;
