@@ -173,8 +173,8 @@ export const experimentFileSchema = ArgsObject({
    * of that protocol names: `true` means `['refine-frozen']`.
    */
   includeAllRefiners: Type.Optional(
-    Type.Unsafe<boolean | ('refine-frozen' | 'refine-coarse')[]>({
-      oneOf: [{ type: 'boolean' }, { type: 'array', items: { type: 'string', enum: ['refine-frozen', 'refine-coarse'] }, uniqueItems: true }],
+    Type.Unsafe<boolean | RefinerProtocol[]>({
+      oneOf: [{ type: 'boolean' }, { type: 'array', items: { type: 'string', enum: PROTOCOLS.filter((p) => p !== 'end-to-end') }, uniqueItems: true }],
       default: true,
     }),
   ),
